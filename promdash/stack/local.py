@@ -1,0 +1,382 @@
+"""Runtime "local": Prometheus, Grafana and the exporters as processes of this machine.
+
+Every process runs in its own session so `down` can stop its whole group, and
+is recorded in the state directory with its start time, so a recycled PID is
+never mistaken for ours.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from promdash.errors import PortInUse, PromdashError, RuntimeUnavailable
+from promdash.stack import render
+from promdash.stack.model import ExporterSpec, Stack, load_stack
+from promdash.stack.runtime import Progress, ServiceStatus, no_progress, wait_http, wait_targets
+from promdash.stack.state import (
+    ProcessRecord,
+    RuntimeName,
+    StackState,
+    grafana_password,
+    stack_dir,
+)
+
+STOP_GRACE_SECONDS = 10.0
+
+
+def find_prometheus() -> str | None:
+    return os.environ.get("PROMDASH_PROMETHEUS_BIN") or shutil.which("prometheus")
+
+
+def _proc_start(pid: int) -> int | None:
+    """Start time of `pid` in clock ticks since boot (field 22 of /proc/PID/stat)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name may contain spaces and parentheses: split after the last ')'.
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return int(fields[19])
+
+
+def _alive(record: ProcessRecord) -> bool:
+    if _proc_start(record.pid) != record.started:
+        return False
+    state = Path(f"/proc/{record.pid}/stat").read_text()
+    return state[state.rindex(")") + 2] != "Z"
+
+
+def _check_port_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            raise PortInUse(port) from None
+
+
+def _read_tail(path: str, lines: int = 100) -> list[str]:
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - 64 * 1024))
+            text = handle.read().decode("utf-8", "replace")
+    except OSError:
+        return []
+    return text.splitlines()[-lines:]
+
+
+class LocalRuntime:
+    name: RuntimeName = "local"
+
+    # ------------------------------------------------------------ commands
+
+    def _commands(self, stack: Stack, directory: Path, url: str) -> dict[str, list[str]]:
+        host = stack.bind_host
+        prometheus = find_prometheus()
+        if prometheus is None:
+            raise RuntimeUnavailable(
+                "no `prometheus` binary on PATH and no Docker engine: install one "
+                "(Debian: `apt-get install prometheus`; or start Docker) "
+                "or attach to a server with `promdash --url URL`"
+            )
+        commands = {
+            "prometheus": [
+                prometheus,
+                f"--config.file={directory / 'prometheus.yml'}",
+                f"--storage.tsdb.path={directory / 'data'}",
+                f"--storage.tsdb.retention.time={stack.prometheus.retention}",
+                f"--web.listen-address={host}:{stack.prometheus.port}",
+                f"--web.external-url={url}",
+                "--web.enable-lifecycle",
+            ]
+        }
+        for exporter in stack.exporters.instances:
+            commands[exporter.name] = [
+                sys.executable,
+                "-m",
+                "promdash.exporters.random",
+                f"--listen-address={host}:{exporter.port}",
+                *exporter.args,
+            ]
+        grafana = shutil.which("grafana-server")
+        if stack.grafana.enabled and grafana:
+            commands["grafana"] = [grafana, "--homepath", "/usr/share/grafana"]
+        return commands
+
+    def _grafana_env(self, stack: Stack, directory: Path, prometheus_url: str) -> dict[str, str]:
+        # Grafana reads the admin password from a file so it never appears in `ps`.
+        password_file = directory / "grafana-admin-password"
+        grafana_password(stack.name)
+        return {
+            "GF_PATHS_PROVISIONING": str(stack.base_dir / stack.grafana.provisioning),
+            "GF_PATHS_DATA": str(directory / "grafana"),
+            "GF_SERVER_HTTP_ADDR": stack.bind_host,
+            "GF_SERVER_HTTP_PORT": str(stack.grafana.port),
+            "GF_SECURITY_ADMIN_PASSWORD__FILE": str(password_file),
+            "GF_AUTH_ANONYMOUS_ENABLED": "true",
+            "GF_AUTH_ANONYMOUS_ORG_ROLE": "Viewer",
+            "GF_USERS_ALLOW_SIGN_UP": "false",
+            "PROMDASH_PROMETHEUS_URL": prometheus_url,
+        }
+
+    def _write_config(self, stack: Stack, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self_address = f"127.0.0.1:{stack.prometheus.port}"
+
+        def address(exporter: ExporterSpec) -> str:
+            return f"127.0.0.1:{exporter.port}"
+
+        (directory / "prometheus.yml").write_text(
+            render.prometheus_config(stack, address, self_address), encoding="utf-8"
+        )
+        (directory / render.RULES_FILE).write_text(render.rules_file(stack), encoding="utf-8")
+
+    def _spawn(
+        self, name: str, command: list[str], directory: Path, env: dict[str, str] | None = None
+    ) -> ProcessRecord:
+        logs = directory / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        log_path = logs / f"{name}.log"
+        with open(log_path, "ab") as log:
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                cwd=directory,
+                env={**os.environ, **(env or {})},
+            )
+        started = _proc_start(process.pid)
+        if started is None:
+            raise PromdashError(f"{name} exited at once; see {log_path}")
+        return ProcessRecord(process.pid, started, command, str(log_path))
+
+    # ------------------------------------------------------------ lifecycle
+
+    def up(
+        self,
+        stack: Stack,
+        *,
+        without: list[str],
+        timeout: float,
+        progress: Progress = no_progress,
+    ) -> StackState:
+        deadline = time.monotonic() + timeout
+        unknown = sorted(set(without) - set(stack.service_names()))
+        if unknown:
+            raise PromdashError(
+                f"--without {unknown[0]}: no such service (services: "
+                f"{', '.join(stack.service_names())})"
+            )
+        if "prometheus" in without:
+            raise PromdashError("--without prometheus: every stack needs its Prometheus")
+        directory = stack_dir(stack.name)
+        url = f"http://127.0.0.1:{stack.prometheus.port}"
+        commands = self._commands(stack, directory, url)
+        if stack.grafana.enabled and "grafana" not in commands and "grafana" not in without:
+            progress("grafana: skipped (no grafana-server here; the docker runtime runs it)")
+        commands = {k: v for k, v in commands.items() if k not in without}
+
+        previous = StackState.load(stack.name)
+        if previous and previous.runtime != "local":
+            raise PromdashError(
+                f"stack {stack.name!r} is running on the {previous.runtime} runtime; "
+                "run `promdash down` first"
+            )
+        kept = {
+            name: record
+            for name, record in (previous.processes if previous else {}).items()
+            if name in commands and _alive(record) and record.command == commands[name]
+        }
+        if previous:
+            for name, record in previous.processes.items():
+                if name not in kept:
+                    _stop(record)
+        ports = stack.ports()
+        for name in commands:
+            if name not in kept:
+                _check_port_free(stack.bind_host, ports[name])
+
+        self._write_config(stack, directory)
+        state = StackState(
+            name=stack.name,
+            runtime="local",
+            stack_file=str(stack.source or ""),
+            prometheus_url=url,
+            urls={name: f"http://127.0.0.1:{ports[name]}" for name in commands},
+            processes=dict(kept),
+            without=list(without),
+            started_at=previous.started_at if previous and kept else time.time(),
+        )
+        if kept and "prometheus" in kept:
+            # Same config files, new content maybe: ask the running Prometheus to reload.
+            _reload(url)
+        started: list[str] = []
+        try:
+            for name, command in commands.items():
+                if name in kept:
+                    progress(f"{name}: already running (pid {kept[name].pid})")
+                    continue
+                env = self._grafana_env(stack, directory, url) if name == "grafana" else None
+                state.processes[name] = self._spawn(name, command, directory, env)
+                started.append(name)
+                state.save()  # saved after each start so Ctrl-C leaves nothing untracked
+                progress(f"{name}: started (pid {state.processes[name].pid})")
+            self._wait_ready(state, stack, deadline, progress)
+        except BaseException:
+            for name in started:
+                _stop(state.processes.pop(name))
+            if state.processes:
+                state.save()
+            else:
+                state.forget()
+            raise
+        return state
+
+    def _wait_ready(
+        self, state: StackState, stack: Stack, deadline: float, progress: Progress
+    ) -> None:
+        for name, record in state.processes.items():
+            path = {"prometheus": "/-/ready", "grafana": "/api/health"}.get(name, "/metrics")
+            wait_http(
+                state.urls[name] + path,
+                service=name,
+                deadline=deadline,
+                last_log=lambda r=record: "\n".join(_read_tail(r.log, 5)),  # type: ignore[misc]
+                alive=lambda r=record: _alive(r),  # type: ignore[misc]
+            )
+            progress(f"{name}: ready at {state.urls[name]}")
+        expected = 1 + len([e for e in stack.exporters.instances if e.name in state.processes])
+        wait_targets(state.prometheus_url, expected=expected, deadline=deadline, progress=progress)
+
+    def down(
+        self, state: StackState, *, volumes: bool = False, progress: Progress = no_progress
+    ) -> None:
+        for name, record in state.processes.items():
+            _stop(record)
+            progress(f"{name}: stopped")
+        state.forget()
+        if volumes:
+            shutil.rmtree(stack_dir(state.name) / "data", ignore_errors=True)
+            shutil.rmtree(stack_dir(state.name) / "grafana", ignore_errors=True)
+
+    def status(self, state: StackState) -> list[ServiceStatus]:
+        rows = []
+        for name, url in state.urls.items():
+            record = state.processes.get(name)
+            alive = record is not None and _alive(record)
+            started = _started_epoch(record.pid) if record and alive else None
+            rows.append(
+                ServiceStatus(
+                    name=name,
+                    state="running" if alive else "stopped",
+                    health=_health(name, url) if alive else "",
+                    url=url,
+                    started_at=started,
+                    detail=f"pid {record.pid}" if record and alive else "",
+                )
+            )
+        return rows
+
+    def _record(self, state: StackState, service: str) -> ProcessRecord:
+        if service not in state.urls:
+            raise PromdashError(
+                f"no service {service!r} in stack {state.name!r} "
+                f"(services: {', '.join(state.urls)})"
+            )
+        return state.processes[service]
+
+    def stop_service(self, state: StackState, service: str) -> None:
+        _stop(self._record(state, service))
+
+    def start_service(self, state: StackState, service: str) -> None:
+        record = self._record(state, service)
+        if _alive(record):
+            return
+        stack = load_stack(Path(state.stack_file)) if state.stack_file else load_stack()
+        directory = stack_dir(state.name)
+        env = self._grafana_env(stack, directory, state.prometheus_url) if service == "grafana" else None
+        state.processes[service] = self._spawn(service, record.command, directory, env)
+        state.save()
+
+    def restart_service(self, state: StackState, service: str) -> None:
+        self.stop_service(state, service)
+        self.start_service(state, service)
+
+    def logs(
+        self, state: StackState, service: str, *, follow: bool = False, tail: int = 100
+    ) -> Iterator[str]:
+        record = self._record(state, service)
+        yield from _read_tail(record.log, tail)
+        if not follow:
+            return
+        with open(record.log, encoding="utf-8", errors="replace") as handle:
+            handle.seek(0, os.SEEK_END)
+            while True:
+                line = handle.readline()
+                if line:
+                    yield line.rstrip("\n")
+                else:
+                    time.sleep(0.2)
+
+
+def _stop(record: ProcessRecord) -> None:
+    """SIGTERM the process group, then SIGKILL after a grace period."""
+    if not _alive(record):
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(record.pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    while time.monotonic() < deadline:
+        _reap(record.pid)
+        if not _alive(record):
+            return
+        time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(record.pid, signal.SIGKILL)
+    while _alive(record):
+        _reap(record.pid)
+        time.sleep(0.05)
+
+
+def _reap(pid: int) -> None:
+    # A child of this very process (tests, the dashboard) stays a zombie until waited for.
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def _started_epoch(pid: int) -> float | None:
+    ticks = _proc_start(pid)
+    if ticks is None:
+        return None
+    uptime = float(Path("/proc/uptime").read_text().split()[0])
+    return time.time() - uptime + ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _health(name: str, url: str) -> str:
+    import httpx
+
+    path = {"prometheus": "/-/healthy", "grafana": "/api/health"}.get(name, "/metrics")
+    try:
+        ok = httpx.get(url + path, timeout=1.0).status_code == 200
+    except httpx.HTTPError:
+        ok = False
+    return "healthy" if ok else "unhealthy"
+
+
+def _reload(url: str) -> None:
+    import httpx
+
+    with contextlib.suppress(httpx.HTTPError):
+        httpx.post(f"{url}/-/reload", timeout=5.0)

@@ -1,0 +1,268 @@
+"""The stack file: a small, validated YAML format describing a monitoring stack.
+
+A stack names a Prometheus, an optional Grafana, a set of demo exporters scraped
+as one job, and Prometheus rule groups. Runtimes (local processes, Docker) turn
+the same model into processes or containers; `render.py` turns it into
+`prometheus.yml` and a rules file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from promdash.errors import StackFileError
+
+_DURATION_RE = re.compile(
+    r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$"
+)
+_DURATION_UNITS = (365 * 86400, 7 * 86400, 86400, 3600, 60, 1, 0.001)
+_NAME_RE = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
+_LABEL_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+RESERVED_SERVICES = ("prometheus", "grafana")
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a Prometheus duration such as `5s`, `1h30m` or `500ms`."""
+    match = _DURATION_RE.match(text)
+    if not text or match is None or not any(match.groups()):
+        raise ValueError(f"{text!r} is not a Prometheus duration (like 5s, 1m, 1h30m)")
+    return sum(int(g) * unit for g, unit in zip(match.groups(), _DURATION_UNITS, strict=True) if g)
+
+
+def _check_duration(value: str) -> str:
+    parse_duration(value)
+    return value
+
+
+Duration = Annotated[str, Field(min_length=2), "duration"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class PrometheusSpec(_Strict):
+    image: str = "prom/prometheus:v2.53.2"
+    port: int = Field(default=9090, ge=1, le=65535)
+    scrape_interval: Duration = "15s"
+    evaluation_interval: Duration = "5s"
+    retention: Duration = "1d"
+
+    _durations = field_validator("scrape_interval", "evaluation_interval", "retention")(
+        _check_duration
+    )
+
+
+class GrafanaSpec(_Strict):
+    enabled: bool = True
+    image: str = "grafana/grafana:11.3.0"
+    port: int = Field(default=3000, ge=1, le=65535)
+    # Folder holding `datasources/` and `dashboards/`, relative to the stack file.
+    provisioning: str = "demo/grafana"
+
+
+class ExporterSpec(_Strict):
+    name: str = Field(pattern=_NAME_RE)
+    port: int = Field(ge=1, le=65535)
+    group: str = Field(min_length=1)
+    labels: dict[str, str] = Field(default_factory=dict)
+    # Extra flags for the exporter, e.g. ["--normal.mean=0.0002"].
+    args: list[str] = Field(default_factory=list)
+
+    @field_validator("labels")
+    @classmethod
+    def _label_names(cls, labels: dict[str, str]) -> dict[str, str]:
+        for name in labels:
+            if not _LABEL_RE.match(name) or name.startswith("__"):
+                raise ValueError(f"{name!r} is not a valid Prometheus label name")
+        return labels
+
+
+class ExportersSpec(_Strict):
+    job: str = Field(default="example-random", min_length=1)
+    scrape_interval: Duration = "5s"
+    image: str = "promdash/random-exporter:0.1.0"
+    # Folder with the exporter's Dockerfile, relative to the stack file.
+    build: str = "demo/exporter"
+    instances: list[ExporterSpec] = Field(min_length=1)
+
+    _durations = field_validator("scrape_interval")(_check_duration)
+
+    @model_validator(mode="after")
+    def _unique(self) -> ExportersSpec:
+        names = [e.name for e in self.instances]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"exporter name {name!r} is used twice")
+            if name in RESERVED_SERVICES:
+                raise ValueError(f"exporter name {name!r} is reserved")
+        return self
+
+
+class RuleSpec(_Strict):
+    """One rule, in Prometheus's own rule-file format."""
+
+    record: str | None = None
+    alert: str | None = None
+    expr: str = Field(min_length=1)
+    for_: Duration | None = Field(default=None, alias="for")
+    keep_firing_for: Duration | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+
+    _durations = field_validator("for_", "keep_firing_for")(
+        lambda v: v if v is None else _check_duration(v)
+    )
+
+    @model_validator(mode="after")
+    def _kind(self) -> RuleSpec:
+        if (self.record is None) == (self.alert is None):
+            raise ValueError("a rule needs exactly one of `record` or `alert`")
+        if self.record is not None and (self.for_ or self.annotations):
+            raise ValueError("`for` and `annotations` only apply to alerting rules")
+        return self
+
+    def to_prometheus(self) -> dict[str, Any]:
+        return self.model_dump(by_alias=True, exclude_none=True, exclude_defaults=True) | {
+            "expr": self.expr
+        }
+
+
+class RuleGroupSpec(_Strict):
+    name: str = Field(min_length=1)
+    interval: Duration | None = None
+    rules: list[RuleSpec] = Field(min_length=1)
+
+    _durations = field_validator("interval")(lambda v: v if v is None else _check_duration(v))
+
+
+class Stack(_Strict):
+    version: Literal[1] = 1
+    name: str = Field(pattern=_NAME_RE)
+    # `loopback` publishes ports on 127.0.0.1 only; `all` opts in to every interface.
+    publish: Literal["loopback", "all"] = "loopback"
+    prometheus: PrometheusSpec = Field(default_factory=PrometheusSpec)
+    grafana: GrafanaSpec = Field(default_factory=GrafanaSpec)
+    exporters: ExportersSpec
+    rules: list[RuleGroupSpec] = Field(default_factory=list)
+
+    # Where the file was read from; relative paths in the stack resolve against it.
+    source: Path | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _ports(self) -> Stack:
+        seen: dict[int, str] = {}
+        for name, port in self.ports().items():
+            if port in seen:
+                raise ValueError(f"port {port} is used by both {seen[port]} and {name}")
+            seen[port] = name
+        return self
+
+    @property
+    def base_dir(self) -> Path:
+        return self.source.parent if self.source else Path.cwd()
+
+    def service_names(self) -> list[str]:
+        names = ["prometheus"]
+        if self.grafana.enabled:
+            names.append("grafana")
+        return names + [e.name for e in self.exporters.instances]
+
+    def ports(self) -> dict[str, int]:
+        """Host port of every service, by service name."""
+        ports = {"prometheus": self.prometheus.port}
+        if self.grafana.enabled:
+            ports["grafana"] = self.grafana.port
+        return ports | {e.name: e.port for e in self.exporters.instances}
+
+    @property
+    def bind_host(self) -> str:
+        return "0.0.0.0" if self.publish == "all" else "127.0.0.1"
+
+    def exporter(self, name: str) -> ExporterSpec | None:
+        return next((e for e in self.exporters.instances if e.name == name), None)
+
+
+def default_stack_path() -> Path:
+    """The demo stack shipped with promdash (repo checkout or installed wheel)."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "_data" / "stacks" / "demo.yaml", here.parent / "stacks" / "demo.yaml"):
+        if candidate.is_file():
+            return candidate
+    raise StackFileError("the bundled demo stack is missing; reinstall promdash")
+
+
+def _line_of(node: yaml.Node | None, loc: Sequence[int | str]) -> int | None:
+    """1-based line of the YAML node at `loc`, or of its closest existing parent."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if getattr(k, "value", None) == key), None)
+            if child is None:
+                # An unknown field: point at the key itself when it exists.
+                return line
+            key_node = next(k for k, v in node.value if v is child)
+            line, node = key_node.start_mark.line + 1, child
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def _describe(error: dict[str, Any]) -> tuple[str, str]:
+    loc = [str(p) for p in error["loc"] if p not in ("function-after", "function-plain")]
+    field = ".".join("for" if p == "for_" else p for p in loc) or "(top level)"
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return field, "unknown field"
+    if kind == "missing":
+        return field, "required field is missing"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if "input" in error and kind.endswith("_type"):
+        message += f" (got {type(error['input']).__name__})"
+    return field, message
+
+
+def parse_stack(text: str, source: Path | None = None) -> Stack:
+    """Validate stack YAML; errors name the file, line and field in one line."""
+    where = str(source) if source else "<stack>"
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = f":{mark.line + 1}" if mark else ""
+        raise StackFileError(f"{where}{line}: invalid YAML: {exc.problem}") from None
+    except yaml.YAMLError as exc:
+        raise StackFileError(f"{where}: invalid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise StackFileError(f"{where}: a stack file must be a YAML mapping (see stacks/demo.yaml)")
+    try:
+        stack = Stack.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        line = _line_of(node, first["loc"])
+        field, message = _describe(dict(first))
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        at = f":{line}" if line else ""
+        raise StackFileError(f"{where}{at}: {field}: {message}{more}") from None
+    return stack.model_copy(update={"source": source})
+
+
+def load_stack(path: Path | None = None) -> Stack:
+    path = path or default_stack_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise StackFileError(f"{path}: cannot read stack file: {exc.strerror}") from None
+    return parse_stack(text, path.resolve())

@@ -1,0 +1,113 @@
+"""What every runtime offers, and the readiness waits they share."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+import httpx
+
+from promdash.errors import ReadinessTimeout
+from promdash.stack.model import Stack
+from promdash.stack.state import RuntimeName, StackState
+
+Progress = Callable[[str], None]
+POLL_SECONDS = 0.1
+
+
+def no_progress(message: str) -> None:
+    """A Progress that shows nothing (tests, the dashboard's own status line)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceStatus:
+    name: str
+    state: str  # "running", "exited", "stopped", "missing"
+    health: str  # "healthy", "unhealthy", "starting", "" when unknown
+    url: str
+    started_at: float | None  # epoch seconds
+    detail: str = ""
+
+
+class Runtime(Protocol):
+    name: RuntimeName
+
+    def up(
+        self, stack: Stack, *, without: list[str], timeout: float, progress: Progress
+    ) -> StackState: ...
+
+    def down(self, state: StackState, *, volumes: bool = False, progress: Progress = ...) -> None: ...
+
+    def status(self, state: StackState) -> list[ServiceStatus]: ...
+
+    def stop_service(self, state: StackState, service: str) -> None: ...
+
+    def start_service(self, state: StackState, service: str) -> None: ...
+
+    def restart_service(self, state: StackState, service: str) -> None: ...
+
+    def logs(
+        self, state: StackState, service: str, *, follow: bool = False, tail: int = 100
+    ) -> Iterator[str]: ...
+
+
+def wait_http(
+    url: str,
+    *,
+    service: str,
+    deadline: float,
+    last_log: Callable[[], str],
+    alive: Callable[[], bool] = lambda: True,
+) -> None:
+    """Poll `url` until it answers 200; on timeout or death, raise with the service's log tail."""
+    with httpx.Client(timeout=1.0) as client:
+        while True:
+            try:
+                if client.get(url).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if not alive():
+                raise ReadinessTimeout(f"{service} exited during start-up{_tail(last_log())}")
+            if time.monotonic() > deadline:
+                raise ReadinessTimeout(f"{service} was not ready at {url} in time{_tail(last_log())}")
+            time.sleep(POLL_SECONDS)
+
+
+def wait_targets(
+    prometheus_url: str, *, expected: int, deadline: float, progress: Progress
+) -> None:
+    """Poll the targets API until `expected` active targets all report health `up`."""
+    last = ""
+    with httpx.Client(timeout=2.0) as client:
+        while True:
+            try:
+                answer = client.get(f"{prometheus_url}/api/v1/targets", params={"state": "active"})
+                targets = answer.json()["data"]["activeTargets"]
+            except (httpx.HTTPError, ValueError, KeyError):
+                targets = []
+            up = [t for t in targets if t.get("health") == "up"]
+            summary = f"targets: {len(up)}/{max(expected, len(targets))} up"
+            if summary != last:
+                progress(summary)
+                last = summary
+            if len(targets) >= expected and len(up) == len(targets):
+                return
+            if time.monotonic() > deadline:
+                down = [
+                    f"{t.get('scrapeUrl')} ({t.get('lastError') or t.get('health')})"
+                    for t in targets
+                    if t.get("health") != "up"
+                ]
+                raise ReadinessTimeout(
+                    f"not every target was up in time: {summary}"
+                    + (f"; not up: {', '.join(down)}" if down else "")
+                )
+            time.sleep(POLL_SECONDS)
+
+
+def _tail(log: str, lines: int = 5) -> str:
+    kept = [line for line in log.strip().splitlines() if line.strip()][-lines:]
+    return (" -- last log lines: " + " | ".join(kept)) if kept else ""
