@@ -85,13 +85,28 @@ def cmd_up(args: argparse.Namespace) -> int:
         stack = stack.model_copy(update={"publish": "all"})
     progress = _progress_printer()
     runtime = pick_runtime(args.runtime, progress)
-    state = runtime.up(stack, without=args.without, timeout=args.timeout, progress=progress)
+    try:
+        state = runtime.up(stack, without=args.without, timeout=args.timeout, progress=progress)
+    except RuntimeUnavailable as exc:
+        # Auto mode: an engine that answers but cannot get the images (no registry)
+        # should not stop a machine that can run the stack as local processes.
+        if args.runtime != "auto" or runtime.name != "docker" or not _has_prometheus():
+            raise
+        progress(f"docker: {exc}; using local processes instead")
+        runtime = pick_runtime("local", progress)
+        state = runtime.up(stack, without=args.without, timeout=args.timeout, progress=progress)
     print(f"stack {state.name!r} is up ({state.runtime} runtime)")
     for service, url in state.urls.items():
         print(f"  {service:<12} {url}")
     print("next: `promdash` opens the dashboard, `promdash targets` lists targets,")
     print("      `promdash down` stops the stack.")
     return EXIT_OK
+
+
+def _has_prometheus() -> bool:
+    from promdash.stack.local import find_prometheus
+
+    return find_prometheus() is not None
 
 
 def cmd_down(args: argparse.Namespace) -> int:

@@ -38,8 +38,12 @@
 #     The host's extra CA certificates (/usr/local/share/ca-certificates/*.crt)
 #     are installed in the image (containers here reach PyPI / Debian only
 #     through a TLS-intercepting proxy), and /etc/pip.conf points pip at the
-#     system CA bundle (pip otherwise uses its own certifi bundle, which does
-#     not trust the proxy). The host's pip find-links / extra-index-url entries
+#     system CA bundle, like the host's /etc/pip.conf does. (Debian's bundled
+#     pip 23.0.1 is patched to use the system bundle and pip >= 24.2 uses
+#     truststore, so today this matters only for other pip versions or
+#     --use-deprecated=legacy-certs; it is cheap insurance.) Libraries that
+#     ship their own certifi bundle (requests, httpx) do NOT trust the proxy
+#     inside containers. The host's pip find-links / extra-index-url entries
 #     name host directories and are deliberately NOT copied into the image.
 #     The debootstrap result is cached as a tarball in
 #     ${PROMDASH_STANDIN_CACHE:-/var/cache/promdash-standins}, so reruns
@@ -301,7 +305,7 @@ build_python() {
         || die "update-ca-certificates failed in the rootfs"
     log "installed $n host CA certificate(s) from $HOST_CA_DIR"
 
-    # pip must trust the system bundle (its certifi bundle lacks the proxy CA).
+    # pip should trust the system bundle (a certifi bundle lacks the proxy CA).
     # The host's find-links/extra-index-url point at host directories and are
     # intentionally not copied.
     cat > "$rootfs/etc/pip.conf" <<'EOF'
@@ -318,6 +322,7 @@ EOF
     chroot "$rootfs" /usr/bin/python3 -m venv /usr/local \
         || die "python3 -m venv /usr/local failed in the rootfs"
     find "$rootfs/usr/local" -name __pycache__ -type d -prune -exec rm -rf {} +
+    rm -f "$rootfs"/usr/local/bin/activate* "$rootfs"/usr/local/bin/Activate.ps1
     local pyver
     pyver=$(chroot "$rootfs" /usr/local/bin/python -c 'import platform; print(platform.python_version())')
 
@@ -350,7 +355,7 @@ EOF
         die "pip install inside a build FROM $PYTHON_IMAGE failed"
     fi
     "$DOCKER" rmi "$tag" >/dev/null
-    log "verify $PYTHON_IMAGE: $(grep -o 'prometheus_client ok.*' "$WORK/pyverify.log" | head -1) ($(( SECONDS - t ))s)"
+    log "verify $PYTHON_IMAGE: $(grep -o 'prometheus_client ok on [0-9].*' "$WORK/pyverify.log" | head -1) ($(( SECONDS - t ))s)"
 }
 
 # ---------------------------------------------------------------------- main

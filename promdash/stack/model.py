@@ -244,7 +244,8 @@ def parse_stack(text: str, source: Path | None = None) -> Stack:
         line = f":{mark.line + 1}" if mark else ""
         raise StackFileError(f"{where}{line}: invalid YAML: {exc.problem}") from None
     except yaml.YAMLError as exc:
-        raise StackFileError(f"{where}: invalid YAML: {exc}") from None
+        reason = " ".join(str(exc).split())
+        raise StackFileError(f"{where}: invalid YAML: {reason}") from None
     if not isinstance(data, dict):
         raise StackFileError(f"{where}: a stack file must be a YAML mapping (see stacks/demo.yaml)")
     try:

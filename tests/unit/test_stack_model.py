@@ -1,0 +1,153 @@
+"""The stack file format: the demo parses, bad files give file, line and field in one line."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from promdash import cli
+from promdash.errors import StackFileError
+from promdash.stack import render
+from promdash.stack.model import default_stack_path, load_stack, parse_duration, parse_stack
+from tests.conftest import require_prometheus
+
+DEMO = default_stack_path().read_text()
+
+
+def test_demo_stack_matches_the_documented_setup() -> None:
+    stack = load_stack()
+    assert stack.name == "demo"
+    assert stack.exporters.job == "example-random"
+    assert stack.exporters.scrape_interval == "5s"
+    assert [(e.port, e.group) for e in stack.exporters.instances] == [
+        (8080, "production"),
+        (8081, "production"),
+        (8082, "canary"),
+    ]
+    rules = {r.record or r.alert: r for g in stack.rules for r in g.rules}
+    assert "job_service:rpc_durations_seconds_count:avg_rate5m" in rules
+    assert rules["InstanceDown"].expr == "up == 0"
+    assert rules["InstanceDown"].for_ == "30s"
+    for name, rule in rules.items():
+        if rule.alert:
+            assert {"summary", "description"} <= set(rule.annotations), name
+    assert stack.bind_host == "127.0.0.1"
+
+
+def _error(text: str) -> str:
+    with pytest.raises(StackFileError) as caught:
+        parse_stack(text, Path("my-stack.yaml"))
+    message = str(caught.value)
+    assert "\n" not in message
+    return message
+
+
+def test_yaml_syntax_error_names_file_and_line() -> None:
+    message = _error("name: demo\nexporters: [\n  bad: : :\n")
+    assert message.startswith("my-stack.yaml:")
+    assert "invalid YAML" in message
+
+
+def test_unknown_field_names_file_line_and_field() -> None:
+    text = DEMO.replace("  retention: 1d\n", "  retention: 1d\n  retension: 2d\n")
+    line = text.splitlines().index("  retension: 2d") + 1
+    assert _error(text) == f"my-stack.yaml:{line}: prometheus.retension: unknown field"
+
+
+def test_wrong_type_names_file_line_and_field() -> None:
+    text = DEMO.replace("      port: 8081\n", '      port: "8081"\n')
+    line = text.splitlines().index('      port: "8081"') + 1
+    message = _error(text)
+    assert message.startswith(f"my-stack.yaml:{line}: exporters.instances.1.port:")
+    assert "integer" in message
+
+
+def test_bad_duration_and_missing_field() -> None:
+    text = DEMO.replace("scrape_interval: 5s", "scrape_interval: 5 seconds")
+    assert "exporters.scrape_interval" in _error(text)
+    assert "not a Prometheus duration" in _error(text)
+    assert _error("version: 1\nname: x\n").endswith("exporters: required field is missing")
+
+
+def test_duplicate_ports_are_rejected() -> None:
+    text = DEMO.replace("port: 8081", "port: 8080")
+    assert "port 8080 is used by both random-1 and random-2" in _error(text)
+
+
+def test_not_a_mapping() -> None:
+    assert "must be a YAML mapping" in _error("- just\n- a list\n")
+
+
+def test_cli_reports_bad_stack_file_with_exit_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(DEMO.replace("name: demo", "name: demo\nnmae: typo"))
+    code = cli.main(["up", "--runtime", "local", "--stack", str(bad)])
+    err = capsys.readouterr().err
+    assert code == cli.EXIT_STACK_FILE
+    assert err.count("\n") == 1 and f"{bad}:10: nmae: unknown field" in err
+    assert "Traceback" not in err
+
+
+@given(st.dictionaries(st.text(max_size=8), st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+), max_size=5))
+@settings(max_examples=300, deadline=None)
+def test_any_yaml_either_parses_or_gives_one_line(data: dict[str, object]) -> None:
+    """Whatever a user writes, the parser answers with a Stack or one clear line."""
+    text = yaml.safe_dump(data)
+    try:
+        parse_stack(text, Path("fuzz.yaml"))
+    except StackFileError as exc:
+        assert str(exc).startswith("fuzz.yaml")
+        assert "\n" not in str(exc)
+
+
+@given(st.text(max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_any_text_either_parses_or_gives_one_line(text: str) -> None:
+    try:
+        parse_stack(text, Path("fuzz.yaml"))
+    except StackFileError as exc:
+        assert "\n" not in str(exc)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("5s", 5), ("1m", 60), ("1h30m", 5400), ("500ms", 0.5), ("2d", 172800)]
+)
+def test_parse_duration(text: str, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "5", "5 s", "1.5s", "s", "1m1h"])
+def test_parse_duration_rejects(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_duration(text)
+
+
+@pytest.mark.prometheus
+def test_generated_files_pass_promtool(tmp_path: Path) -> None:
+    require_prometheus()
+    stack = load_stack()
+    (tmp_path / "prometheus.yml").write_text(
+        render.prometheus_config(stack, lambda e: f"127.0.0.1:{e.port}", "127.0.0.1:9090")
+    )
+    (tmp_path / render.RULES_FILE).write_text(render.rules_file(stack))
+    config = subprocess.run(
+        ["promtool", "check", "config", str(tmp_path / "prometheus.yml")],
+        capture_output=True, text=True, check=False,
+    )
+    assert config.returncode == 0, config.stdout + config.stderr
+    assert "SUCCESS" in config.stdout
+    rules = subprocess.run(
+        ["promtool", "check", "rules", str(tmp_path / render.RULES_FILE)],
+        capture_output=True, text=True, check=False,
+    )
+    assert rules.returncode == 0, rules.stdout + rules.stderr
+    assert "SUCCESS: 4 rules found" in rules.stdout
