@@ -8,9 +8,10 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from promdash import __version__
+from promdash.config import ConfigError
 from promdash.errors import (
     PortInUse,
     PromdashError,
@@ -19,6 +20,17 @@ from promdash.errors import (
     StackFileError,
     StackNotRunning,
 )
+from promdash.prom.types import (
+    APIError,
+    AuthError,
+    BadQueryError,
+    NotPrometheusError,
+    UnreachableError,
+)
+
+if TYPE_CHECKING:
+    from promdash.config import Connection
+    from promdash.prom.client import PromClient
 
 EXIT_OK = 0
 EXIT_ERROR = 1  # the server rejected the request (bad PromQL), or another failure
@@ -52,6 +64,12 @@ _EXIT_FOR: list[tuple[type[BaseException], int]] = [
     (PortInUse, EXIT_PORT),
     (ReadinessTimeout, EXIT_TIMEOUT),
     (StackNotRunning, EXIT_NOT_RUNNING),
+    (ConfigError, EXIT_STACK_FILE),
+    (UnreachableError, EXIT_UNREACHABLE),
+    (BadQueryError, EXIT_ERROR),
+    (AuthError, EXIT_ERROR),
+    (NotPrometheusError, EXIT_ERROR),
+    (APIError, EXIT_ERROR),
 ]
 
 
@@ -153,6 +171,382 @@ def _ago(seconds: float) -> str:
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
+# ---------------------------------------------------------------- query commands
+# httpx, the client and plotext are imported inside the handlers: `promdash query`
+# must print its answer within 0.4 s, and `promdash --help` should not pay for them.
+
+
+def _add_connection_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group(
+        "connection",
+        "the server is --url, else --context, else $PROMDASH_URL, else the config\n"
+        "file's current-context, else the running promdash stack, else 127.0.0.1:9090",
+    )
+    g.add_argument("--url", help="Prometheus (or compatible) base URL")
+    g.add_argument("--context", help="a named context of the config file ($PROMDASH_CONFIG)")
+    g.add_argument(
+        "--token-file",
+        metavar="FILE",
+        help="send the bearer token in FILE (or set $PROMDASH_TOKEN)",
+    )
+    g.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="extra HTTP header (repeatable), e.g. X-Scope-OrgID=tenant1",
+    )
+    g.add_argument("--ca", metavar="FILE", help="trust this CA bundle for https")
+    g.add_argument("--cert", metavar="FILE", help="client certificate for mutual TLS")
+    g.add_argument("--key", metavar="FILE", help="private key of --cert")
+    g.add_argument(
+        "--insecure", action="store_true", help="do not verify the server's TLS certificate"
+    )
+    g.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="give up on a request after this long (default: 10)",
+    )
+
+
+def _connection(args: argparse.Namespace) -> Connection:
+    from promdash.config import resolve_connection
+
+    return resolve_connection(
+        url=args.url,
+        context=args.context,
+        token_file=args.token_file,
+        headers=args.header,
+        ca_file=args.ca,
+        cert_file=args.cert,
+        key_file=args.key,
+        insecure=args.insecure,
+        timeout=args.timeout,
+    )
+
+
+def _use_color(stream: object = None) -> bool:
+    stream = stream or sys.stdout
+    isatty = getattr(stream, "isatty", None)
+    return bool(
+        isatty and isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+    )
+
+
+def _duration_arg(text: str) -> float:
+    from promdash.prom.client import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _step_arg(text: str) -> float | None:
+    return None if text == "auto" else _duration_arg(text)
+
+
+def _time_arg(text: str) -> float:
+    from promdash.prom.client import parse_time
+
+    try:
+        return parse_time(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _warn(warnings: Sequence[str]) -> None:
+    for warning in warnings:
+        _say(f"promdash: warning from the server: {warning}")
+
+
+def _plot_size(legend_lines: int, header_lines: int = 0) -> tuple[int, int]:
+    import shutil
+
+    columns, lines = shutil.get_terminal_size((100, 30))
+    height = max(8, min(lines - legend_lines - header_lines - 2, 30))
+    return columns, height
+
+
+def _auto_step(range_seconds: float) -> float:
+    """About one point per plot column (plotext's y-axis labels take ~10 columns)."""
+    import shutil
+
+    columns = max(shutil.get_terminal_size((100, 30)).columns - 10, 20)
+    return max(round(range_seconds / columns, 3), 0.001)
+
+
+def cmd_targets(args: argparse.Namespace) -> int:
+    from promdash import views
+    from promdash.prom.client import run
+
+    targets = run(_connection(args), lambda c: c.targets(state="active"))
+    if args.json:
+        print(views.targets_json(targets.active, time.time(), health=args.state, pool=args.pool))
+    else:
+        print(
+            views.targets_text(
+                targets.active, time.time(), health=args.state, pool=args.pool, color=_use_color()
+            )
+        )
+    return EXIT_OK
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    from promdash import views
+    from promdash.prom.client import run
+
+    conn = _connection(args)
+    if args.range is None:
+        result = run(conn, lambda c: c.query(args.expr, args.time))
+        if args.json:
+            print(views.query_json(result, args.expr, time=args.time))
+        elif args.csv:
+            print(views.query_csv(result))
+        else:
+            print(views.instant_text(result))
+        _warn(result.warnings)
+        return EXIT_OK
+
+    end = args.time if args.time is not None else time.time()
+    start = end - args.range
+    step = args.step or _auto_step(args.range)
+    result = run(conn, lambda c: c.query_range(args.expr, start, end, step))
+    if args.json:
+        print(views.query_json(result, args.expr, start=start, end=end, step=step))
+    elif args.csv:
+        print(views.query_csv(result))
+    elif sys.stdout.isatty() and result.matrix:
+        color = _use_color()
+        legend = views.legend(result.matrix, color=color)
+        width, height = _plot_size(legend.count("\n") + 1)
+        print(
+            views.plot(
+                result.matrix, width, height, title=args.expr, color=color, start=start, end=end
+            )
+        )
+        print(legend)
+    else:
+        print(views.range_text(result))
+    _warn(result.warnings)
+    return EXIT_OK
+
+
+def cmd_tail(args: argparse.Namespace) -> int:
+    import asyncio
+
+    conn = _connection(args)
+    tty = sys.stdout.isatty()
+    if tty:
+        # Alternate screen, cursor hidden; both undone in `finally` whatever happens.
+        sys.stdout.write("\x1b[?1049h\x1b[?25l")
+        sys.stdout.flush()
+    try:
+        asyncio.run(_tail(args, conn, tty))
+    except KeyboardInterrupt:
+        pass  # Ctrl-C is how a tail ends: not an error
+    finally:
+        if tty:
+            sys.stdout.write("\x1b[?25h\x1b[?1049l")
+            sys.stdout.flush()
+    return EXIT_OK
+
+
+async def _scrape_interval(client: PromClient) -> float:
+    from promdash.prom.client import parse_duration
+
+    targets = await client.targets(state="active")
+    intervals = []
+    for target in targets.active:
+        try:
+            intervals.append(parse_duration(target.scrape_interval))
+        except ValueError:
+            continue
+    return min(intervals, default=15.0)
+
+
+async def _tail(args: argparse.Namespace, conn: Connection, tty: bool) -> None:
+    import asyncio
+
+    from promdash import views
+    from promdash.prom.client import PromClient, format_duration
+    from promdash.prom.types import PromError
+
+    async with PromClient(conn) as client:
+        every = args.every or await _scrape_interval(client)
+        step = args.step or (_auto_step(args.range) if tty else every)
+        first = True
+        while True:
+            began = time.monotonic()
+            end = time.time()
+            problem = ""
+            try:
+                result = await client.query_range(args.expr, end - args.range, end, step)
+            except PromError as exc:
+                if first:
+                    raise  # a bad query or a server that was never there: say so and stop
+                # A server restarting mid-tail: keep the last graph and keep trying.
+                problem = f"last refresh failed: {exc} (retrying)"
+            first = False
+            clock = time.strftime("%H:%M:%S")
+            if tty:
+                color = _use_color()
+                header = (
+                    f"promdash tail  {args.expr}  range {format_duration(args.range)}"
+                    f"  every {format_duration(every)}  {clock}  (Ctrl-C quits)"
+                )
+                legend = views.legend(result.matrix, color=color)
+                width, height = _plot_size(legend.count("\n") + 1, header_lines=2 + bool(problem))
+                frame = [header]
+                if problem:
+                    frame.append(views.paint(problem, "red", color))
+                if result.matrix:
+                    frame += [
+                        views.plot(
+                            result.matrix,
+                            width,
+                            height,
+                            color=color,
+                            start=end - args.range,
+                            end=end,
+                        ),
+                        legend,
+                    ]
+                else:
+                    frame.append("no data yet (the query matched no series in that range)")
+                sys.stdout.write("\x1b[H" + "\n".join(frame) + "\x1b[J")
+            else:
+                lines = [
+                    f"{clock}  {views.series_name(s.metric)}  {views.format_value(s.values[-1])}"
+                    for s in result.matrix
+                    if s.values
+                ]
+                if problem:
+                    lines.append(f"{clock}  {problem}")
+                sys.stdout.write("\n".join(lines or [f"{clock}  no data"]) + "\n")
+            sys.stdout.flush()
+            await asyncio.sleep(max(0.0, every - (time.monotonic() - began)))
+
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    from promdash import views
+    from promdash.prom.client import run
+
+    groups = run(_connection(args), lambda c: c.rules(type="alert"))
+    if args.json:
+        print(views.alerts_json(groups, state=args.state))
+    else:
+        print(views.alerts_text(groups, time.time(), state=args.state, color=_use_color()))
+    return EXIT_OK
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from promdash import views
+    from promdash.prom.client import run
+    from promdash.prom.types import MetricMetadata
+
+    async def fetch(client: PromClient) -> dict[str, list[MetricMetadata]]:
+        # Metadata only covers scraped metrics; __name__ values add recording
+        # rules and synthetic series such as `up`, and servers without metadata.
+        metadata, names = await asyncio.gather(client.metadata(), client.label_values("__name__"))
+        for name in names:
+            metadata.setdefault(name, [])
+        return metadata
+
+    entries = views.metric_entries(run(_connection(args), fetch), args.pattern)
+    print(views.metrics_json(entries) if args.json else views.metrics_text(entries))
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- the dashboard
+
+
+def _add_dash_flags(p: argparse.ArgumentParser) -> None:
+    _add_connection_flags(p)
+    g = p.add_argument_group("dashboard")
+    g.add_argument(
+        "--theme",
+        metavar="NAME",
+        help="promdash-dark (default), promdash-light, promdash-high-contrast, a file of "
+        "themes/ or a textual theme; the last one chosen is remembered in the config file",
+    )
+    g.add_argument(
+        "--refresh",
+        type=_duration_arg,
+        metavar="DURATION",
+        help="refresh every DURATION (default: the shortest scrape interval of the targets)",
+    )
+    g.add_argument(
+        "--layout",
+        choices=["tabs", "grid"],
+        default="tabs",
+        help="one panel at a time, or graph, targets and alerts together (default: tabs)",
+    )
+    g.add_argument(
+        "--query",
+        action="append",
+        default=[],
+        metavar="EXPR",
+        help="open a graph of EXPR at start (repeatable)",
+    )
+    g.add_argument(
+        "--graph-range",
+        type=_duration_arg,
+        default=900.0,
+        metavar="DURATION",
+        help="range of the graphs (default: 15m)",
+    )
+
+
+def _managed_stack(url: str) -> str | None:
+    """The stack promdash started whose Prometheus is `url`, for the Stack panel."""
+    from promdash.stack.state import running_stacks
+
+    try:
+        stacks = running_stacks()
+    except OSError:
+        return None
+    return next((s.name for s in stacks if s.prometheus_url.rstrip("/") == url.rstrip("/")), None)
+
+
+def cmd_dash(args: argparse.Namespace) -> int:
+    # Textual loads only here: the other commands never pay for it.
+    from textual.theme import BUILTIN_THEMES
+
+    from promdash.config import load_config, set_theme
+    from promdash.stack.state import state_root
+    from promdash.tui.app import make_app
+    from promdash.tui.settings import DashSettings
+    from promdash.tui.themes import load_themes
+
+    connection = _connection(args)
+    config = load_config()
+    theme = getattr(args, "theme", None)
+    if theme is not None:
+        known = {t.name for t in load_themes().themes} | set(BUILTIN_THEMES)
+        if theme not in known:
+            _say(f"promdash: --theme {theme}: no such theme (themes: {', '.join(sorted(known))})")
+            return EXIT_USAGE
+        if theme != config.theme:
+            set_theme(theme)
+    settings = DashSettings(
+        connection=connection,
+        theme=theme or config.theme,
+        refresh=getattr(args, "refresh", None),
+        stack_name=_managed_stack(connection.url),
+        layout=getattr(args, "layout", "tabs"),
+        queries=tuple(getattr(args, "query", ())),
+        range_seconds=int(getattr(args, "graph_range", 900.0)),
+        remember_theme=set_theme,
+        history_file=state_root() / "promql-history",
+    )
+    make_app(settings).run()
+    return EXIT_OK
+
+
 # ---------------------------------------------------------------- the parser
 
 
@@ -178,7 +572,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(handler=handler)
         return p
 
-    up = command("up", "start the demo stack (or --stack FILE) and wait until every target is up", cmd_up)
+    up = command(
+        "up", "start the demo stack (or --stack FILE) and wait until every target is up", cmd_up
+    )
     up.add_argument("--stack", metavar="FILE", help="stack file (default: the bundled demo stack)")
     up.add_argument(
         "--runtime",
@@ -186,14 +582,30 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="docker when an engine answers, else local processes (default: auto)",
     )
-    up.add_argument("--without", action="append", default=[], metavar="SERVICE",
-                    help="leave a service out (repeatable), e.g. --without grafana")
-    up.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
-                    help="give up waiting for readiness after this long (default: 120)")
-    up.add_argument("--publish-all", action="store_true",
-                    help="publish ports on every interface instead of 127.0.0.1")
-    up.add_argument("--detach", action="store_true",
-                    help="return once the stack is ready instead of opening the dashboard")
+    up.add_argument(
+        "--without",
+        action="append",
+        default=[],
+        metavar="SERVICE",
+        help="leave a service out (repeatable), e.g. --without grafana",
+    )
+    up.add_argument(
+        "--timeout",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="give up waiting for readiness after this long (default: 120)",
+    )
+    up.add_argument(
+        "--publish-all",
+        action="store_true",
+        help="publish ports on every interface instead of 127.0.0.1",
+    )
+    up.add_argument(
+        "--detach",
+        action="store_true",
+        help="return once the stack is ready instead of opening the dashboard",
+    )
 
     for name, help_text, handler in (
         ("down", "stop and remove what `promdash up` started", cmd_down),
@@ -204,8 +616,9 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "down":
             p.add_argument("--volumes", action="store_true", help="also remove the stack's data")
         if name == "status":
-            p.add_argument("--secrets", action="store_true",
-                           help="also show the Grafana admin password")
+            p.add_argument(
+                "--secrets", action="store_true", help="also show the Grafana admin password"
+            )
 
     logs = command("logs", "show a service's log", cmd_logs)
     logs.add_argument("service", help="service name, e.g. prometheus or random-3")
@@ -214,7 +627,107 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument("--name", help="stack name (default: the most recently started stack)")
 
     # BEGIN query commands (promdash/prom client)
+    targets = command(
+        "targets", "list scrape targets by pool: health, last scrape, last error", cmd_targets
+    )
+    targets.add_argument(
+        "--state", choices=["up", "down", "unknown"], help="only targets with this health"
+    )
+    targets.add_argument("--pool", metavar="NAME", help="only this scrape pool (job)")
+    targets.add_argument(
+        "--json", action="store_true", help="JSON output (schema: docs/json-output.md)"
+    )
+    _add_connection_flags(targets)
+
+    query = command(
+        "query", "run a PromQL query: instant, or over --range (plotted in a terminal)", cmd_query
+    )
+    query.add_argument("expr", metavar="EXPR", help="PromQL expression, e.g. 'rate(up[5m])'")
+    query.add_argument(
+        "--time",
+        type=_time_arg,
+        metavar="T",
+        help="evaluation time (end of the range with --range): now, --time=-15m "
+        "(that long ago), Unix seconds or RFC 3339 (default: now)",
+    )
+    query.add_argument(
+        "--range",
+        type=_duration_arg,
+        metavar="DURATION",
+        help="query a range ending now (or at --time), e.g. 15m or 1h",
+    )
+    query.add_argument(
+        "--step",
+        type=_step_arg,
+        default=None,
+        metavar="auto|DURATION",
+        help="range resolution; auto = about one point per terminal column",
+    )
+    query_format = query.add_mutually_exclusive_group()
+    query_format.add_argument(
+        "--json", action="store_true", help="JSON output (schema: docs/json-output.md)"
+    )
+    query_format.add_argument(
+        "--csv", action="store_true", help="CSV: a column per label, then timestamp and value"
+    )
+    _add_connection_flags(query)
+
+    tail = command(
+        "tail", "live graph of a PromQL expression, redrawn every scrape interval", cmd_tail
+    )
+    tail.add_argument("expr", metavar="EXPR", help="PromQL expression")
+    tail.add_argument(
+        "--range",
+        type=_duration_arg,
+        default=300.0,
+        metavar="DURATION",
+        help="how much history the graph shows (default: 5m)",
+    )
+    tail.add_argument(
+        "--every",
+        type=_duration_arg,
+        metavar="DURATION",
+        help="redraw interval (default: the server's shortest scrape interval)",
+    )
+    tail.add_argument(
+        "--step",
+        type=_step_arg,
+        default=None,
+        metavar="auto|DURATION",
+        help="range resolution (default: auto)",
+    )
+    _add_connection_flags(tail)
+
+    alerts = command(
+        "alerts", "list alerting rules and their alerts, inactive ones too", cmd_alerts
+    )
+    alerts.add_argument(
+        "--state", choices=["firing", "pending", "inactive"], help="only alerts in this state"
+    )
+    alerts.add_argument(
+        "--json", action="store_true", help="JSON output (schema: docs/json-output.md)"
+    )
+    _add_connection_flags(alerts)
+
+    metrics = command("metrics", "list metric names with their type and help", cmd_metrics)
+    metrics.add_argument(
+        "pattern",
+        nargs="?",
+        metavar="PATTERN",
+        help="only names matching this (case-insensitive regular expression)",
+    )
+    metrics.add_argument(
+        "--json", action="store_true", help="JSON output (schema: docs/json-output.md)"
+    )
+    _add_connection_flags(metrics)
     # END query commands
+
+    # BEGIN dashboard (promdash/tui)
+    dash = command("dash", "open the dashboard (what `promdash` with no command does)", cmd_dash)
+    _add_dash_flags(dash)
+    # The same flags before any command: `promdash --url URL` opens the dashboard too.
+    _add_dash_flags(parser)
+    # END dashboard
 
     return parser
 
@@ -224,8 +737,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
     if handler is None:
-        parser.print_help()
-        return EXIT_OK
+        handler = cmd_dash  # no command: open the dashboard
     try:
         return int(handler(args))
     except KeyboardInterrupt:

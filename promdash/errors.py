@@ -20,7 +20,9 @@ class PortInUse(PromdashError):
 
     def __init__(self, port: int, holder: str = "") -> None:
         who = f" (held by {holder})" if holder else ""
-        super().__init__(f"port {port} is already in use{who}; free it or change the port in the stack file")
+        super().__init__(
+            f"port {port} is already in use{who}; free it or change the port in the stack file"
+        )
         self.port = port
         self.holder = holder
 

@@ -121,12 +121,27 @@ image_exists() { "$DOCKER" image inspect "$1" >/dev/null 2>&1; }
 
 image_size() { "$DOCKER" image inspect -f '{{.Size}}' "$1" | awk '{printf "%.1f MB", $1/1e6}'; }
 
-should_build() {  # should_build TAG -> 0 if we must build it
-    if image_exists "$1" && [ "$FORCE" -eq 0 ]; then
-        log "$1 already exists ($(image_size "$1")): skipping (use --force to rebuild)"
-        return 1
+OLD_ID=""
+should_build() {  # should_build TAG -> 0 if we must build it; sets OLD_ID
+    OLD_ID=""
+    if image_exists "$1"; then
+        if [ "$FORCE" -eq 0 ]; then
+            log "$1 already exists ($(image_size "$1")): skipping (use --force to rebuild)"
+            return 1
+        fi
+        OLD_ID=$("$DOCKER" image inspect -f '{{.Id}}' "$1")
     fi
     return 0
+}
+
+drop_replaced() {  # drop_replaced TAG: remove the image --force replaced, if now untagged
+    [ -n "$OLD_ID" ] || return 0
+    [ "$("$DOCKER" image inspect -f '{{.Id}}' "$1")" != "$OLD_ID" ] || return 0
+    if [ -z "$("$DOCKER" image inspect -f '{{join .RepoTags ""}}' "$OLD_ID" 2>/dev/null)" ]; then
+        "$DOCKER" rmi "$OLD_ID" >/dev/null 2>&1 \
+            && log "removed the replaced image ${OLD_ID#sha256:}" \
+            || log "note: replaced image ${OLD_ID#sha256:} still in use, not removed"
+    fi
 }
 
 # ---------------------------------------------------------------- Prometheus
@@ -361,11 +376,11 @@ EOF
 # ---------------------------------------------------------------------- main
 log "OFFLINE TEST INFRASTRUCTURE: local stand-ins for official images (real users pull the real ones)"
 if [ -z "$ONLY" ] || [ "$ONLY" = prometheus ]; then
-    if should_build "$PROM_IMAGE"; then build_prometheus; fi
+    if should_build "$PROM_IMAGE"; then build_prometheus; drop_replaced "$PROM_IMAGE"; fi
     if [ "$VERIFY" -eq 1 ]; then verify_prometheus; fi
 fi
 if [ -z "$ONLY" ] || [ "$ONLY" = python ]; then
-    if should_build "$PYTHON_IMAGE"; then build_python; fi
+    if should_build "$PYTHON_IMAGE"; then build_python; drop_replaced "$PYTHON_IMAGE"; fi
     if [ "$VERIFY" -eq 1 ]; then verify_python; fi
 fi
 log "done in $(( SECONDS - T0 ))s"

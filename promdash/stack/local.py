@@ -306,7 +306,11 @@ class LocalRuntime:
             return
         stack = load_stack(Path(state.stack_file)) if state.stack_file else load_stack()
         directory = stack_dir(state.name)
-        env = self._grafana_env(stack, directory, state.prometheus_url) if service == "grafana" else None
+        env = (
+            self._grafana_env(stack, directory, state.prometheus_url)
+            if service == "grafana"
+            else None
+        )
         state.processes[service] = self._spawn(service, record.command, directory, env)
         state.save()
 

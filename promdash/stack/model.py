@@ -194,7 +194,10 @@ class Stack(_Strict):
 def default_stack_path() -> Path:
     """The demo stack shipped with promdash (repo checkout or installed wheel)."""
     here = Path(__file__).resolve().parent.parent
-    for candidate in (here / "_data" / "stacks" / "demo.yaml", here.parent / "stacks" / "demo.yaml"):
+    for candidate in (
+        here / "_data" / "stacks" / "demo.yaml",
+        here.parent / "stacks" / "demo.yaml",
+    ):
         if candidate.is_file():
             return candidate
     raise StackFileError("the bundled demo stack is missing; reinstall promdash")
@@ -252,10 +255,10 @@ def parse_stack(text: str, source: Path | None = None) -> Stack:
         stack = Stack.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        line = _line_of(node, first["loc"])
+        line_no = _line_of(node, first["loc"])
         field, message = _describe(dict(first))
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        at = f":{line}" if line else ""
+        at = f":{line_no}" if line_no else ""
         raise StackFileError(f"{where}{at}: {field}: {message}{more}") from None
     return stack.model_copy(update={"source": source})
 

@@ -38,7 +38,9 @@ class Runtime(Protocol):
         self, stack: Stack, *, without: list[str], timeout: float, progress: Progress
     ) -> StackState: ...
 
-    def down(self, state: StackState, *, volumes: bool = False, progress: Progress = ...) -> None: ...
+    def down(
+        self, state: StackState, *, volumes: bool = False, progress: Progress = ...
+    ) -> None: ...
 
     def status(self, state: StackState) -> list[ServiceStatus]: ...
 
@@ -72,7 +74,9 @@ def wait_http(
             if not alive():
                 raise ReadinessTimeout(f"{service} exited during start-up{_tail(last_log())}")
             if time.monotonic() > deadline:
-                raise ReadinessTimeout(f"{service} was not ready at {url} in time{_tail(last_log())}")
+                raise ReadinessTimeout(
+                    f"{service} was not ready at {url} in time{_tail(last_log())}"
+                )
             time.sleep(POLL_SECONDS)
 
 

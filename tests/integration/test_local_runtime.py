@@ -39,7 +39,10 @@ def _listening(port: int) -> bool:
 def _run(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "promdash.cli", *args],
-        capture_output=True, text=True, timeout=timeout, check=False,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -143,7 +146,9 @@ def test_timeout_stops_what_was_started(tmp_path: Path) -> None:
 def test_no_prometheus_and_no_docker_says_what_to_install(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "promdash.cli", "up", "--stack", str(tmp_path / "none.yaml")],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == cli.EXIT_STACK_FILE
     env = {
@@ -154,7 +159,10 @@ def test_no_prometheus_and_no_docker_says_what_to_install(tmp_path: Path) -> Non
     }
     result = subprocess.run(
         [sys.executable, "-m", "promdash.cli", "up"],
-        capture_output=True, text=True, check=False, env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
     )
     assert result.returncode == cli.EXIT_UNAVAILABLE, result.stderr
     line = result.stderr.strip()

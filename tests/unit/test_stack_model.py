@@ -83,7 +83,9 @@ def test_not_a_mapping() -> None:
     assert "must be a YAML mapping" in _error("- just\n- a list\n")
 
 
-def test_cli_reports_bad_stack_file_with_exit_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_reports_bad_stack_file_with_exit_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(DEMO.replace("name: demo", "name: demo\nnmae: typo"))
     code = cli.main(["up", "--runtime", "local", "--stack", str(bad)])
@@ -93,11 +95,20 @@ def test_cli_reports_bad_stack_file_with_exit_code(tmp_path: Path, capsys: pytes
     assert "Traceback" not in err
 
 
-@given(st.dictionaries(st.text(max_size=8), st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
-    max_leaves=8,
-), max_size=5))
+@given(
+    st.dictionaries(
+        st.text(max_size=8),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+            lambda inner: (
+                st.lists(inner, max_size=3)
+                | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+            ),
+            max_leaves=8,
+        ),
+        max_size=5,
+    )
+)
 @settings(max_examples=300, deadline=None)
 def test_any_yaml_either_parses_or_gives_one_line(data: dict[str, object]) -> None:
     """Whatever a user writes, the parser answers with a Stack or one clear line."""
@@ -141,13 +152,17 @@ def test_generated_files_pass_promtool(tmp_path: Path) -> None:
     (tmp_path / render.RULES_FILE).write_text(render.rules_file(stack))
     config = subprocess.run(
         ["promtool", "check", "config", str(tmp_path / "prometheus.yml")],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert config.returncode == 0, config.stdout + config.stderr
     assert "SUCCESS" in config.stdout
     rules = subprocess.run(
         ["promtool", "check", "rules", str(tmp_path / render.RULES_FILE)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert rules.returncode == 0, rules.stdout + rules.stderr
     assert "SUCCESS: 4 rules found" in rules.stdout

@@ -1,0 +1,50 @@
+"""Helpers for dashboard tests: one way to build the app, and waiting for what a user would see."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widget import Widget
+
+from promdash.config import Connection
+from promdash.tui.app import PromdashApp, make_app
+from promdash.tui.settings import DashSettings
+from promdash.tui.widgets.table import KeyedTable
+
+SIZE = (120, 40)
+
+
+def dash(url: str, **settings: Any) -> PromdashApp:
+    """The app as the CLI builds it, minus everything that writes to the user's files."""
+    settings.setdefault("remember_theme", None)
+    settings.setdefault("history_file", None)
+    return make_app(DashSettings(connection=Connection(url=url, timeout=3.0), **settings))
+
+
+async def wait_for(
+    pilot: Pilot[Any], condition: Callable[[], object], *, timeout: float = 30.0, what: str = ""
+) -> None:
+    """Let the app run until `condition()` is true; fail naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g}s waiting for {what or condition}")
+        await pilot.pause(0.1)
+
+
+def text_of(widget: Widget) -> str:
+    """The text a widget shows, without styles."""
+    return str(widget.render())
+
+
+def row_text(table: KeyedTable, key: str) -> str:
+    """One table row as a person reads it: its cells joined by spaces ('' if absent)."""
+    cells = table.cells_of(key)
+    return " ".join(cell.plain for cell in cells) if cells else ""
+
+
+def rows_matching(table: KeyedTable, needle: str) -> list[str]:
+    return [row_text(table, key) for key in table.row_keys if needle in row_text(table, key)]
