@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -196,6 +197,7 @@ def main() -> None:
         floors.append(timed(sys.executable, __file__, "--floor", str(stack_file), str(config_dir)))
         remove_floor(client)
 
+    shutil.rmtree(workdir, ignore_errors=True)
     w, f, d = statistics.median(warm), statistics.median(floors), statistics.median(downs)
     engine = client.version()
     print(f"promdash up --runtime docker: {len(stack.exporters.instances)} exporters + Prometheus "

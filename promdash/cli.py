@@ -130,10 +130,36 @@ def _has_prometheus() -> bool:
 def cmd_down(args: argparse.Namespace) -> int:
     from promdash.stack.runtimes import runtime_for, state_for
 
-    state = state_for(args.name)
+    try:
+        state = state_for(args.name)
+    except StackNotRunning:
+        # The state file may be gone (deleted, another user's HOME): Docker stacks
+        # are still found by their labels.
+        orphans = _labelled_docker_stacks(args.name)
+        if not orphans:
+            raise
+        from promdash.stack.docker import DockerRuntime
+
+        for name in orphans:
+            DockerRuntime().remove_stack(name, volumes=args.volumes, progress=_progress_printer())
+            print(f"stack {name!r} is down")
+        return EXIT_OK
     runtime_for(state).down(state, volumes=args.volumes, progress=_progress_printer())
     print(f"stack {state.name!r} is down")
     return EXIT_OK
+
+
+def _labelled_docker_stacks(name: str | None) -> list[str]:
+    """Stacks that still have labelled containers; one when no name is given."""
+    from promdash.stack.docker import DockerRuntime
+
+    try:
+        found = DockerRuntime().labelled_stacks()
+    except RuntimeUnavailable:
+        return []
+    if name is None:
+        return found[:1]
+    return [name] if name in found else []
 
 
 def cmd_status(args: argparse.Namespace) -> int:

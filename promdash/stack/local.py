@@ -173,20 +173,12 @@ class LocalRuntime:
         progress: Progress = no_progress,
     ) -> StackState:
         deadline = time.monotonic() + timeout
-        unknown = sorted(set(without) - set(stack.service_names()))
-        if unknown:
-            raise PromdashError(
-                f"--without {unknown[0]}: no such service (services: "
-                f"{', '.join(stack.service_names())})"
-            )
-        if "prometheus" in without:
-            raise PromdashError("--without prometheus: every stack needs its Prometheus")
+        wanted = stack.leaving_out(without)
         directory = stack_dir(stack.name)
         url = f"http://127.0.0.1:{stack.prometheus.port}"
-        commands = self._commands(stack, directory, url)
-        if stack.grafana.enabled and "grafana" not in commands and "grafana" not in without:
+        commands = self._commands(wanted, directory, url)
+        if wanted.grafana.enabled and "grafana" not in commands:
             progress("grafana: skipped (no grafana-server here; the docker runtime runs it)")
-        commands = {k: v for k, v in commands.items() if k not in without}
 
         previous = StackState.load(stack.name)
         if previous and previous.runtime != "local":
@@ -208,7 +200,7 @@ class LocalRuntime:
             if name not in kept:
                 _check_port_free(stack.bind_host, ports[name])
 
-        self._write_config(stack, directory)
+        self._write_config(wanted, directory)
         state = StackState(
             name=stack.name,
             runtime="local",
@@ -233,7 +225,7 @@ class LocalRuntime:
                 started.append(name)
                 state.save()  # saved after each start so Ctrl-C leaves nothing untracked
                 progress(f"{name}: started (pid {state.processes[name].pid})")
-            self._wait_ready(state, stack, deadline, progress)
+            self._wait_ready(state, wanted, deadline, progress)
         except BaseException:
             for name in started:
                 _stop(state.processes.pop(name))

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from promdash.errors import StackFileError
+from promdash.errors import PromdashError, StackFileError
 
 _DURATION_RE = re.compile(
     r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$"
@@ -186,6 +186,28 @@ class Stack(_Strict):
     @property
     def bind_host(self) -> str:
         return "0.0.0.0" if self.publish == "all" else "127.0.0.1"
+
+    def leaving_out(self, names: Sequence[str]) -> Stack:
+        """The stack without the named services (`up --without`), so nothing scrapes them."""
+        unknown = sorted(set(names) - set(self.service_names()))
+        if unknown:
+            raise PromdashError(
+                f"--without {unknown[0]}: no such service (services: "
+                f"{', '.join(self.service_names())})"
+            )
+        if "prometheus" in names:
+            raise PromdashError("--without prometheus: every stack needs its Prometheus")
+        instances = [e for e in self.exporters.instances if e.name not in names]
+        if not instances:
+            raise PromdashError("--without: a stack needs at least one exporter")
+        return self.model_copy(
+            update={
+                "exporters": self.exporters.model_copy(update={"instances": instances}),
+                "grafana": self.grafana.model_copy(
+                    update={"enabled": self.grafana.enabled and "grafana" not in names}
+                ),
+            }
+        )
 
     def exporter(self, name: str) -> ExporterSpec | None:
         return next((e for e in self.exporters.instances if e.name == name), None)

@@ -68,7 +68,10 @@ def test_wrong_type_names_file_line_and_field() -> None:
 
 
 def test_bad_duration_and_missing_field() -> None:
-    text = DEMO.replace("scrape_interval: 5s", "scrape_interval: 5 seconds")
+    text = DEMO.replace(
+        "  job: example-random\n  scrape_interval: 5s",
+        "  job: example-random\n  scrape_interval: 5 seconds",
+    )
     assert "exporters.scrape_interval" in _error(text)
     assert "not a Prometheus duration" in _error(text)
     assert _error("version: 1\nname: x\n").endswith("exporters: required field is missing")
