@@ -18,7 +18,7 @@ import re
 import socket
 import tarfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -522,12 +522,7 @@ class DockerRuntime:
     ) -> StackState:
         deadline = time.monotonic() + timeout
         stack.leaving_out(without)  # rejects unknown names before any change
-        previous = StackState.load(stack.name)
-        if previous and previous.runtime != "docker":
-            raise PromdashError(
-                f"stack {stack.name!r} is running on the {previous.runtime} runtime; "
-                "run `promdash down` first"
-            )
+        previous = StackState.previous(stack.name, "docker")
         directory = stack_dir(stack.name)
         specs = container_specs(
             stack, state_directory=directory, without=without, user=f"{os.getuid()}:{os.getgid()}"

@@ -180,12 +180,7 @@ class LocalRuntime:
         if wanted.grafana.enabled and "grafana" not in commands:
             progress("grafana: skipped (no grafana-server here; the docker runtime runs it)")
 
-        previous = StackState.load(stack.name)
-        if previous and previous.runtime != "local":
-            raise PromdashError(
-                f"stack {stack.name!r} is running on the {previous.runtime} runtime; "
-                "run `promdash down` first"
-            )
+        previous = StackState.previous(stack.name, "local")
         kept = {
             name: record
             for name, record in (previous.processes if previous else {}).items()

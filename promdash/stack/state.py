@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from promdash.errors import PromdashError
+
 RuntimeName = Literal["local", "docker"]
 STATE_FILE = "state.json"
 GRAFANA_PASSWORD_FILE = "grafana-admin-password"
@@ -67,6 +69,17 @@ class StackState:
             return None
         data["processes"] = {k: ProcessRecord(**v) for k, v in data.get("processes", {}).items()}
         return cls(**data)
+
+    @classmethod
+    def previous(cls, name: str, runtime: RuntimeName) -> StackState | None:
+        """The state of an earlier `up` of this stack; refuses one on another runtime."""
+        state = cls.load(name)
+        if state and state.runtime != runtime:
+            raise PromdashError(
+                f"stack {name!r} is running on the {state.runtime} runtime; "
+                "run `promdash down` first"
+            )
+        return state
 
     def forget(self) -> None:
         (stack_dir(self.name) / STATE_FILE).unlink(missing_ok=True)
