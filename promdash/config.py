@@ -254,7 +254,9 @@ def load_config(path: Path | None = None) -> Config:
         where = f":{line}" if line else ""
         field_name = ".".join(loc) or "(top level)"
         extra = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise ConfigError(f"config file {path}{where}: {field_name}: {first['msg']}{extra}") from None
+        raise ConfigError(
+            f"config file {path}{where}: {field_name}: {first['msg']}{extra}"
+        ) from None
     base = path.parent
     raw: dict[str, Any] = parsed.model_dump()
     contexts = {}
@@ -417,8 +419,11 @@ def resolve_connection(
     key = key_file or (ctx.key_file if ctx else None)
     if bool(cert) != bool(key):
         raise ConfigError("a client certificate needs both --cert FILE and --key FILE")
-    for what, path in (("--ca", ca_file or (ctx.ca_file if ctx else None)), ("--cert", cert),
-                       ("--key", key)):
+    for what, path in (
+        ("--ca", ca_file or (ctx.ca_file if ctx else None)),
+        ("--cert", cert),
+        ("--key", key),
+    ):
         if path and not Path(path).is_file():
             raise ConfigError(f"{what} {path}: no such file")
 

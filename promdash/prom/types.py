@@ -31,6 +31,10 @@ class UnreachableError(PromError):
         self.reason = reason
 
 
+class TLSError(UnreachableError):
+    """The TLS handshake failed: an unknown CA, a wrong host name, a bad client cert."""
+
+
 class APIError(PromError):
     """The server answered with an API error envelope (`errorType`/`error`)."""
 

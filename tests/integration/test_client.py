@@ -649,3 +649,27 @@ def test_durations_and_times() -> None:
     assert moment is not None and moment.timestamp() == pytest.approx(1714550400.123456)
     assert parse_rfc3339("0001-01-01T00:00:00Z") is None
     assert parse_rfc3339("1970-01-01T00:00:00Z") is None  # VictoriaMetrics' "never"
+
+
+def test_recorded_answers_decode() -> None:
+    """tests/data/recorded (scripts/record-fixtures.py, from the demo stack) stays decodable."""
+    from promdash.prom.client import decode_envelope, decode_query, decode_rules, decode_targets
+
+    recorded = Path(__file__).resolve().parent.parent / "data" / "recorded"
+
+    def load(name: str) -> object:
+        return decode_envelope(json.loads((recorded / f"{name}.json").read_bytes()))[0]
+
+    targets = decode_targets(load("targets"))  # type: ignore[arg-type]
+    demo = [t for t in targets.active if t.scrape_pool == "example-random"]
+    assert sorted(t.labels["group"] for t in demo) == ["canary", "production", "production"]
+    (down,) = [t for t in demo if t.health == "down"]
+    assert "connection refused" in down.last_error
+    rules = {r.name: r for g in decode_rules(load("rules")) for r in g.alerting}  # type: ignore[arg-type]
+    assert rules["RPCLatencyHigh"].state == "firing"
+    for name in ("query_range_up", "query_range_rpc_rate", "query_range_scrape_duration"):
+        body = json.loads((recorded / f"{name}.json").read_bytes())
+        result = decode_query(*decode_envelope(body))
+        assert result.matrix and all(len(s.values) > 1 for s in result.matrix), name
+    with pytest.raises(BadQueryError, match="parse error"):
+        decode_envelope(json.loads((recorded / "query_bad_promql.json").read_bytes()), 400)

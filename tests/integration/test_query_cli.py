@@ -481,14 +481,17 @@ def test_demo_stack_targets_alerts_and_a_stopped_exporter(
     assert states.get("RPCLatencyHigh") == "firing"
     _, table, _ = promdash(capsys, "alerts", "--url", url, "--state", "firing")
     firing = [line for line in table.splitlines() if "RPCLatencyHigh" in line]
-    assert len(firing) == 3 and all("service=normal" in line for line in firing)
+    # Each exporter's latencies are random: usually all three fire, at least one must.
+    assert firing and all("service=normal" in line for line in firing)
 
     with local_stack.stopped("random-3"):
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
             _, out, _ = promdash(capsys, "targets", "--url", url, "--json", "--state", "down")
             down = json.loads(out)["targets"]
-            if (down and down[0]["lastError"]) or time.monotonic() > deadline:
+            # The scrape the stop interrupted may say "connection reset"; the next is refused.
+            refused = down and "connection refused" in down[0]["lastError"]
+            if refused or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
         _, table, _ = promdash(capsys, "targets", "--url", url, "--state", "down")
