@@ -19,6 +19,7 @@ from promdash.errors import (
     RuntimeUnavailable,
     StackFileError,
     StackNotRunning,
+    UsageError,
 )
 from promdash.prom.types import (
     APIError,
@@ -64,6 +65,7 @@ _EXIT_FOR: list[tuple[type[BaseException], int]] = [
     (PortInUse, EXIT_PORT),
     (ReadinessTimeout, EXIT_TIMEOUT),
     (StackNotRunning, EXIT_NOT_RUNNING),
+    (UsageError, EXIT_USAGE),
     (ConfigError, EXIT_STACK_FILE),
     (UnreachableError, EXIT_UNREACHABLE),
     (BadQueryError, EXIT_ERROR),
@@ -188,6 +190,17 @@ def cmd_logs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _seconds(text: str) -> float:
+    """argparse type: a positive, finite number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r}: must be more than 0 seconds")
+    return value
+
+
 def _ago(seconds: float) -> str:
     seconds = max(0, int(seconds))
     if seconds < 60:
@@ -230,7 +243,7 @@ def _add_connection_flags(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds,
         metavar="SECONDS",
         help="give up on a request after this long (default: 10)",
     )
@@ -467,6 +480,26 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_config(args: argparse.Namespace) -> int:
+    """Where the config file is, its contexts, and which server commands would use."""
+    from promdash.config import config_path, load_config, without_userinfo
+
+    config = load_config()
+    conn = _connection(args)
+    path = config_path()
+    print(f"config file:  {path}{'' if path.is_file() else ' (not created yet)'}")
+    print(f"server:       {conn.url}  (from {conn.source})")
+    print(f"credential:   {conn.credential or 'none'}")
+    if config.contexts:
+        print("contexts:")
+        for name, ctx in sorted(config.contexts.items()):
+            mark = "*" if name == config.current_context else " "
+            print(f"  {mark} {name:<16} {without_userinfo(ctx.url)}")
+    if config.theme:
+        print(f"theme:        {config.theme}")
+    return EXIT_OK
+
+
 def cmd_metrics(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -617,7 +650,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     up.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds,
         default=120.0,
         metavar="SECONDS",
         help="give up waiting for readiness after this long (default: 120)",
@@ -734,6 +767,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="JSON output (schema: docs/json-output.md)"
     )
     _add_connection_flags(alerts)
+
+    config = command(
+        "config", "show the config file, its contexts and which server is used", cmd_config
+    )
+    _add_connection_flags(config)
 
     metrics = command("metrics", "list metric names with their type and help", cmd_metrics)
     metrics.add_argument(

@@ -20,12 +20,14 @@ command imports it before its first output; the parsers load on first use.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit, urlunsplit
 
-from promdash.errors import PromdashError
+from promdash.errors import PromdashError, UsageError
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -349,6 +351,38 @@ def _stack_url() -> tuple[str, str] | None:
     return None
 
 
+def without_userinfo(url: str) -> str:
+    return re.sub(r"//[^/@]*@", "//", url)
+
+
+def _checked_url(raw: str, source: str) -> tuple[str, tuple[str, str] | None]:
+    """The URL without `user:password@` (kept apart, so it is never printed) and that pair.
+
+    A malformed URL is one line naming where it came from, never a traceback.
+    """
+    text = raw.strip()
+    if "://" not in text:
+        text = "http://" + text
+    text = text.rstrip("/")
+    error = UsageError if source in ("--url", ENV_URL) else ConfigError
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+        host = parts.hostname
+    except ValueError:
+        raise error(f"{source}: {without_userinfo(raw)!r} is not a valid URL") from None
+    if parts.scheme not in ("http", "https") or not host:
+        shown = without_userinfo(text)
+        raise error(f"{source}: {shown!r} is not an http:// or https:// URL with a host")
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None:
+        netloc += f":{port}"
+    auth = None
+    if parts.username is not None:
+        auth = (unquote(parts.username), unquote(parts.password or ""))
+    return urlunsplit(parts._replace(netloc=netloc)), auth
+
+
 def resolve_connection(
     *,
     url: str | None = None,
@@ -390,11 +424,7 @@ def resolve_connection(
         else:
             url, source = DEFAULT_URL, "default"
 
-    url = url.strip().rstrip("/")
-    if "://" not in url:
-        url = "http://" + url
-    if not url.startswith(("http://", "https://")):
-        raise ConfigError(f"{source}: {url!r} is not an http:// or https:// URL")
+    url, url_auth = _checked_url(url, source)
 
     bearer: str | None = None
     if token_file:
@@ -404,7 +434,7 @@ def resolve_connection(
     elif ctx is not None and ctx.bearer_token_file:
         bearer = _read_secret(ctx.bearer_token_file, f"context {ctx.name}: bearer_token_file")
 
-    basic: tuple[str, str] | None = None
+    basic: tuple[str, str] | None = url_auth if bearer is None else None
     if bearer is None and ctx is not None and ctx.basic_auth is not None:
         password = _read_secret(
             ctx.basic_auth.password_file, f"context {ctx.name}: basic_auth.password_file"

@@ -33,3 +33,7 @@ class ReadinessTimeout(PromdashError):
 
 class StackNotRunning(PromdashError):
     """A command needs a running stack and there is none."""
+
+
+class UsageError(PromdashError):
+    """A flag or argument value that cannot work (a bad URL, an unknown service name)."""

@@ -419,7 +419,8 @@ class PromClient:
             verify=verify,
             timeout=conn.timeout,
             transport=transport,
-            follow_redirects=True,
+            # A redirect to another host would carry --header secrets along: not followed.
+            follow_redirects=False,
         )
 
     async def __aenter__(self) -> PromClient:

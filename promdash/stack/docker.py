@@ -192,14 +192,13 @@ def prometheus_spec(stack: Stack, state_directory: Path) -> ContainerSpec:
         stack=stack.name,
         service="prometheus",
         image=stack.prometheus.image,
-        # The official image's CMD, plus retention, reloads and the URL users reach it at.
+        # The official image's CMD, plus retention and the URL users reach it at.
         command=(
             "--config.file=/etc/prometheus/prometheus.yml",
             "--storage.tsdb.path=/prometheus",
             "--web.console.libraries=/usr/share/prometheus/console_libraries",
             "--web.console.templates=/usr/share/prometheus/consoles",
             f"--storage.tsdb.retention.time={stack.prometheus.retention}",
-            "--web.enable-lifecycle",
             f"--web.external-url=http://127.0.0.1:{port}",
         ),
         mounts=(
@@ -551,6 +550,7 @@ class DockerRuntime:
         if any(s.service == "grafana" for s in specs):
             grafana_password(stack.name)
         _write_config(config_dir(directory), generated_files(stack.leaving_out(without)))
+        render.check_rules(stack, config_dir(directory) / render.RULES_FILE)
         state = StackState(
             name=stack.name,
             runtime="docker",

@@ -37,22 +37,25 @@ def find_prometheus() -> str | None:
     return os.environ.get("PROMDASH_PROMETHEUS_BIN") or shutil.which("prometheus")
 
 
-def _proc_start(pid: int) -> int | None:
-    """Start time of `pid` in clock ticks since boot (field 22 of /proc/PID/stat)."""
+def _proc_stat(pid: int) -> tuple[int, str] | None:
+    """(start time in clock ticks since boot, state letter) of `pid`, from one read of /proc."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     # The command name may contain spaces and parentheses: split after the last ')'.
     fields = stat[stat.rindex(")") + 2 :].split()
-    return int(fields[19])
+    return int(fields[19]), fields[0]
+
+
+def _proc_start(pid: int) -> int | None:
+    stat = _proc_stat(pid)
+    return stat[0] if stat else None
 
 
 def _alive(record: ProcessRecord) -> bool:
-    if _proc_start(record.pid) != record.started:
-        return False
-    state = Path(f"/proc/{record.pid}/stat").read_text()
-    return state[state.rindex(")") + 2] != "Z"
+    stat = _proc_stat(record.pid)
+    return stat is not None and stat[0] == record.started and stat[1] != "Z"
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -97,7 +100,6 @@ class LocalRuntime:
                 f"--storage.tsdb.retention.time={stack.prometheus.retention}",
                 f"--web.listen-address={host}:{stack.prometheus.port}",
                 f"--web.external-url={url}",
-                "--web.enable-lifecycle",
             ]
         }
         for exporter in stack.exporters.instances:
@@ -177,10 +179,9 @@ class LocalRuntime:
         directory = stack_dir(stack.name)
         url = f"http://127.0.0.1:{stack.prometheus.port}"
         commands = self._commands(wanted, directory, url)
-        if wanted.grafana.enabled and "grafana" not in commands:
-            progress("grafana: skipped (no grafana-server here; the docker runtime runs it)")
-
         previous = StackState.previous(stack.name, "local")
+        self._write_config(wanted, directory)
+        render.check_rules(wanted, directory / render.RULES_FILE)
         kept = {
             name: record
             for name, record in (previous.processes if previous else {}).items()
@@ -195,7 +196,8 @@ class LocalRuntime:
             if name not in kept:
                 _check_port_free(stack.bind_host, ports[name])
 
-        self._write_config(wanted, directory)
+        if wanted.grafana.enabled and "grafana" not in commands:
+            progress("grafana: skipped (no grafana-server here; the docker runtime runs it)")
         state = StackState(
             name=stack.name,
             runtime="local",
@@ -206,9 +208,10 @@ class LocalRuntime:
             without=list(without),
             started_at=previous.started_at if previous and kept else time.time(),
         )
-        if kept and "prometheus" in kept:
-            # Same config files, new content maybe: ask the running Prometheus to reload.
-            _reload(url)
+        if "prometheus" in kept:
+            # Same config files, new content maybe: SIGHUP makes Prometheus reload them
+            # (no --web.enable-lifecycle, which would let anyone who reaches it stop it).
+            os.kill(kept["prometheus"].pid, signal.SIGHUP)
         started: list[str] = []
         try:
             for name, command in commands.items():
@@ -364,10 +367,3 @@ def _health(name: str, url: str) -> str:
     except httpx.HTTPError:
         ok = False
     return "healthy" if ok else "unhealthy"
-
-
-def _reload(url: str) -> None:
-    import httpx
-
-    with contextlib.suppress(httpx.HTTPError):
-        httpx.post(f"{url}/-/reload", timeout=5.0)

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from promdash.errors import PromdashError, StackFileError
+from promdash.errors import StackFileError, UsageError
 
 _DURATION_RE = re.compile(
     r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$"
@@ -81,6 +81,8 @@ class ExporterSpec(_Strict):
         for name in labels:
             if not _LABEL_RE.match(name) or name.startswith("__"):
                 raise ValueError(f"{name!r} is not a valid Prometheus label name")
+            if name in ("group", "job", "instance"):
+                raise ValueError(f"label {name!r} is set by promdash; use the `{name}` field")
         return labels
 
 
@@ -191,15 +193,15 @@ class Stack(_Strict):
         """The stack without the named services (`up --without`), so nothing scrapes them."""
         unknown = sorted(set(names) - set(self.service_names()))
         if unknown:
-            raise PromdashError(
+            raise UsageError(
                 f"--without {unknown[0]}: no such service (services: "
                 f"{', '.join(self.service_names())})"
             )
         if "prometheus" in names:
-            raise PromdashError("--without prometheus: every stack needs its Prometheus")
+            raise UsageError("--without prometheus: every stack needs its Prometheus")
         instances = [e for e in self.exporters.instances if e.name not in names]
         if not instances:
-            raise PromdashError("--without: a stack needs at least one exporter")
+            raise UsageError("--without: a stack needs at least one exporter")
         return self.model_copy(
             update={
                 "exporters": self.exporters.model_copy(update={"instances": instances}),
@@ -291,4 +293,17 @@ def load_stack(path: Path | None = None) -> Stack:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise StackFileError(f"{path}: cannot read stack file: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise StackFileError(f"{path}: not a text file (UTF-8 expected)") from None
     return parse_stack(text, path.resolve())
+
+
+def source_line(stack: Stack, loc: Sequence[int | str]) -> int | None:
+    """Line in the stack's own file of the field at `loc`, for errors found after parsing."""
+    if stack.source is None:
+        return None
+    try:
+        node = yaml.compose(stack.source.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    return _line_of(node, loc)

@@ -215,3 +215,36 @@ def test_theme_in_a_new_config_file(home: Path) -> None:
 
 def test_url_without_scheme_gets_http(home: Path) -> None:
     assert resolve_connection(url="localhost:9090").url == "http://localhost:9090"
+
+
+def test_credentials_in_the_url_become_basic_auth_and_are_never_shown(home: Path) -> None:
+    conn = resolve_connection(url="http://alice:s%40cret@127.0.0.1:9090/")
+    assert conn.url == "http://127.0.0.1:9090"
+    assert conn.basic_auth == ("alice", "s@cret")
+    assert "cret" not in repr(conn)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://[::1", "http://127.0.0.1:99999", "http://", "ftp://alice:pw@host"]
+)
+def test_a_malformed_url_is_a_usage_error_without_its_password(home: Path, url: str) -> None:
+    from promdash.errors import UsageError
+
+    with pytest.raises(UsageError) as caught:
+        resolve_connection(url=url)
+    assert str(caught.value).startswith("--url: ")
+    assert "pw" not in str(caught.value)
+
+
+def test_config_command_shows_file_contexts_and_the_server_in_use(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from promdash import cli
+
+    assert cli.main(["config"]) == cli.EXIT_OK
+    out = capsys.readouterr().out
+    assert f"config file:  {config}\n" in out
+    assert "server:       https://prom.example.com  (from context prod)" in out
+    assert "credential:   bearer token" in out
+    assert "* prod" in out and "  staging" in out
+    assert "prod-token-123" not in out and "hunter2" not in out

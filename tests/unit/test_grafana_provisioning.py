@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from promdash.stack import docker as dockerrt
+from promdash.stack.local import LocalRuntime
 from promdash.stack.model import default_stack_path, load_stack
 from tests.conftest import RunningStack
 
@@ -76,10 +77,12 @@ def test_datasource_is_the_default_prometheus_from_the_container_environment() -
     assert grafana.environment["PROMDASH_PROMETHEUS_URL"] == "http://promdash-demo-prometheus:9090"
 
 
-def test_dashboard_provider_reads_the_mounted_folder() -> None:
+def test_dashboard_provider_reads_the_provisioning_folder_on_both_runtimes() -> None:
+    """The provider's path follows GF_PATHS_PROVISIONING: the official image sets it to
+    the folder the docker runtime mounts, the local runtime points it at the stack's."""
     (provider,) = _yaml(PROVISIONING / "dashboards" / "dashboards.yaml")["providers"]
     assert provider["type"] == "file"
-    assert provider["options"]["path"] == "/etc/grafana/provisioning/dashboards"
+    assert provider["options"]["path"] == "${GF_PATHS_PROVISIONING}/dashboards"
     stack = load_stack(default_stack_path())
     grafana = next(
         s
@@ -87,7 +90,10 @@ def test_dashboard_provider_reads_the_mounted_folder() -> None:
         if s.service == "grafana"
     )
     mount = next(m for m in grafana.mounts if m.source == str(PROVISIONING))
-    assert provider["options"]["path"].startswith(mount.target + "/")
+    assert mount.target == "/etc/grafana/provisioning"  # the image's GF_PATHS_PROVISIONING
+    assert "GF_PATHS_PROVISIONING" not in grafana.environment
+    local_env = LocalRuntime()._grafana_env(stack, Path("/state"), "http://127.0.0.1:9090")
+    assert Path(local_env["GF_PATHS_PROVISIONING"]) == PROVISIONING
 
 
 def test_every_panel_uses_the_provisioned_datasource() -> None:

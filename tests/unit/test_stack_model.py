@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,14 @@ from hypothesis import strategies as st
 from promdash import cli
 from promdash.errors import StackFileError
 from promdash.stack import render
-from promdash.stack.model import default_stack_path, load_stack, parse_duration, parse_stack
+from promdash.stack.model import (
+    Stack,
+    default_stack_path,
+    load_stack,
+    parse_duration,
+    parse_stack,
+)
+from promdash.stack.state import StackState
 from tests.conftest import require_prometheus
 
 DEMO = default_stack_path().read_text()
@@ -169,3 +177,47 @@ def test_generated_files_pass_promtool(tmp_path: Path) -> None:
     )
     assert rules.returncode == 0, rules.stdout + rules.stderr
     assert "SUCCESS: 4 rules found" in rules.stdout
+
+
+def test_a_stack_file_that_is_not_text(tmp_path: Path) -> None:
+    binary = tmp_path / "stack.yaml"
+    binary.write_bytes(b"\xff\xfe\x00name: x")
+    with pytest.raises(StackFileError, match="not a text file"):
+        load_stack(binary)
+
+
+def test_labels_promdash_sets_cannot_be_overridden() -> None:
+    text = DEMO.replace("      group: canary\n", "      group: canary\n      labels: {group: x}\n")
+    assert "label 'group' is set by promdash" in _error(text)
+
+
+@pytest.mark.prometheus
+def test_bad_promql_in_a_rule_names_the_stack_line(tmp_path: Path) -> None:
+    """promtool checks the generated rules before anything starts; the error points at
+    the `expr` line of the stack file, and `up` exits 3 with nothing started."""
+    require_prometheus()
+    path = tmp_path / "stack.yaml"
+    text = DEMO.replace("        expr: up == 0\n", "        expr: up ==\n").replace(
+        "name: demo", "name: bad-rule"
+    )
+    path.write_text(text)
+    line = text.splitlines().index("        expr: up ==") + 1
+    with pytest.raises(StackFileError) as caught:
+        render.check_rules(load_stack(path), _rules_file(tmp_path, load_stack(path)))
+    assert str(caught.value).startswith(f"{path}:{line}: rules.0.rules.1.expr: ")
+    assert "parse error" in str(caught.value)
+    result = subprocess.run(
+        [sys.executable, "-m", "promdash.cli", "up", "--runtime", "local", "--stack", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == cli.EXIT_STACK_FILE, result.stderr
+    assert result.stderr.count("\n") == 1 and f":{line}: rules.0.rules.1.expr" in result.stderr
+    assert StackState.load("bad-rule") is None
+
+
+def _rules_file(directory: Path, stack: Stack) -> Path:
+    path = directory / render.RULES_FILE
+    path.write_text(render.rules_file(stack))
+    return path
