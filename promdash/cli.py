@@ -118,9 +118,11 @@ def cmd_up(args: argparse.Namespace) -> int:
     print(f"stack {state.name!r} is up ({state.runtime} runtime)")
     for service, url in state.urls.items():
         print(f"  {service:<12} {url}")
-    print("next: `promdash` opens the dashboard, `promdash targets` lists targets,")
-    print("      `promdash down` stops the stack.")
-    return EXIT_OK
+    if args.detach or not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print("next: `promdash` opens the dashboard, `promdash targets` lists targets,")
+        print("      `promdash down` stops the stack.")
+        return EXIT_OK
+    return cmd_dash(build_parser().parse_args(["dash", "--url", state.prometheus_url]))
 
 
 def _has_prometheus() -> bool:

@@ -12,7 +12,7 @@ from textual.widget import Widget
 from promdash.config import Connection
 from promdash.tui.app import PromdashApp, make_app
 from promdash.tui.settings import DashSettings
-from promdash.tui.widgets.table import KeyedTable
+from promdash.tui.widgets.table import KeyedTable, cell_plain
 
 SIZE = (120, 40)
 
@@ -43,8 +43,25 @@ def text_of(widget: Widget) -> str:
 def row_text(table: KeyedTable, key: str) -> str:
     """One table row as a person reads it: its cells joined by spaces ('' if absent)."""
     cells = table.cells_of(key)
-    return " ".join(cell.plain for cell in cells) if cells else ""
+    return " ".join(cell_plain(cell) for cell in cells) if cells else ""
 
 
 def rows_matching(table: KeyedTable, needle: str) -> list[str]:
     return [row_text(table, key) for key in table.row_keys if needle in row_text(table, key)]
+
+
+_KEY_NAMES = {
+    " ": "space",
+    "-": "minus",
+    "+": "plus",
+    "=": "equals_sign",
+    "/": "slash",
+    ":": "colon",
+    "?": "question_mark",
+}
+
+
+async def type_text(pilot: Pilot[Any], text: str) -> None:
+    """Press the keys that type `text`, one by one, as a person would."""
+    for char in text:
+        await pilot.press(_KEY_NAMES.get(char, char))

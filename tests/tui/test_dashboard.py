@@ -230,7 +230,7 @@ async def test_prometheus_killed_and_restarted_shows_stale_then_recovers(
         with local_stack.stopped("prometheus"):
             await wait_for(pilot, lambda: screen.banner.has_class("-shown"), what="the banner")
             banner = text_of(screen.banner)
-            assert "Lost contact" in banner and "Retrying" in banner
+            assert "No answer from" in banner and "Retrying" in banner
             assert screen.targets.has_class("-stale")
             assert "not answering" in text_of(screen.status)
             # The last data stays on screen.
@@ -263,9 +263,7 @@ async def test_stack_panel_stops_and_starts_a_service(local_stack: RunningStack)
                 pilot, lambda: " stopped " in row_text(table, "random-1") + " ", timeout=30
             )
             await pilot.press("s")
-            await wait_for(
-                pilot, lambda: "running" in row_text(table, "random-1"), timeout=30
-            )
+            await wait_for(pilot, lambda: "running" in row_text(table, "random-1"), timeout=30)
             assert "healthy" in row_text(table, "random-1")
             # The log view shows the service's log.
             table.move_cursor(row=table.row_keys.index("prometheus"))
@@ -301,3 +299,59 @@ async def test_more_than_one_graph_and_pause(local_stack: RunningStack) -> None:
         assert "paused" in text_of(views[1].query_one("#graph-info"))
         app.action_toggle_pause()
         await wait_for(pilot, lambda: app.polls > polls)
+
+
+async def test_completion_offers_names_from_the_server(local_stack: RunningStack) -> None:
+    app = dash(local_stack.url, panel="graph")
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.dashboard.graph.active_view()
+        assert view is not None
+        editor = view.editor
+        await wait_for(pilot, lambda: app.catalog.metrics, what="metric names from the server")
+        await wait_for(pilot, lambda: editor.input.has_focus)
+        await _type(pilot, "rpc_durations_seconds_c")
+        dropdown = editor.dropdown
+        await wait_for(pilot, lambda: dropdown.has_class("-shown"), what="the dropdown")
+        first = str(dropdown.get_option_at_index(0).prompt)
+        assert first.startswith("rpc_durations_seconds_count")
+        await pilot.press("tab")
+        assert editor.value == "rpc_durations_seconds_count"
+        # Label names and values come from the server, for this metric.
+        await _type(pilot, "{")
+        await wait_for(
+            pilot,
+            lambda: (
+                dropdown.has_class("-shown")
+                and any(
+                    str(dropdown.get_option_at_index(i).prompt).startswith("service")
+                    for i in range(dropdown.option_count)
+                )
+            ),
+            what="label names",
+        )
+        await _type(pilot, "serv")
+        await pilot.press("tab")
+        assert editor.value == 'rpc_durations_seconds_count{service="'
+        await wait_for(
+            pilot,
+            lambda: (
+                dropdown.has_class("-shown")
+                and {
+                    str(dropdown.get_option_at_index(i).prompt).split()[0]
+                    for i in range(dropdown.option_count)
+                }
+                == {"exponential", "normal", "uniform"}
+            ),
+            what="label values",
+        )
+        await _type(pilot, "no")
+        await pilot.press("tab")
+        assert editor.value == 'rpc_durations_seconds_count{service="normal"'
+        await _type(pilot, "}")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: view.result is not None and len(view.result.matrix) == 3)
+        # The query is in the history: Up in the input brings it back.
+        editor.input.focus()
+        editor.set_value("")
+        await pilot.press("up")
+        assert editor.value == 'rpc_durations_seconds_count{service="normal"}'

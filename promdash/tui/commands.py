@@ -1,0 +1,203 @@
+"""Command palette (Ctrl+P): every action of the dashboard, by name.
+
+Each command runs an action by its string, on the widget whose bindings offer
+it, so the palette, the keys and the help screen all reach the same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Coroutine, Iterator
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.dom import DOMNode
+
+if TYPE_CHECKING:
+    from promdash.tui.app import PromdashApp
+
+
+@dataclass(frozen=True, slots=True)
+class PaletteCommand:
+    title: str
+    help: str
+    action: str  # the action string a Binding would carry, e.g. "show_panel('graph')"
+    target: DOMNode | None = None  # None: the app
+
+
+def palette_commands(app: PromdashApp) -> list[PaletteCommand]:
+    from promdash.tui.widgets.graph import PRESETS
+    from promdash.tui.widgets.targets import HEALTH_FILTERS
+
+    screen = app.dashboard
+    commands = [
+        PaletteCommand("Show Targets", "Scrape targets grouped by pool", "show_panel('targets')"),
+        PaletteCommand("Show Graph", "PromQL range graphs", "show_panel('graph')"),
+        PaletteCommand(
+            "Show Alerts", "Alerting rules, alerts and the timeline", "show_panel('alerts')"
+        ),
+        PaletteCommand(
+            "Toggle layout (tabs / grid)",
+            "One panel at a time, or graph, targets and alerts together",
+            "toggle_layout",
+        ),
+        PaletteCommand(
+            "Resume refreshing" if app.paused else "Pause refreshing",
+            "Stop or resume polling the server",
+            "toggle_pause",
+        ),
+        PaletteCommand("Refresh now", "Ask the server again now", "refresh_now"),
+        PaletteCommand("Help: keys", "Every key and what it does", "help"),
+        PaletteCommand("Change theme…", "Pick a colour theme (remembered)", "pick_theme"),
+        PaletteCommand("Quit", "Leave promdash", "quit"),
+    ]
+    if screen.stack is not None:
+        commands.insert(
+            3, PaletteCommand("Show Stack", "The stack's services", "show_panel('stack')")
+        )
+    for name in sorted(app.available_themes):
+        commands.append(PaletteCommand(f"Theme: {name}", "Use this theme", f"set_theme('{name}')"))
+
+    targets = screen.targets
+    for health in HEALTH_FILTERS:
+        commands.append(
+            PaletteCommand(
+                f"Targets: show {health}",
+                "Filter targets by health",
+                f"set_health_filter('{health}')",
+                targets,
+            )
+        )
+    commands.append(
+        PaletteCommand("Targets: filter by text", "Type words to match", "focus_filter", targets)
+    )
+    commands.append(
+        PaletteCommand(
+            "Targets: graph the selected target",
+            "up and scrape_duration_seconds",
+            "open_selected",
+            targets,
+        )
+    )
+    commands.append(
+        PaletteCommand(
+            "Targets: cycle health filter", "all → up → down → unknown", "cycle_health", targets
+        )
+    )
+
+    graph = screen.graph
+    commands.append(
+        PaletteCommand("Graph: new graph", "Open a graph in a new tab", "new_graph", graph)
+    )
+    commands.append(
+        PaletteCommand("Graph: close graph", "Close the graph shown", "close_graph", graph)
+    )
+    view = graph.active_view()
+    if view is not None:
+        for label, seconds in PRESETS:
+            commands.append(
+                PaletteCommand(
+                    f"Graph: range {label}",
+                    "Range of the graph shown",
+                    f"set_range({seconds})",
+                    view,
+                )
+            )
+        commands += [
+            PaletteCommand("Graph: longer range", "5m → 15m → 1h → 6h", "longer", view),
+            PaletteCommand("Graph: shorter range", "6h → 1h → 15m → 5m", "shorter", view),
+            PaletteCommand("Graph: custom range…", "Any duration, e.g. 2h", "custom_range", view),
+            PaletteCommand(
+                "Graph: plot / table of latest values", "Switch the view", "toggle_view", view
+            ),
+            PaletteCommand("Graph: edit query", "Focus the PromQL input", "edit", view),
+        ]
+
+    alerts = screen.alerts
+    from promdash.tui.widgets.alerts import STATE_FILTERS
+
+    for state in STATE_FILTERS:
+        commands.append(
+            PaletteCommand(
+                f"Alerts: show {state}",
+                "Filter rules by state",
+                f"set_state_filter('{state}')",
+                alerts,
+            )
+        )
+    commands.append(
+        PaletteCommand(
+            "Alerts: cycle state filter", "all → firing → pending → inactive", "cycle_state", alerts
+        )
+    )
+    commands.append(
+        PaletteCommand(
+            "Alerts: graph the selected rule's expression",
+            "Open it in the graph",
+            "open_selected",
+            alerts,
+        )
+    )
+
+    stack = screen.stack
+    if stack is not None and stack.rows:
+        for row in stack.rows:
+            for verb, action in (("Stop", "stop"), ("Start", "start"), ("Restart", "restart")):
+                commands.append(
+                    PaletteCommand(
+                        f"Stack: {verb} {row.name}",
+                        f"{verb} this service",
+                        f"service('{action}', '{row.name}')",
+                        stack,
+                    )
+                )
+            commands.append(
+                PaletteCommand(
+                    f"Stack: logs of {row.name}",
+                    "Follow its log",
+                    f"service('logs', '{row.name}')",
+                    stack,
+                )
+            )
+        for verb, action in (
+            ("Stop", "stop"),
+            ("Start", "start"),
+            ("Restart", "restart"),
+            ("Logs of", "logs"),
+        ):
+            commands.append(
+                PaletteCommand(
+                    f"Stack: {verb} the selected service", "The row under the cursor", action, stack
+                )
+            )
+    return commands
+
+
+class PromdashCommands(Provider):
+    def _commands(self) -> list[PaletteCommand]:
+        from promdash.tui.app import PromdashApp
+
+        app = self.app
+        if not isinstance(app, PromdashApp):
+            return []
+        return palette_commands(app)
+
+    def _run(self, command: PaletteCommand) -> partial[Coroutine[Any, Any, bool]]:
+        return partial(self.app.run_action, command.action, command.target)
+
+    async def discover(self) -> Hits:
+        for command in self._commands():
+            yield DiscoveryHit(command.title, self._run(command), help=command.help)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for command in self._iter():
+            score = matcher.match(command.title)
+            if score > 0:
+                yield Hit(
+                    score, matcher.highlight(command.title), self._run(command), help=command.help
+                )
+
+    def _iter(self) -> Iterator[PaletteCommand]:
+        yield from self._commands()

@@ -1,0 +1,49 @@
+"""A small dialog asking for a custom graph range such as `2h` or `3d`."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Static
+
+from promdash.tui.format import duration_text, parse_duration
+
+
+class RangeScreen(ModalScreen[int | None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="range.cancel", tooltip="Keep the current range"),
+    ]
+    DEFAULT_CSS = """
+    RangeScreen { align: center middle; }
+    RangeScreen > Vertical {
+        width: 50; height: auto; padding: 1 2; background: $surface; border: thick $primary;
+    }
+    RangeScreen #range-error { color: $error; height: auto; }
+    """
+
+    def __init__(self, current: int) -> None:
+        super().__init__()
+        self.current = current
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        with Vertical():
+            yield Label("Graph range (a Prometheus duration: 30m, 2h, 3d)")
+            yield Input(value=duration_text(self.current), id="range-input")
+            yield Static("", id="range-error")
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        seconds = parse_duration(event.value)
+        if seconds is None or seconds < 60:
+            self.query_one("#range-error", Static).update(
+                f"{event.value!r} is not a duration of at least 1m (examples: 30m, 2h, 3d)"
+            )
+            return
+        self.dismiss(int(seconds))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

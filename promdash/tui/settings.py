@@ -1,0 +1,54 @@
+"""Everything the dashboard needs to start, in one value the CLI and tests build.
+
+Tests and the screenshot script pass a fixed clock, a private themes folder and
+no config writer, so the app they make is deterministic and touches nothing of
+the user's (posting's `make_posting` does the same with its test config).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import httpx
+
+from promdash.config import Connection
+
+if TYPE_CHECKING:
+    # Types only: promdash.stack.runtime loads pydantic and YAML (~0.14 s of start-up).
+    from promdash.stack.runtime import ServiceStatus
+
+Layout = Literal["tabs", "grid"]
+PanelName = Literal["targets", "graph", "alerts", "stack"]
+PANELS: tuple[PanelName, ...] = ("targets", "graph", "alerts", "stack")
+
+DEFAULT_REFRESH = 5.0  # seconds, until the targets tell us their scrape interval
+MIN_REFRESH = 1.0
+MAX_REFRESH = 60.0
+
+
+@dataclass(frozen=True)
+class DashSettings:
+    connection: Connection
+    theme: str | None = None  # None: the default theme
+    refresh: float | None = None  # seconds; None follows the shortest scrape interval
+    stack_name: str | None = None  # a stack promdash manages, for the Stack panel
+    layout: Layout = "tabs"
+    panel: PanelName = "targets"
+    queries: tuple[str, ...] = ()  # graphs to open at start
+    range_seconds: int = 900
+    clock: Callable[[], float] = time.time
+    themes_dir: Path | None = None  # None: the bundled themes
+    # Called with the theme name whenever the user picks one; None remembers nothing.
+    remember_theme: Callable[[str], None] | None = None
+    history_file: Path | None = None  # PromQL history; None keeps it in memory only
+    catalog: bool = True  # fetch metric names and metadata for completion
+    # How the Stack panel learns the services' state; None asks the stack's runtime.
+    # Snapshot tests pass rows recorded from a real stack (uptimes move with the clock).
+    stack_status: Callable[[str], list[ServiceStatus]] | None = None
+    # Where requests really go; snapshot tests send `connection.url`'s requests to a
+    # local server of recorded answers, so the header shows the same URL every run.
+    transport: httpx.AsyncBaseTransport | None = None

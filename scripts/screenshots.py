@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Screenshots of the real dashboard on a local demo stack: screenshots/<panel>-<theme>.svg|png.
+
+    python scripts/screenshots.py [--out screenshots] [--history 90] [--themes a,b]
+
+Starts the demo stack on the local runtime (free ports, a private state
+directory), lets it gather --history seconds of data, stops one exporter so a
+target is down and InstanceDown goes pending, then drives the app with a Pilot
+at 120x40 for each panel and theme. PNGs come from cairosvg or rsvg-convert.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+STATE = tempfile.mkdtemp(prefix="promdash-screenshots-")
+os.environ["PROMDASH_STATE_DIR"] = STATE
+os.environ["PROMDASH_CONFIG"] = str(Path(STATE) / "config.yaml")
+
+from promdash.config import Connection  # noqa: E402
+from promdash.stack.local import LocalRuntime  # noqa: E402
+from promdash.stack.model import parse_stack  # noqa: E402
+from promdash.stack.state import StackState  # noqa: E402
+from promdash.tui.app import PromdashApp, make_app  # noqa: E402
+from promdash.tui.settings import DashSettings, PanelName  # noqa: E402
+from tests.conftest import demo_stack_text  # noqa: E402
+
+QUERY = "sum by (instance) (rate(rpc_durations_seconds_count[1m]))"
+PANELS: tuple[PanelName, ...] = ("targets", "graph", "alerts", "stack")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def to_png(svg: Path, png: Path) -> None:
+    text = svg.read_text(encoding="utf-8")
+    # Textual writes runs of spaces as no-break spaces, which rsvg's fallback font
+    # draws with no width; plain spaces kept by xml:space="preserve" look the same.
+    text = text.replace("&#160;", " ").replace("<svg ", '<svg xml:space="preserve" ', 1)
+    text = re.sub(r'font-family: "?Fira Code"?(, monospace)?', "font-family: monospace", text)
+    if shutil.which("rsvg-convert"):
+        subprocess.run(["rsvg-convert", "-o", str(png)], input=text.encode(), check=True)
+        return
+    import cairosvg  # type: ignore[import-not-found]
+
+    cairosvg.svg2png(bytestring=text.encode(), write_to=str(png))
+
+
+async def wait_for(pilot: Any, condition: Callable[[], object], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out waiting for {condition}")
+        await pilot.pause(0.1)
+
+
+async def shoot(
+    url: str, stack: StackState, panel: PanelName, theme: str, out: Path, runtime: LocalRuntime
+) -> None:
+    app: PromdashApp = make_app(
+        DashSettings(
+            connection=Connection(url=url),
+            theme=theme,
+            panel=panel,
+            queries=(QUERY,),
+            range_seconds=300,
+            stack_name=stack.name,
+            history_file=None,
+            remember_theme=None,
+        )
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.dashboard
+        await wait_for(pilot, lambda: screen.targets.targets is not None)
+        await wait_for(pilot, lambda: screen.alerts.groups is not None)
+        await wait_for(pilot, lambda: app.build_info is not None)
+        if panel == "graph":
+            view = screen.graph.active_view()
+            assert view is not None
+            await wait_for(pilot, lambda: view.plot.draws > 0)
+        if panel == "stack":
+            await wait_for(pilot, lambda: screen.stack is not None and screen.stack.rows)
+        if panel == "targets":
+            table = screen.targets.table
+            down = [i for i, key in enumerate(table.row_keys) if key.endswith("|error")]
+            if down:
+                table.move_cursor(row=down[0] - 1)
+        if panel == "alerts":
+            table = screen.alerts.table
+            rules = [i for i, key in enumerate(table.row_keys) if key.endswith("|InstanceDown")]
+            if rules:
+                table.move_cursor(row=rules[0])
+            # Bring the exporter back while the panel is open: the timeline records
+            # InstanceDown leaving pending, and the rule is highlighted.
+            runtime.start_service(stack, "random-3")
+            await wait_for(pilot, lambda: screen.alerts.tracker.timeline, timeout=60)
+            await pilot.pause(1.0)
+        await pilot.pause(0.5)
+        if panel == "alerts":
+            runtime.stop_service(stack, "random-3")
+        name = f"{panel}-{theme}"
+        svg = out / f"{name}.svg"
+        app.save_screenshot(svg.name, path=str(out))
+        to_png(svg, out / f"{name}.png")
+        print(f"  {svg.relative_to(ROOT) if svg.is_relative_to(ROOT) else svg} (+ .png)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
+    parser.add_argument("--history", type=float, default=90.0, help="seconds of data first")
+    parser.add_argument("--themes", default="promdash-dark,promdash-light")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    ports = (free_port(), free_port(), free_port())
+    text = demo_stack_text(
+        "shots", prometheus_port=free_port(), exporter_ports=ports, instance_down_for="2m"
+    )
+    path = Path(STATE) / "stack.yaml"
+    path.write_text(text)
+    runtime = LocalRuntime()
+    print("starting the demo stack on the local runtime…")
+    state = runtime.up(parse_stack(text, path), without=[], timeout=60)
+    try:
+        print(f"gathering {args.history:g}s of data…")
+        time.sleep(args.history)
+        runtime.stop_service(state, "random-3")  # a down target and a pending alert
+        time.sleep(15)
+        for theme in args.themes.split(","):
+            for panel in PANELS:
+                asyncio.run(shoot(state.prometheus_url, state, panel, theme, args.out, runtime))
+                if panel == "alerts":
+                    time.sleep(15)  # random-3 is down again: let Prometheus see it
+    finally:
+        runtime.down(state, volumes=True)
+        shutil.rmtree(STATE, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

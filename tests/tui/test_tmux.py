@@ -1,0 +1,94 @@
+"""`promdash --url URL` in a real terminal (tmux), read back as a person sees the screen."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tests.conftest import IN_CI, RunningStack
+
+pytestmark = pytest.mark.prometheus
+
+
+@pytest.fixture
+def tmux() -> Iterator[list[str]]:
+    """A private tmux server (its own socket), so no one else's sessions are touched."""
+    binary = shutil.which("tmux")
+    if binary is None:
+        if IN_CI:
+            pytest.fail("tmux is not installed")
+        pytest.skip("tmux is not installed")
+    command = [binary, "-L", f"promdash-test-{os.getpid()}"]
+    try:
+        yield command
+    finally:
+        subprocess.run([*command, "kill-server"], capture_output=True, check=False)
+
+
+def _screen(tmux: list[str]) -> str:
+    done = subprocess.run(
+        [*tmux, "capture-pane", "-p", "-t", "dash"], capture_output=True, text=True, check=False
+    )
+    return done.stdout
+
+
+def _wait(tmux: list[str], condition, timeout: float, what: str) -> str:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    screen = ""
+    while time.monotonic() < deadline:
+        screen = _screen(tmux)
+        if condition(screen):
+            return screen
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}; the screen was:\n{screen}")
+
+
+def test_dashboard_in_tmux_shows_every_targets_health(
+    local_stack: RunningStack, tmux: list[str]
+) -> None:
+    program = shutil.which("promdash")
+    launcher = [program] if program else [sys.executable, "-m", "promdash.cli"]
+    env = {k: os.environ[k] for k in ("PROMDASH_CONFIG", "PROMDASH_STATE_DIR") if k in os.environ}
+    # pytest exports COLUMNS=80, and Textual obeys COLUMNS over the terminal's own size.
+    command = " ".join(
+        ["env", "-u", "COLUMNS", "-u", "LINES"]
+        + [f"{k}={shlex.quote(v)}" for k, v in env.items()]
+        + [shlex.quote(part) for part in launcher]
+        + ["--url", shlex.quote(local_stack.url)]
+    )
+    subprocess.run(
+        [*tmux, "new-session", "-d", "-x", "120", "-y", "40", "-s", "dash", command], check=True
+    )
+    subprocess.run([*tmux, "set-option", "-t", "dash", "remain-on-exit", "on"], check=True)
+    ports = [e.port for e in local_stack.stack.exporters.instances]
+
+    def all_up(screen: str) -> bool:
+        rows = [line for line in screen.splitlines() if "/metrics" in line]
+        return all(any(f":{port}/metrics" in r and " up " in r for r in rows) for port in ports)
+
+    screen = _wait(tmux, all_up, 30, "every exporter shown up")
+    assert "3/3 up" in screen  # the pool's count
+    assert local_stack.url in screen.splitlines()[0]  # the header names the server
+    assert "connected" in screen.splitlines()[0]
+
+    subprocess.run([*tmux, "send-keys", "-t", "dash", "q"], check=True)
+    deadline = time.monotonic() + 15
+    status = ""
+    while time.monotonic() < deadline:
+        status = subprocess.run(
+            [*tmux, "display-message", "-p", "-t", "dash", "#{pane_dead} #{pane_dead_status}"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+        if status.startswith("1"):
+            break
+        time.sleep(0.2)
+    assert status == "1 0", f"promdash did not quit cleanly on q: {status!r}\n{_screen(tmux)}"

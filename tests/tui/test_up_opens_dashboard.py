@@ -1,0 +1,78 @@
+"""`promdash up` in a terminal opens the dashboard once the stack is ready.
+
+Run the way a person does: in a real terminal (tmux, 120x40), reading the
+screen with `capture-pane`. Real Prometheus, real exporters.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from promdash.stack.state import StackState
+from tests.conftest import IN_CI, demo_stack_text, free_port, require_prometheus
+
+
+def _screen(session: str) -> str:
+    return subprocess.run(
+        ["tmux", "capture-pane", "-p", "-t", session],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+
+
+def _wait_for(session: str, *needles: str, timeout: float = 60) -> str:
+    deadline = time.monotonic() + timeout
+    screen = ""
+    while time.monotonic() < deadline:
+        screen = _screen(session)
+        if all(n in screen for n in needles):
+            return screen
+        time.sleep(0.3)
+    raise AssertionError(f"never saw {needles!r}; the screen was:\n{screen}")
+
+
+def test_up_in_a_terminal_opens_the_dashboard(tmp_path: Path) -> None:
+    require_prometheus()
+    if shutil.which("tmux") is None:
+        if IN_CI:
+            pytest.fail("tmux is missing (Debian: apt-get install tmux)")
+        pytest.skip("tmux is missing")
+    ports = (free_port(), free_port(), free_port())
+    stack_file = tmp_path / "stack.yaml"
+    stack_file.write_text(
+        demo_stack_text("it-up-tty", prometheus_port=free_port(), exporter_ports=ports)
+    )
+    session = f"promdash-up-{os.getpid()}"
+    command = (
+        f"PROMDASH_STATE_DIR={os.environ['PROMDASH_STATE_DIR']} "
+        f"{sys.executable} -m promdash.cli up --runtime local --stack {stack_file}; "
+        "echo EXITED=$?; sleep 30"
+    )
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command],
+        check=True,
+    )
+    try:
+        screen = _wait_for(session, "Targets 4/4", "example-random", timeout=90)
+        assert "127.0.0.1" in screen and "up" in screen
+        subprocess.run(["tmux", "send-keys", "-t", session, "q"], check=True)
+        _wait_for(session, "EXITED=0", timeout=15)
+        # Quitting the dashboard leaves the stack running.
+        state = StackState.load("it-up-tty")
+        assert state is not None and len(state.processes) == 4
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], check=False)
+        subprocess.run(
+            [sys.executable, "-m", "promdash.cli", "down", "--name", "it-up-tty"],
+            capture_output=True,
+            check=False,
+        )
+    assert StackState.load("it-up-tty") is None
