@@ -192,9 +192,9 @@ def cpu_share(url: str, seconds: float, paused: bool) -> float:
         tmux.stop()
 
 
-def rss_over(url: str, minutes: float) -> list[tuple[float, float]]:
+def rss_over(url: str, minutes: float, refresh: str = "5s") -> list[tuple[float, float]]:
     tmux = Tmux()
-    tmux.start(promdash_argv(url, "--layout", "grid", "--refresh", "5s", "--query", QUERY))
+    tmux.start(promdash_argv(url, "--layout", "grid", "--refresh", refresh, "--query", QUERY))
     samples = []
     try:
         time.sleep(5)

@@ -11,14 +11,15 @@ not reach the server turns into the stale banner and a retry.
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import time
-from collections.abc import Iterable
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.command import Provider
 from textual.screen import ModalScreen, Screen
 from textual.theme import Theme
 from textual.timer import Timer
@@ -33,7 +34,6 @@ from promdash.prom.types import (
     UnreachableError,
     UnsupportedError,
 )
-from promdash.tui.commands import PromdashCommands
 from promdash.tui.completion import Catalog, Need
 from promdash.tui.messages import (
     BuildInfoFetched,
@@ -57,13 +57,42 @@ from promdash.tui.widgets.graph import GraphRequest, GraphView
 from promdash.tui.widgets.promql import History, PromQLEditor
 from promdash.tui.widgets.targets import shortest_interval
 
+if TYPE_CHECKING:
+    from textual.command import Provider
+
+
+def _while_open(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """Drop a message that arrives while the app is closing (its widgets are gone)."""
+    if inspect.iscoroutinefunction(handler):
+
+        @functools.wraps(handler)
+        async def guarded_async(self: PromdashApp, message: Any) -> Any:
+            return await handler(self, message) if self.live else None
+
+        return guarded_async
+
+    @functools.wraps(handler)
+    def guarded(self: PromdashApp, message: Any) -> Any:
+        return handler(self, message) if self.live else None
+
+    return guarded
+
+
+def _palette_commands() -> type[Provider]:
+    from promdash.tui.commands import PromdashCommands
+
+    return PromdashCommands
+
+
 LOST_RETRY_MAX = 5.0  # seconds between retries while the server does not answer
 _ACTION_WORDS = {"stop": "stopping…", "start": "starting…", "restart": "restarting…"}
 
 
 class PromdashApp(App[None]):
     TITLE = "promdash"
-    COMMANDS: ClassVar[set[type[Provider] | Any]] = App.COMMANDS | {PromdashCommands}
+    # A callable, as textual's own system commands: the palette's module loads when the
+    # palette opens, not at start-up.
+    COMMANDS: ClassVar[set[Any]] = App.COMMANDS | {_palette_commands}
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -322,6 +351,7 @@ class PromdashApp(App[None]):
     # ------------------------------------------------------------ the one error handler
 
     @on(Worker.StateChanged)
+    @_while_open
     def _worker_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
         if worker.state == WorkerState.ERROR:
@@ -393,6 +423,7 @@ class PromdashApp(App[None]):
     # ------------------------------------------------------------ answers to panels
 
     @on(TargetsFetched)
+    @_while_open
     def _targets(self, message: TargetsFetched) -> None:
         screen = self.dashboard
         self.last_success = message.at
@@ -408,6 +439,7 @@ class PromdashApp(App[None]):
         screen.mark_tab("targets", f"1 Targets {up}/{total}")
 
     @on(RulesFetched)
+    @_while_open
     def _rules(self, message: RulesFetched) -> None:
         screen = self.dashboard
         changes = screen.alerts.show_rules(message.groups, message.at)
@@ -427,27 +459,32 @@ class PromdashApp(App[None]):
             )
 
     @on(RulesUnavailable)
+    @_while_open
     def _no_rules(self, message: RulesUnavailable) -> None:
         self.dashboard.alerts.show_unavailable(message.reason)
 
     @on(BuildInfoFetched)
+    @_while_open
     def _build_info(self, message: BuildInfoFetched) -> None:
         self.build_info = message.info
         self.dashboard.status.set(version=message.info.version, flavor=message.info.flavor)
 
     @on(GraphFetched)
+    @_while_open
     def _graph(self, message: GraphFetched) -> None:
         view = self.dashboard.graph.view(message.graph_id)
         if view is not None:
             view.show_result(message)
 
     @on(GraphFailed)
+    @_while_open
     def _graph_failed(self, message: GraphFailed) -> None:
         view = self.dashboard.graph.view(message.graph_id)
         if view is not None:
             view.show_error(message)
 
     @on(OpenGraphs)
+    @_while_open
     async def _open_graphs(self, message: OpenGraphs) -> None:
         screen = self.dashboard
         if not screen.panel_visible("graph"):
@@ -476,12 +513,14 @@ class PromdashApp(App[None]):
         self.post_message(CatalogFetched(names, metadata))
 
     @on(CatalogFetched)
+    @_while_open
     def _catalog(self, message: CatalogFetched) -> None:
         self.catalog.metrics = sorted(message.metrics)
         self.catalog.set_metadata(message.metadata)
         self._catalog_grew()
 
     @on(PromQLEditor.NeedNames)
+    @_while_open
     def _need_names(self, message: PromQLEditor.NeedNames) -> None:
         need = message.need
         if need in self._asked:
@@ -506,11 +545,13 @@ class PromdashApp(App[None]):
             raise
 
     @on(LabelNamesFetched)
+    @_while_open
     def _label_names(self, message: LabelNamesFetched) -> None:
         self.catalog.label_names[message.metric] = message.names
         self._catalog_grew()
 
     @on(LabelValuesFetched)
+    @_while_open
     def _label_values(self, message: LabelValuesFetched) -> None:
         self.catalog.label_values[(message.label, message.metric)] = message.values
         self._catalog_grew()
@@ -540,6 +581,7 @@ class PromdashApp(App[None]):
         self.post_message(StackStatusFetched(name, rows, self.now()))
 
     @on(StackStatusFetched)
+    @_while_open
     def _stack_status(self, message: StackStatusFetched) -> None:
         panel = self.dashboard.stack
         if panel is not None:
@@ -568,6 +610,7 @@ class PromdashApp(App[None]):
         self.post_message(ServiceActionDone(service, action))
 
     @on(ServiceActionDone)
+    @_while_open
     def _service_done(self, message: ServiceActionDone) -> None:
         panel = self.dashboard.stack
         if panel is not None:
@@ -652,6 +695,16 @@ class PromdashApp(App[None]):
 
     def themes_for_palette(self) -> Iterable[str]:
         return sorted(self.available_themes)
+
+    @property
+    def live(self) -> bool:
+        """Started and not closing: messages may still reach the panels."""
+        return (
+            self._started
+            and self.return_code is None
+            and self._dashboard is not None
+            and self._dashboard.is_attached
+        )
 
     @property
     def started(self) -> bool:

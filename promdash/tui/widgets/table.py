@@ -241,10 +241,12 @@ class KeyedTable(ScrollView, can_focus=True):
             if isinstance(cell, Text):
                 part = cell.copy()
                 part.truncate(column.width, overflow="ellipsis", pad=True)
-                segments.append(Segment(" ", base))
+                # The cell's own base style (a highlight) covers its padding too.
+                pad = base + (_style(part.style) if isinstance(part.style, str) else part.style)
+                segments.append(Segment(" ", pad))
                 rendered = part.render(self.app.console, end="")
                 segments.extend(Segment.apply_style(rendered, base))
-                segments.append(Segment(" ", base))
+                segments.append(Segment(" ", pad))
                 continue
             text, style = (cell, "") if isinstance(cell, str) else cell
             segments.append(Segment(f" {_fit(text, column.width)} ", base + _style(style)))
