@@ -106,7 +106,9 @@ def cmd_up(args: argparse.Namespace) -> int:
     progress = _progress_printer()
     runtime = pick_runtime(args.runtime, progress)
     try:
-        state = runtime.up(stack, without=args.without, timeout=args.timeout, progress=progress)
+        state = runtime.up(
+            stack, without=args.without, timeout=args.ready_timeout, progress=progress
+        )
     except RuntimeUnavailable as exc:
         # Auto mode: an engine that answers but cannot get the images (no registry)
         # should not stop a machine that can run the stack as local processes.
@@ -114,7 +116,9 @@ def cmd_up(args: argparse.Namespace) -> int:
             raise
         progress(f"docker: {exc}; using local processes instead")
         runtime = pick_runtime("local", progress)
-        state = runtime.up(stack, without=args.without, timeout=args.timeout, progress=progress)
+        state = runtime.up(
+            stack, without=args.without, timeout=args.ready_timeout, progress=progress
+        )
     print(f"stack {state.name!r} is up ({state.runtime} runtime)")
     for service, url in state.urls.items():
         print(f"  {service:<12} {url}")
@@ -652,6 +656,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     up.add_argument(
         "--timeout",
+        dest="ready_timeout",
         type=_seconds,
         default=120.0,
         metavar="SECONDS",
@@ -795,6 +800,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_dash_flags(parser)
     # END dashboard
 
+    # A flag given before the command (`promdash --url X targets`) must not be reset by
+    # the command's own copy of it: those copies default to "not given".
+    shared = {a.dest for a in parser._actions if a.option_strings} - {"help", "version"}
+    for command_parser in sub.choices.values():
+        for action in command_parser._actions:
+            if action.dest in shared:
+                action.default = argparse.SUPPRESS
     return parser
 
 

@@ -114,7 +114,9 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSta
     try:
         yield RunningStack(stack, state, path, runtime)
     finally:
-        runtime.down(state, volumes=True)
+        # Tests (the dashboard's Stack panel) may have restarted services since:
+        # stop what the state file says is running now.
+        runtime.down(StackState.load(stack.name) or state, volumes=True)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -52,7 +52,8 @@ def test_up_in_a_terminal_opens_the_dashboard(tmp_path: Path) -> None:
     )
     session = f"promdash-up-{os.getpid()}"
     command = (
-        f"PROMDASH_STATE_DIR={os.environ['PROMDASH_STATE_DIR']} "
+        # pytest exports COLUMNS=80, which Textual would obey over the real terminal.
+        f"env -u COLUMNS -u LINES PROMDASH_STATE_DIR={os.environ['PROMDASH_STATE_DIR']} "
         f"{sys.executable} -m promdash.cli up --runtime local --stack {stack_file}; "
         "echo EXITED=$?; sleep 30"
     )
