@@ -171,6 +171,7 @@ def _labelled_docker_stacks(name: str | None) -> list[str]:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from promdash import views
     from promdash.stack.runtimes import runtime_for, state_for
     from promdash.stack.state import grafana_password
 
@@ -180,7 +181,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"stack {state.name!r} ({state.runtime} runtime, from {state.stack_file})")
     print(f"  {'SERVICE':<12} {'STATE':<9} {'HEALTH':<10} {'UPTIME':<9} URL")
     for row in rows:
-        uptime = _ago(now - row.started_at) if row.started_at else "-"
+        uptime = views.short_duration(now - row.started_at) if row.started_at else "-"
         print(f"  {row.name:<12} {row.state:<9} {row.health or '-':<10} {uptime:<9} {row.url}")
     if args.secrets and "grafana" in state.urls:
         print(f"  grafana admin password: {grafana_password(state.name)}")
@@ -205,15 +206,6 @@ def _seconds(text: str) -> float:
     if not 0 < value < float("inf"):
         raise argparse.ArgumentTypeError(f"{text!r}: must be more than 0 seconds")
     return value
-
-
-def _ago(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
 # ---------------------------------------------------------------- query commands

@@ -50,18 +50,21 @@ def _swatch(index: int, enabled: bool) -> str:
 # ---------------------------------------------------------------- small formatters
 
 
-def ago(seconds: float) -> str:
-    """A duration in the past, short: `4s ago`, `3m05s ago`, `2h10m ago`, `3d4h ago`."""
+def short_duration(seconds: float) -> str:
+    """Whole seconds, short: `4s`, `3m05s`, `2h10m`, `3d4h`."""
     seconds = max(0, int(seconds))
     if seconds < 60:
-        text = f"{seconds}s"
-    elif seconds < 3600:
-        text = f"{seconds // 60}m{seconds % 60:02d}s"
-    elif seconds < 86400:
-        text = f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-    else:
-        text = f"{seconds // 86400}d{seconds % 86400 // 3600}h"
-    return f"{text} ago"
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    if seconds < 86400:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 86400}d{seconds % 86400 // 3600}h"
+
+
+def ago(seconds: float) -> str:
+    """A duration in the past, short: `4s ago`, `3m05s ago`, `2h10m ago`, `3d4h ago`."""
+    return f"{short_duration(seconds)} ago"
 
 
 def since(moment: datetime | None, now: float) -> str:

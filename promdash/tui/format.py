@@ -53,17 +53,6 @@ def ago(when: float | None, now: float) -> str:
     return f"{duration_text(delta)} ago"
 
 
-def seconds_text(seconds: float) -> str:
-    """A scrape duration: `850µs`, `12.3ms`, `1.20s`."""
-    if seconds <= 0:
-        return "-"
-    if seconds < 0.001:
-        return f"{seconds * 1e6:.0f}µs"
-    if seconds < 1:
-        return f"{seconds * 1000:.1f}ms"
-    return f"{seconds:.2f}s"
-
-
 def value_text(value: float) -> str:
     """A sample value in at most ~8 characters, keeping small latencies readable."""
     if math.isnan(value):

@@ -26,6 +26,7 @@ from promdash.tui.widgets.graph import graph_window
 from promdash.tui.widgets.promql import History
 from promdash.tui.widgets.table import Column, KeyedTable, Row, cell_plain
 from promdash.tui.widgets.targets import target_view
+from promdash.views import seconds_text
 from tests.tui.helpers import SIZE, dash, text_of, type_text, wait_for
 
 COLOURS = {"up": "green", "down": "red", "unknown": "yellow"}
@@ -48,7 +49,7 @@ def test_durations_and_values_read_like_prometheus() -> None:
     assert fmt.duration_text(90) == "1m30s" and fmt.duration_text(3600) == "1h"
     assert fmt.ago(100.0, 103.4) == "3s ago" and fmt.ago(None, 1) == "never"
     assert fmt.value_text(0.000123) == "0.000123" and fmt.value_text(float("nan")) == "NaN"
-    assert fmt.seconds_text(0.0042) == "4.2ms"
+    assert seconds_text(0.0042) == "4.2ms"
     assert fmt.error_position("1:17: parse error: unclosed left parenthesis") == (1, 17)
     assert fmt.short_scrape_error('Get "http://a/metrics": refused', "http://a/metrics") == (
         "refused"

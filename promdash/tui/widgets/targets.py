@@ -18,11 +18,12 @@ from textual.widgets import Input, Static
 
 from promdash.prom.client import promql_string
 from promdash.prom.types import Target, Targets
-from promdash.tui.format import ago, labels_text, parse_duration, seconds_text, short_scrape_error
+from promdash.tui.format import ago, labels_text, parse_duration, short_scrape_error
 from promdash.tui.messages import OpenGraphs
 from promdash.tui.themes import rich_colour
 from promdash.tui.widgets.panel import Panel, show
 from promdash.tui.widgets.table import Cell, Column, KeyedTable, Row
+from promdash.views import seconds_text
 
 HEALTH_FILTERS = ("all", "up", "down", "unknown")
 # Labels every target has and the table shows elsewhere (endpoint, pool).
