@@ -130,17 +130,18 @@ def test_timeout_stops_what_was_started(tmp_path: Path) -> None:
     """A readiness timeout exits 6, names what was not up, and leaves no process behind."""
     require_prometheus()
     ports = (free_port(), free_port(), free_port())
+    prom_port = free_port()
     stack_file = tmp_path / "stack.yaml"
     stack_file.write_text(
-        demo_stack_text("it-timeout", prometheus_port=free_port(), exporter_ports=ports)
+        demo_stack_text("it-timeout", prometheus_port=prom_port, exporter_ports=ports)
     )
     result = _run("up", "--runtime", "local", "--stack", str(stack_file), "--timeout", "0.5")
     assert result.returncode == cli.EXIT_TIMEOUT, result.stderr
     assert "Traceback" not in result.stderr
     assert StackState.load("it-timeout") is None
     time.sleep(0.2)
-    for port in ports:
-        assert not _listening(port)
+    for port in (prom_port, *ports):
+        assert not _listening(port), port
 
 
 def test_no_prometheus_and_no_docker_says_what_to_install(tmp_path: Path) -> None:
