@@ -193,6 +193,7 @@ class PromdashApp(App[None]):
         self._started = False
         self._dashboard: DashboardScreen | None = None
         self._notices: dict[str, float] = {}
+        self._catalog_asked = False
 
     # ------------------------------------------------------------ set-up
 
@@ -222,8 +223,6 @@ class PromdashApp(App[None]):
         self._started = True
         self.dashboard.status.set(interval=self.refresh_interval())
         self._poll_worker = self.poll()
-        if self.settings.catalog:
-            self.fetch_catalog()
 
     async def on_unmount(self) -> None:
         await self.client.aclose()
@@ -437,6 +436,11 @@ class PromdashApp(App[None]):
         up = sum(t.health == "up" for t in message.targets.active)
         total = len(message.targets.active)
         screen.mark_tab("targets", f"1 Targets {up}/{total}")
+        if self.settings.catalog and not self._catalog_asked:
+            # Completion names (a large metadata answer) wait until the targets,
+            # what people look at first, are on screen.
+            self._catalog_asked = True
+            self.call_after_refresh(self.fetch_catalog)
 
     @on(RulesFetched)
     @_while_open
