@@ -15,7 +15,6 @@ import io
 import json
 import os
 import re
-import socket
 import tarfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -27,7 +26,6 @@ from typing import Any, Literal
 
 import docker
 import docker.errors
-import httpx
 import requests
 from docker.types import Mount
 from docker.utils import parse_repository_tag
@@ -36,7 +34,15 @@ import promdash
 from promdash.errors import PortInUse, PromdashError, RuntimeUnavailable
 from promdash.stack import render
 from promdash.stack.model import ExporterSpec, Stack
-from promdash.stack.runtime import Progress, ServiceStatus, no_progress, wait_http, wait_targets
+from promdash.stack.runtime import (
+    Progress,
+    ServiceStatus,
+    http_health,
+    no_progress,
+    port_free,
+    wait_http,
+    wait_targets,
+)
 from promdash.stack.state import (
     GRAFANA_PASSWORD_FILE,
     RuntimeName,
@@ -347,17 +353,6 @@ def _parse_started(text: str | None) -> float | None:
         return None
 
 
-def _probe_port(host: str, port: int) -> bool:
-    """True when nothing listens on host:port (a lingering TIME_WAIT does not count)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
 def _short(exc: BaseException) -> str:
     explanation = getattr(exc, "explanation", None) or str(exc)
     return " ".join(str(explanation).split())[:200]
@@ -635,7 +630,7 @@ class DockerRuntime:
                     continue  # ours, and about to be replaced
                 if holder is not None:
                     raise PortInUse(port, f"container {holder}")
-                if not _probe_port(host, port):
+                if not port_free(host, port):
                     raise PortInUse(port)
 
     def _ensure_network(self, stack: str, progress: Progress) -> bool:
@@ -713,7 +708,7 @@ class DockerRuntime:
             running = container.status == "running"
             health = str((docker_state.get("Health") or {}).get("Status", ""))
             if running and not health and url:
-                health = _http_health(service, url)
+                health = http_health(service, url)
             rows.append(
                 ServiceStatus(
                     name=service,
@@ -798,12 +793,3 @@ def _log_tail(container: Any, lines: int) -> str:
         return bytes(container.logs(tail=lines)).decode("utf-8", "replace")
     except docker.errors.DockerException:
         return ""
-
-
-def _http_health(service: str, url: str) -> str:
-    path = {"prometheus": "/-/healthy", "grafana": "/api/health"}.get(service, "/metrics")
-    try:
-        ok = httpx.get(url + path, timeout=1.0).status_code == 200
-    except httpx.HTTPError:
-        ok = False
-    return "healthy" if ok else "unhealthy"

@@ -11,7 +11,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,7 +20,15 @@ from pathlib import Path
 from promdash.errors import PortInUse, PromdashError, RuntimeUnavailable
 from promdash.stack import render
 from promdash.stack.model import ExporterSpec, Stack, load_stack
-from promdash.stack.runtime import Progress, ServiceStatus, no_progress, wait_http, wait_targets
+from promdash.stack.runtime import (
+    Progress,
+    ServiceStatus,
+    http_health,
+    no_progress,
+    port_free,
+    wait_http,
+    wait_targets,
+)
 from promdash.stack.state import (
     ProcessRecord,
     RuntimeName,
@@ -56,14 +63,6 @@ def _proc_start(pid: int) -> int | None:
 def _alive(record: ProcessRecord) -> bool:
     stat = _proc_stat(record.pid)
     return stat is not None and stat[0] == record.started and stat[1] != "Z"
-
-
-def _check_port_free(host: str, port: int) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        try:
-            probe.bind((host, port))
-        except OSError:
-            raise PortInUse(port) from None
 
 
 def _read_tail(path: str, lines: int = 100) -> list[str]:
@@ -193,8 +192,8 @@ class LocalRuntime:
                     _stop(record)
         ports = stack.ports()
         for name in commands:
-            if name not in kept:
-                _check_port_free(stack.bind_host, ports[name])
+            if name not in kept and not port_free(stack.bind_host, ports[name]):
+                raise PortInUse(ports[name])
 
         if wanted.grafana.enabled and "grafana" not in commands:
             progress("grafana: skipped (no grafana-server here; the docker runtime runs it)")
@@ -271,7 +270,7 @@ class LocalRuntime:
                 ServiceStatus(
                     name=name,
                     state="running" if alive else "stopped",
-                    health=_health(name, url) if alive else "",
+                    health=http_health(name, url) if alive else "",
                     url=url,
                     started_at=started,
                     detail=f"pid {record.pid}" if record and alive else "",
@@ -356,14 +355,3 @@ def _started_epoch(pid: int) -> float | None:
         return None
     uptime = float(Path("/proc/uptime").read_text().split()[0])
     return time.time() - uptime + ticks / os.sysconf("SC_CLK_TCK")
-
-
-def _health(name: str, url: str) -> str:
-    import httpx
-
-    path = {"prometheus": "/-/healthy", "grafana": "/api/health"}.get(name, "/metrics")
-    try:
-        ok = httpx.get(url + path, timeout=1.0).status_code == 200
-    except httpx.HTTPError:
-        ok = False
-    return "healthy" if ok else "unhealthy"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -53,6 +54,27 @@ class Runtime(Protocol):
     def logs(
         self, state: StackState, service: str, *, follow: bool = False, tail: int = 100
     ) -> Iterator[str]: ...
+
+
+def port_free(host: str, port: int) -> bool:
+    """True when nothing listens on host:port (a lingering TIME_WAIT does not count)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def http_health(service: str, url: str) -> str:
+    """ "healthy" when the service's health endpoint answers 200, else "unhealthy"."""
+    path = {"prometheus": "/-/healthy", "grafana": "/api/health"}.get(service, "/metrics")
+    try:
+        ok = httpx.get(url + path, timeout=1.0).status_code == 200
+    except httpx.HTTPError:
+        ok = False
+    return "healthy" if ok else "unhealthy"
 
 
 def wait_http(
