@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -136,46 +138,21 @@ def _has_prometheus() -> bool:
 
 
 def cmd_down(args: argparse.Namespace) -> int:
-    from promdash.stack.runtimes import runtime_for, state_for
+    from promdash.stack.runtimes import find_stack, runtime_for
 
-    try:
-        state = state_for(args.name)
-    except StackNotRunning:
-        # The state file may be gone (deleted, another user's HOME): Docker stacks
-        # are still found by their labels.
-        orphans = _labelled_docker_stacks(args.name)
-        if not orphans:
-            raise
-        from promdash.stack.docker import DockerRuntime
-
-        for name in orphans:
-            DockerRuntime().remove_stack(name, volumes=args.volumes, progress=_progress_printer())
-            print(f"stack {name!r} is down")
-        return EXIT_OK
-    runtime_for(state).down(state, volumes=args.volumes, progress=_progress_printer())
+    progress = _progress_printer()
+    state = find_stack(args.name, progress)
+    runtime_for(state).down(state, volumes=args.volumes, progress=progress)
     print(f"stack {state.name!r} is down")
     return EXIT_OK
 
 
-def _labelled_docker_stacks(name: str | None) -> list[str]:
-    """Stacks that still have labelled containers; one when no name is given."""
-    from promdash.stack.docker import DockerRuntime
-
-    try:
-        found = DockerRuntime().labelled_stacks()
-    except RuntimeUnavailable:
-        return []
-    if name is None:
-        return found[:1]
-    return [name] if name in found else []
-
-
 def cmd_status(args: argparse.Namespace) -> int:
     from promdash import views
-    from promdash.stack.runtimes import runtime_for, state_for
+    from promdash.stack.runtimes import find_stack, runtime_for
     from promdash.stack.state import grafana_password
 
-    state = state_for(args.name)
+    state = find_stack(args.name, _say)
     rows = runtime_for(state).status(state)
     now = time.time()
     print(f"stack {state.name!r} ({state.runtime} runtime, from {state.stack_file})")
@@ -189,9 +166,9 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_logs(args: argparse.Namespace) -> int:
-    from promdash.stack.runtimes import runtime_for, state_for
+    from promdash.stack.runtimes import find_stack, runtime_for
 
-    state = state_for(args.name)
+    state = find_stack(args.name, _say)
     for line in runtime_for(state).logs(state, args.service, follow=args.follow, tail=args.tail):
         print(line, flush=args.follow)
     return EXIT_OK
@@ -205,6 +182,17 @@ def _seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
     if not 0 < value < float("inf"):
         raise argparse.ArgumentTypeError(f"{text!r}: must be more than 0 seconds")
+    return value
+
+
+def _count(text: str) -> int:
+    """argparse type: a whole number, 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be 0 or more")
     return value
 
 
@@ -493,8 +481,12 @@ def cmd_config(args: argparse.Namespace) -> int:
         for name, ctx in sorted(config.contexts.items()):
             mark = "*" if name == config.current_context else " "
             print(f"  {mark} {name:<16} {without_userinfo(ctx.url)}")
-    if config.theme:
-        print(f"theme:        {config.theme}")
+    from promdash.preferences import preferences_path, remembered_theme
+
+    if theme := remembered_theme():
+        print(f"theme:        {theme}  (remembered in {preferences_path()})")
+    elif config.theme:
+        print(f"theme:        {config.theme}  (from the config file)")
     return EXIT_OK
 
 
@@ -528,7 +520,7 @@ def _add_dash_flags(p: argparse.ArgumentParser) -> None:
         "--theme",
         metavar="NAME",
         help="promdash-dark (default), promdash-light, promdash-high-contrast, a file of "
-        "themes/ or a textual theme; the last one chosen is remembered in the config file",
+        "themes/ or a textual theme; the last one chosen is remembered in the state directory",
     )
     g.add_argument(
         "--refresh",
@@ -573,8 +565,9 @@ def cmd_dash(args: argparse.Namespace) -> int:
     # Textual loads only here: the other commands never pay for it.
     from textual.theme import BUILTIN_THEMES
 
-    from promdash.config import load_config, set_theme
-    from promdash.stack.state import state_root
+    from promdash.config import load_config
+    from promdash.files import state_root
+    from promdash.preferences import remember_theme, remembered_theme
     from promdash.tui.app import make_app
     from promdash.tui.settings import DashSettings
     from promdash.tui.themes import load_themes
@@ -587,17 +580,17 @@ def cmd_dash(args: argparse.Namespace) -> int:
         if theme not in known:
             _say(f"promdash: --theme {theme}: no such theme (themes: {', '.join(sorted(known))})")
             return EXIT_USAGE
-        if theme != config.theme:
-            set_theme(theme)
+        if theme != remembered_theme():
+            remember_theme(theme)
     settings = DashSettings(
         connection=connection,
-        theme=theme or config.theme,
+        theme=theme or remembered_theme() or config.theme,
         refresh=getattr(args, "refresh", None),
         stack_name=_managed_stack(connection.url),
         layout=getattr(args, "layout", "tabs"),
         queries=tuple(getattr(args, "query", ())),
         range_seconds=int(getattr(args, "graph_range", 900.0)),
-        remember_theme=set_theme,
+        remember_theme=remember_theme,
         history_file=state_root() / "promql-history",
     )
     make_app(settings).run()
@@ -681,7 +674,9 @@ def build_parser() -> argparse.ArgumentParser:
     logs = command("logs", "show a service's log", cmd_logs)
     logs.add_argument("service", help="service name, e.g. prometheus or random-3")
     logs.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
-    logs.add_argument("--tail", type=int, default=100, help="lines to show first (default: 100)")
+    logs.add_argument(
+        "--tail", type=_count, default=100, metavar="N", help="lines to show first (default: 100)"
+    )
     logs.add_argument("--name", help="stack name (default: the most recently started stack)")
 
     # BEGIN query commands (promdash/prom client)
@@ -803,6 +798,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Imports are done: from here on Ctrl-C is a KeyboardInterrupt we handle
+    # (see promdash/__main__.py). Only the main thread may set handlers.
+    with contextlib.suppress(ValueError):
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from promdash.errors import PromdashError, UsageError
+from promdash.files import FileProblem, describe_validation, line_of, parse_yaml, read_text
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -188,43 +189,17 @@ _CONFIG_MODEL: type[BaseModel] | None = None
 
 def _read_yaml(path: Path) -> tuple[dict[str, Any], Any]:
     """The file's mapping and its YAML node tree (for line numbers in errors)."""
-    import yaml
-
     try:
-        text = path.read_text(encoding="utf-8")
+        data, node = parse_yaml(read_text(path))
     except OSError as exc:
         raise ConfigError(f"config file {path}: cannot read: {exc.strerror or exc}") from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"config file {path}{where}: not valid YAML: {problem}") from None
+    except FileProblem as exc:
+        raise ConfigError(f"config file {exc.where(path)}: {exc}") from None
     if data is None:
         return {}, None
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path}: expected a mapping at the top level")
     return data, node
-
-
-def _line_of(node: Any, loc: Sequence[int | str]) -> int | None:
-    """1-based line of the YAML node at `loc`, or of its nearest existing parent."""
-    import yaml
-
-    line = node.start_mark.line + 1 if node is not None else None
-    for key in loc:
-        if not isinstance(node, yaml.MappingNode):
-            break
-        for key_node, value_node in node.value:
-            if key_node.value == key:
-                node = value_node
-                line = key_node.start_mark.line + 1
-                break
-        else:
-            break
-    return line
 
 
 def _resolve_path(base: Path, value: str | None) -> str | None:
@@ -250,15 +225,11 @@ def load_config(path: Path | None = None) -> Config:
     try:
         parsed = model.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = [str(part) for part in first["loc"]]
-        line = _line_of(node, loc)
+        loc, field_name, message = describe_validation(dict(exc.errors()[0]))
+        line = line_of(node, loc)
         where = f":{line}" if line else ""
-        field_name = ".".join(loc) or "(top level)"
         extra = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise ConfigError(
-            f"config file {path}{where}: {field_name}: {first['msg']}{extra}"
-        ) from None
+        raise ConfigError(f"config file {path}{where}: {field_name}: {message}{extra}") from None
     base = path.parent
     raw: dict[str, Any] = parsed.model_dump()
     contexts = {}
@@ -282,7 +253,7 @@ def load_config(path: Path | None = None) -> Config:
         )
     current = raw["current_context"]
     if current is not None and current not in contexts:
-        line = _line_of(node, ["current-context"])
+        line = line_of(node, ["current-context"])
         where = f":{line}" if line else ""
         known = ", ".join(sorted(contexts)) or "none defined"
         raise ConfigError(
@@ -290,30 +261,6 @@ def load_config(path: Path | None = None) -> Config:
             f"(contexts: {known})"
         )
     return Config(path=path, current_context=current, contexts=contexts, theme=raw["theme"])
-
-
-# ---------------------------------------------------------------- the theme preference
-
-
-def get_theme(config: Config | None = None) -> str | None:
-    """The theme the user picked last, or None for the app's default."""
-    return (config or load_config()).theme
-
-
-def set_theme(theme: str, path: Path | None = None) -> None:
-    """Remember `theme` in the config file, keeping everything else in it.
-
-    YAML comments in the file are not kept (PyYAML drops them).
-    """
-    import yaml
-
-    path = path or config_path()
-    data: dict[str, Any] = _read_yaml(path)[0] if path.is_file() else {}
-    data["theme"] = theme
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    tmp.replace(path)
 
 
 # ---------------------------------------------------------------- resolving a connection

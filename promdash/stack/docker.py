@@ -10,6 +10,7 @@ wants, keeping what matches and recreating what changed.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import io
 import json
@@ -32,14 +33,15 @@ from docker.utils import parse_repository_tag
 
 import promdash
 from promdash.errors import PortInUse, PromdashError, RuntimeUnavailable
+from promdash.files import atomic_write
 from promdash.stack import render
 from promdash.stack.model import ExporterSpec, Stack
 from promdash.stack.runtime import (
     Progress,
     ServiceStatus,
+    check_port,
     http_health,
     no_progress,
-    port_free,
     wait_http,
     wait_targets,
 )
@@ -48,13 +50,15 @@ from promdash.stack.state import (
     RuntimeName,
     StackState,
     grafana_password,
-    stack_dir,
+    private_stack_dir,
 )
 
 LABEL_STACK = "io.promdash.stack"
 LABEL_SERVICE = "io.promdash.service"
 LABEL_SPEC_HASH = "io.promdash.spec-hash"
 LABEL_MANAGED = "io.promdash.managed"
+# The stack file a container was made from, so a stack is found whole without state.json.
+LABEL_STACK_FILE = "io.promdash.stack-file"
 # On images promdash built: a digest of the build context, to rebuild when the source changed.
 LABEL_CONTEXT_HASH = "io.promdash.context-hash"
 
@@ -131,6 +135,8 @@ class ContainerSpec:
     # Generated files the container reads through a mount, by name: their
     # content is part of the spec, so a changed rule recreates Prometheus.
     files: Mapping[str, str] = field(default_factory=dict)
+    # Where the stack came from: a label only, not part of the spec hash.
+    stack_file: str = ""
 
     @property
     def name(self) -> str:
@@ -177,7 +183,7 @@ class ContainerSpec:
 
     def create_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for `client.containers.create`."""
-        return self._engine_kwargs() | {"labels": self.labels}
+        return self._engine_kwargs() | {"labels": self.labels | {LABEL_STACK_FILE: self.stack_file}}
 
 
 def generated_files(stack: Stack) -> dict[str, str]:
@@ -510,17 +516,23 @@ class DockerRuntime:
         self,
         stack: Stack,
         *,
+        previous: StackState | None = None,
         without: list[str],
         timeout: float,
         progress: Progress = no_progress,
     ) -> StackState:
         deadline = time.monotonic() + timeout
         stack.leaving_out(without)  # rejects unknown names before any change
-        previous = StackState.previous(stack.name, "docker")
-        directory = stack_dir(stack.name)
-        specs = container_specs(
-            stack, state_directory=directory, without=without, user=f"{os.getuid()}:{os.getgid()}"
-        )
+        directory = private_stack_dir(stack.name)
+        specs = [
+            dataclasses.replace(spec, stack_file=str(stack.source or ""))
+            for spec in container_specs(
+                stack,
+                state_directory=directory,
+                without=without,
+                user=f"{os.getuid()}:{os.getgid()}",
+            )
+        ]
         existing = self._containers(stack.name)
         wanted = {s.service for s in specs}
         kept = {
@@ -630,16 +642,34 @@ class DockerRuntime:
                     continue  # ours, and about to be replaced
                 if holder is not None:
                     raise PortInUse(port, f"container {holder}")
-                if not port_free(host, port):
-                    raise PortInUse(port)
+                check_port(host, port)
 
     def _ensure_network(self, stack: str, progress: Progress) -> bool:
+        """The stack's one network: found by label, created once, duplicates removed.
+
+        Docker allows several networks of one name; containers then cannot join
+        "an ambiguous" name. Older promdash versions, racing, could make two:
+        the one with containers attached (else the oldest) is kept.
+        """
         name = network_name(stack)
-        if self.client.networks.list(filters={"name": name, "label": f"{LABEL_STACK}={stack}"}):
-            return False
-        self.client.networks.create(name, driver="bridge", labels=network_labels(stack))
-        progress(f"network {name}: created")
-        return True
+        found = [
+            n
+            for n in self.client.networks.list(filters={"label": f"{LABEL_STACK}={stack}"})
+            if n.name == name
+        ]
+        if not found:
+            self.client.networks.create(name, driver="bridge", labels=network_labels(stack))
+            progress(f"network {name}: created")
+            return True
+        if len(found) > 1:
+            for network in found:
+                network.reload()  # `list` leaves out which containers are attached
+            found.sort(key=lambda n: (not n.attrs.get("Containers"), n.attrs.get("Created", "")))
+            for extra in found[1:]:
+                with contextlib.suppress(docker.errors.NotFound):
+                    extra.remove()
+                progress(f"network {name}: removed a duplicate ({extra.short_id})")
+        return False
 
     def _ensure_volume(self, stack: str, progress: Progress) -> bool:
         name = volume_name(stack)
@@ -694,6 +724,29 @@ class DockerRuntime:
                 with contextlib.suppress(docker.errors.NotFound):
                     volume.remove(force=True)
                 progress(f"volume {volume.name}: removed")
+
+    def find(self, name: str) -> StackState | None:
+        """The stack from its labelled containers, for when state.json cannot say."""
+        containers = self._containers(name)
+        if not containers:
+            return None
+        state = StackState(name=name, runtime="docker", stack_file="", prometheus_url="")
+        starts = []
+        for service, container in sorted(containers.items()):
+            state.stack_file = container.labels.get(LABEL_STACK_FILE) or state.stack_file
+            bindings = (container.attrs.get("HostConfig") or {}).get("PortBindings") or {}
+            ports = [b.get("HostPort") for spec in bindings.values() for b in spec or ()]
+            if ports and ports[0]:
+                state.urls[service] = f"http://127.0.0.1:{ports[0]}"
+            started = _parse_started((container.attrs.get("State") or {}).get("StartedAt"))
+            if started is not None:
+                starts.append(started)
+        state.prometheus_url = state.urls.get("prometheus", "")
+        state.started_at = min(starts, default=time.time())
+        return state
+
+    def found_stacks(self) -> list[str]:
+        return self.labelled_stacks()
 
     def status(self, state: StackState) -> list[ServiceStatus]:
         containers = self._containers(state.name)
@@ -753,14 +806,11 @@ class DockerRuntime:
 def _write_config(directory: Path, files: Mapping[str, str]) -> None:
     # Readable by the container's user (Prometheus runs as nobody): the
     # configuration holds no secrets, and a strict umask must not hide it.
+    # The stack's directory above it stays owner-only; the engine mounts this one.
     directory.mkdir(parents=True, exist_ok=True)
     directory.chmod(0o755)
     for name, text in files.items():
-        path = directory / name
-        tmp = directory / f".{name}.tmp"
-        tmp.write_text(text, encoding="utf-8")
-        tmp.chmod(0o644)
-        tmp.replace(path)
+        atomic_write(directory / name, text, mode=0o644)
 
 
 def _remove_container(container: Any) -> None:

@@ -17,15 +17,16 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from promdash.errors import PortInUse, PromdashError, RuntimeUnavailable
+from promdash.errors import PromdashError, RuntimeUnavailable
+from promdash.files import atomic_write, private_dir, private_opener, state_root
 from promdash.stack import render
 from promdash.stack.model import ExporterSpec, Stack, load_stack
 from promdash.stack.runtime import (
     Progress,
     ServiceStatus,
+    check_port,
     http_health,
     no_progress,
-    port_free,
     wait_http,
     wait_targets,
 )
@@ -34,10 +35,18 @@ from promdash.stack.state import (
     RuntimeName,
     StackState,
     grafana_password,
+    private_stack_dir,
     stack_dir,
 )
 
 STOP_GRACE_SECONDS = 10.0
+# Every process the local runtime starts carries these in its environment, so
+# `status` and `down` find it even when state.json is gone or unreadable (as
+# the docker runtime finds its containers by label).
+MARK_STACK_DIR = "PROMDASH_STACK_DIR"
+MARK_SERVICE = "PROMDASH_SERVICE"
+MARK_URL = "PROMDASH_SERVICE_URL"
+MARK_STACK_FILE = "PROMDASH_STACK_FILE"
 
 
 def find_prometheus() -> str | None:
@@ -63,6 +72,40 @@ def _proc_start(pid: int) -> int | None:
 def _alive(record: ProcessRecord) -> bool:
     stat = _proc_stat(record.pid)
     return stat is not None and stat[0] == record.started and stat[1] != "Z"
+
+
+def _marked_processes() -> Iterator[tuple[int, dict[str, str]]]:
+    """(pid, PROMDASH_* markers) of each process the local runtime started.
+
+    Only session leaders: a service's own children inherit its environment.
+    Processes of other users cannot be read and are skipped.
+    """
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        pid = int(entry.name)
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+            if b"\0" + MARK_SERVICE.encode() + b"=" not in b"\0" + environ:
+                continue
+            if os.getsid(pid) != pid:
+                continue
+        except OSError:
+            continue
+        marks = dict(
+            item.split("=", 1)
+            for item in environ.decode("utf-8", "replace").split("\0")
+            if item.startswith("PROMDASH_") and "=" in item
+        )
+        yield pid, marks
+
+
+def _cmdline(pid: int) -> list[str]:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return []
+    return [part.decode("utf-8", "surrogateescape") for part in raw.split(b"\0")[:-1]]
 
 
 def _read_tail(path: str, lines: int = 100) -> list[str]:
@@ -131,24 +174,30 @@ class LocalRuntime:
         }
 
     def _write_config(self, stack: Stack, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
         self_address = f"127.0.0.1:{stack.prometheus.port}"
 
         def address(exporter: ExporterSpec) -> str:
             return f"127.0.0.1:{exporter.port}"
 
-        (directory / "prometheus.yml").write_text(
-            render.prometheus_config(stack, address, self_address), encoding="utf-8"
+        atomic_write(
+            directory / "prometheus.yml", render.prometheus_config(stack, address, self_address)
         )
-        (directory / render.RULES_FILE).write_text(render.rules_file(stack), encoding="utf-8")
+        atomic_write(directory / render.RULES_FILE, render.rules_file(stack))
 
     def _spawn(
-        self, name: str, command: list[str], directory: Path, env: dict[str, str] | None = None
+        self, name: str, command: list[str], state: StackState, env: dict[str, str] | None = None
     ) -> ProcessRecord:
-        logs = directory / "logs"
-        logs.mkdir(parents=True, exist_ok=True)
-        log_path = logs / f"{name}.log"
-        with open(log_path, "ab") as log:
+        directory = private_stack_dir(state.name)
+        log_path = private_dir(directory / "logs") / f"{name}.log"
+        marks = {
+            MARK_STACK_DIR: str(directory.resolve()),
+            MARK_SERVICE: name,
+            MARK_URL: state.urls.get(name, ""),
+            MARK_STACK_FILE: state.stack_file,
+        }
+        # What services log (queries, addresses, errors) is the user's alone.
+        with open(log_path, "ab", opener=private_opener) as log:
+            os.fchmod(log.fileno(), 0o600)
             process = subprocess.Popen(
                 command,
                 stdin=subprocess.DEVNULL,
@@ -156,7 +205,7 @@ class LocalRuntime:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
                 cwd=directory,
-                env={**os.environ, **(env or {})},
+                env={**os.environ, **(env or {}), **marks},
             )
         started = _proc_start(process.pid)
         if started is None:
@@ -169,16 +218,16 @@ class LocalRuntime:
         self,
         stack: Stack,
         *,
+        previous: StackState | None = None,
         without: list[str],
         timeout: float,
         progress: Progress = no_progress,
     ) -> StackState:
         deadline = time.monotonic() + timeout
         wanted = stack.leaving_out(without)
-        directory = stack_dir(stack.name)
+        directory = private_stack_dir(stack.name)
         url = f"http://127.0.0.1:{stack.prometheus.port}"
         commands = self._commands(wanted, directory, url)
-        previous = StackState.previous(stack.name, "local")
         self._write_config(wanted, directory)
         render.check_rules(wanted, directory / render.RULES_FILE)
         kept = {
@@ -192,8 +241,8 @@ class LocalRuntime:
                     _stop(record)
         ports = stack.ports()
         for name in commands:
-            if name not in kept and not port_free(stack.bind_host, ports[name]):
-                raise PortInUse(ports[name])
+            if name not in kept:
+                check_port(stack.bind_host, ports[name])
 
         if wanted.grafana.enabled and "grafana" not in commands:
             progress("grafana: skipped (no grafana-server here; the docker runtime runs it)")
@@ -218,7 +267,7 @@ class LocalRuntime:
                     progress(f"{name}: already running (pid {kept[name].pid})")
                     continue
                 env = self._grafana_env(stack, directory, url) if name == "grafana" else None
-                state.processes[name] = self._spawn(name, command, directory, env)
+                state.processes[name] = self._spawn(name, command, state, env)
                 started.append(name)
                 state.save()  # saved after each start so Ctrl-C leaves nothing untracked
                 progress(f"{name}: started (pid {state.processes[name].pid})")
@@ -252,13 +301,50 @@ class LocalRuntime:
     def down(
         self, state: StackState, *, volumes: bool = False, progress: Progress = no_progress
     ) -> None:
-        for name, record in state.processes.items():
+        # What is recorded, and whatever else still carries this stack's marker
+        # (left by a crash between a start and the state file's next write).
+        records = list(state.processes.items())
+        found = self.find(state.name)
+        if found is not None:
+            recorded = {r.pid for _, r in records}
+            records += [(n, r) for n, r in found.processes.items() if r.pid not in recorded]
+        for name, record in records:
             _stop(record)
             progress(f"{name}: stopped")
         state.forget()
         if volumes:
             shutil.rmtree(stack_dir(state.name) / "data", ignore_errors=True)
             shutil.rmtree(stack_dir(state.name) / "grafana", ignore_errors=True)
+
+    def find(self, name: str) -> StackState | None:
+        """The stack from its running processes' markers, for when state.json cannot say."""
+        directory = str(stack_dir(name).resolve())
+        state = StackState(name=name, runtime="local", stack_file="", prometheus_url="")
+        for pid, marks in _marked_processes():
+            stat = _proc_stat(pid)
+            if marks.get(MARK_STACK_DIR) != directory or stat is None or stat[1] == "Z":
+                continue
+            service = marks[MARK_SERVICE]
+            log = stack_dir(name) / "logs" / f"{service}.log"
+            state.processes[service] = ProcessRecord(pid, stat[0], _cmdline(pid), str(log))
+            state.urls[service] = marks.get(MARK_URL, "")
+            state.stack_file = marks.get(MARK_STACK_FILE) or state.stack_file
+        if not state.processes:
+            return None
+        state.prometheus_url = state.urls.get("prometheus", "")
+        starts = [_started_epoch(r.pid) for r in state.processes.values()]
+        state.started_at = min((s for s in starts if s is not None), default=time.time())
+        return state
+
+    def found_stacks(self) -> list[str]:
+        stacks = (state_root() / "stacks").resolve()
+        return sorted(
+            {
+                Path(marks[MARK_STACK_DIR]).name
+                for _, marks in _marked_processes()
+                if Path(marks.get(MARK_STACK_DIR, "/")).parent == stacks
+            }
+        )
 
     def status(self, state: StackState) -> list[ServiceStatus]:
         rows = []
@@ -300,7 +386,7 @@ class LocalRuntime:
             if service == "grafana"
             else None
         )
-        state.processes[service] = self._spawn(service, record.command, directory, env)
+        state.processes[service] = self._spawn(service, record.command, state, env)
         state.save()
 
     def restart_service(self, state: StackState, service: str) -> None:

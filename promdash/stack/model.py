@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from promdash.errors import StackFileError, UsageError
+from promdash.files import FileProblem, describe_validation, line_of, parse_yaml, read_text
 
 _DURATION_RE = re.compile(
     r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$"
@@ -227,60 +227,20 @@ def default_stack_path() -> Path:
     raise StackFileError("the bundled demo stack is missing; reinstall promdash")
 
 
-def _line_of(node: yaml.Node | None, loc: Sequence[int | str]) -> int | None:
-    """1-based line of the YAML node at `loc`, or of its closest existing parent."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for key in loc:
-        if isinstance(node, yaml.MappingNode):
-            child = next((v for k, v in node.value if getattr(k, "value", None) == key), None)
-            if child is None:
-                # An unknown field: point at the key itself when it exists.
-                return line
-            key_node = next(k for k, v in node.value if v is child)
-            line, node = key_node.start_mark.line + 1, child
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            node = node.value[key]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line
-
-
-def _describe(error: dict[str, Any]) -> tuple[str, str]:
-    loc = [str(p) for p in error["loc"] if p not in ("function-after", "function-plain")]
-    field = ".".join("for" if p == "for_" else p for p in loc) or "(top level)"
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        return field, "unknown field"
-    if kind == "missing":
-        return field, "required field is missing"
-    message = str(error["msg"]).removeprefix("Value error, ")
-    if "input" in error and kind.endswith("_type"):
-        message += f" (got {type(error['input']).__name__})"
-    return field, message
-
-
 def parse_stack(text: str, source: Path | None = None) -> Stack:
     """Validate stack YAML; errors name the file, line and field in one line."""
     where = str(source) if source else "<stack>"
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line = f":{mark.line + 1}" if mark else ""
-        raise StackFileError(f"{where}{line}: invalid YAML: {exc.problem}") from None
-    except yaml.YAMLError as exc:
-        reason = " ".join(str(exc).split())
-        raise StackFileError(f"{where}: invalid YAML: {reason}") from None
+        data, node = parse_yaml(text)
+    except FileProblem as exc:
+        raise StackFileError(f"{exc.where(where)}: {exc}") from None
     if not isinstance(data, dict):
         raise StackFileError(f"{where}: a stack file must be a YAML mapping (see stacks/demo.yaml)")
     try:
         stack = Stack.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        line_no = _line_of(node, first["loc"])
-        field, message = _describe(dict(first))
+        loc, field, message = describe_validation(dict(exc.errors()[0]))
+        line_no = line_of(node, loc)
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         at = f":{line_no}" if line_no else ""
         raise StackFileError(f"{where}{at}: {field}: {message}{more}") from None
@@ -290,11 +250,11 @@ def parse_stack(text: str, source: Path | None = None) -> Stack:
 def load_stack(path: Path | None = None) -> Stack:
     path = path or default_stack_path()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
     except OSError as exc:
-        raise StackFileError(f"{path}: cannot read stack file: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise StackFileError(f"{path}: not a text file (UTF-8 expected)") from None
+        raise StackFileError(f"{path}: cannot read stack file: {exc.strerror or exc}") from None
+    except FileProblem as exc:
+        raise StackFileError(f"{path}: {exc}") from None
     return parse_stack(text, path.resolve())
 
 
@@ -303,7 +263,7 @@ def source_line(stack: Stack, loc: Sequence[int | str]) -> int | None:
     if stack.source is None:
         return None
     try:
-        node = yaml.compose(stack.source.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        node = parse_yaml(read_text(stack.source))[1]
+    except (OSError, FileProblem):
         return None
-    return _line_of(node, loc)
+    return line_of(node, loc)

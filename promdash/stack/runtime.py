@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import httpx
 
-from promdash.errors import ReadinessTimeout
+from promdash.errors import PortInUse, ReadinessTimeout
 from promdash.stack.model import Stack
 from promdash.stack.state import RuntimeName, StackState
 
@@ -33,11 +35,26 @@ class ServiceStatus:
 
 
 class Runtime(Protocol):
-    name: RuntimeName
+    @property
+    def name(self) -> RuntimeName: ...
 
     def up(
-        self, stack: Stack, *, without: list[str], timeout: float, progress: Progress
+        self,
+        stack: Stack,
+        *,
+        previous: StackState | None = None,
+        without: list[str],
+        timeout: float,
+        progress: Progress,
     ) -> StackState: ...
+
+    def find(self, name: str) -> StackState | None:
+        """The stack as this runtime finds it running, without its state file."""
+        ...
+
+    def found_stacks(self) -> list[str]:
+        """Names of the stacks this runtime has something running for."""
+        ...
 
     def down(
         self, state: StackState, *, volumes: bool = False, progress: Progress = ...
@@ -65,6 +82,46 @@ def port_free(host: str, port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def check_port(host: str, port: int) -> None:
+    """PortInUse, naming the process that listens, when `port` is taken on `host`."""
+    if not port_free(host, port):
+        raise PortInUse(port, port_holder(port))
+
+
+def port_holder(port: int) -> str:
+    """ "pid 123 (nginx)" for the process listening on TCP `port`, or "" when this
+    system cannot tell (another user's process, no /proc)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            # local_address is HEXIP:HEXPORT; state 0A is LISTEN.
+            if (
+                len(fields) > 9
+                and fields[3] == "0A"
+                and int(fields[1].rsplit(":", 1)[1], 16) == port
+            ):
+                inodes.add(f"socket:[{fields[9]}]")
+    if not inodes:
+        return ""
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            fds = os.scandir(f"/proc/{entry.name}/fd")
+            with fds:
+                if any(os.readlink(fd.path) in inodes for fd in fds):
+                    comm = Path(f"/proc/{entry.name}/comm").read_text().strip()
+                    return f"pid {entry.name} ({comm})"
+        except OSError:
+            continue
+    return ""
 
 
 def http_health(service: str, url: str) -> str:

@@ -1,35 +1,61 @@
 """Per-stack state directories: generated config, data, logs, secrets, what is running.
 
 `up` writes `state.json`; `down`, `status` and the dashboard read it, so promdash
-only ever stops what it started itself.
+only ever stops what it started itself. The file is validated when read and
+replaced atomically when written; when it is unreadable anyway, the runtimes can
+still find their own processes and containers (see `runtimes.find_stack`).
+
+Every change to a stack (`up`, `down`, stopping or starting a service) holds the
+stack's lock, so two promdash processes never start two copies of one stack.
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
+import errno
+import fcntl
 import os
 import secrets
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from promdash.errors import PromdashError
+from promdash.files import (
+    FileProblem,
+    atomic_write,
+    private_dir,
+    read_text,
+    state_root,
+)
 
 RuntimeName = Literal["local", "docker"]
 STATE_FILE = "state.json"
+LOCK_FILE = "lock"
 GRAFANA_PASSWORD_FILE = "grafana-admin-password"
+# A state file promdash could not read and found nothing running for is kept
+# under this name, never deleted: it may be the user's only record.
+UNREADABLE_SUFFIX = ".unreadable"
 
 
-def state_root() -> Path:
-    """`$PROMDASH_STATE_DIR`, else `$XDG_STATE_HOME/promdash`, else ~/.local/state/promdash."""
-    if explicit := os.environ.get("PROMDASH_STATE_DIR"):
-        return Path(explicit)
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "promdash"
+class StateFileError(PromdashError):
+    """A state file that exists but cannot be read or does not have the state's shape."""
+
+
+class StackBusy(PromdashError):
+    """Another promdash process holds the stack's lock for longer than we may wait."""
 
 
 def stack_dir(name: str) -> Path:
     return state_root() / "stacks" / name
+
+
+def private_stack_dir(name: str) -> Path:
+    """The stack's directory, created owner-only (0700) with the state root above it."""
+    private_dir(state_root())
+    return private_dir(stack_dir(name))
 
 
 @dataclass
@@ -53,49 +79,93 @@ class StackState:
     without: list[str] = field(default_factory=list)
     started_at: float = 0.0
 
+    @property
+    def path(self) -> Path:
+        return stack_dir(self.name) / STATE_FILE
+
     def save(self) -> None:
-        directory = stack_dir(self.name)
-        directory.mkdir(parents=True, exist_ok=True)
-        tmp = directory / (STATE_FILE + ".tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
-        tmp.replace(directory / STATE_FILE)
+        import json
+
+        private_stack_dir(self.name)
+        atomic_write(self.path, json.dumps(asdict(self), indent=2) + "\n")
 
     @classmethod
     def load(cls, name: str) -> StackState | None:
+        """The stack's state; None when it has no state file, StateFileError when unusable."""
         path = stack_dir(name) / STATE_FILE
         try:
-            data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            text = read_text(path)
+        except FileNotFoundError:
             return None
-        data["processes"] = {k: ProcessRecord(**v) for k, v in data.get("processes", {}).items()}
-        return cls(**data)
-
-    @classmethod
-    def previous(cls, name: str, runtime: RuntimeName) -> StackState | None:
-        """The state of an earlier `up` of this stack; refuses one on another runtime."""
-        state = cls.load(name)
-        if state and state.runtime != runtime:
-            raise PromdashError(
-                f"stack {name!r} is running on the {state.runtime} runtime; "
-                "run `promdash down` first"
-            )
+        except OSError as exc:
+            raise StateFileError(f"state file {path}: cannot read: {exc.strerror}") from None
+        except FileProblem as exc:
+            raise StateFileError(f"state file {path}: {exc}") from None
+        state = _parse(text, path)
+        if state.name != name:
+            raise StateFileError(f"state file {path}: it names stack {state.name!r}, not {name!r}")
         return state
 
     def forget(self) -> None:
-        (stack_dir(self.name) / STATE_FILE).unlink(missing_ok=True)
+        self.path.unlink(missing_ok=True)
+
+
+def set_aside(name: str) -> Path:
+    """Keep a stack's unreadable state file under another name; returns where it went."""
+    path = stack_dir(name) / STATE_FILE
+    kept = path.with_name(STATE_FILE + UNREADABLE_SUFFIX)
+    with contextlib.suppress(FileNotFoundError):
+        path.replace(kept)
+    return kept
+
+
+_ADAPTER = None
+
+
+def _parse(text: str, path: Path) -> StackState:
+    """Validate `text` against StackState's own fields (pydantic, as the stack file is)."""
+    global _ADAPTER
+    from pydantic import TypeAdapter, ValidationError
+
+    if _ADAPTER is None:
+        _ADAPTER = TypeAdapter(StackState)
+    try:
+        return _ADAPTER.validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        if first["type"] == "json_invalid":
+            raise StateFileError(
+                f"state file {path}: not valid JSON (cut off or overwritten?)"
+            ) from None
+        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        raise StateFileError(f"state file {path}: {where}: {first['msg']}") from None
+    except RecursionError:
+        raise StateFileError(f"state file {path}: nested too deeply") from None
+
+
+def stack_names() -> list[str]:
+    """Stacks that have a state directory, whatever is in it."""
+    root = state_root() / "stacks"
+    return sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
 
 
 def running_stacks() -> list[StackState]:
-    """Stacks with a state file, most recently started first."""
-    root = state_root() / "stacks"
-    states = [StackState.load(p.name) for p in root.iterdir()] if root.is_dir() else []
-    return sorted((s for s in states if s), key=lambda s: s.started_at, reverse=True)
+    """Stacks with a readable state file, most recently started first.
+
+    For finding a default server only: an unreadable file is skipped here and
+    dealt with by the commands that act on stacks (`runtimes.find_stack`).
+    """
+    states = []
+    for name in stack_names():
+        with contextlib.suppress(StateFileError):
+            if state := StackState.load(name):
+                states.append(state)
+    return sorted(states, key=lambda s: s.started_at, reverse=True)
 
 
 def grafana_password(name: str) -> str:
     """The stack's Grafana admin password, generated once and kept owner-only (0600)."""
-    directory = stack_dir(name)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = private_stack_dir(name)
     path = directory / GRAFANA_PASSWORD_FILE
     try:
         return path.read_text(encoding="utf-8").strip()
@@ -106,3 +176,53 @@ def grafana_password(name: str) -> str:
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(password + "\n")
     return password
+
+
+# ---------------------------------------------------------------- the stack's lock
+
+LOCK_POLL_SECONDS = 0.1
+
+
+@contextlib.contextmanager
+def stack_lock(
+    name: str, action: str, *, wait: float, progress: Callable[[str], None]
+) -> Iterator[None]:
+    """Hold the stack's lock while changing it; wait up to `wait` seconds for another holder.
+
+    An flock: the kernel releases it when its holder exits, even by SIGKILL, so
+    a crashed promdash never leaves a stack locked.
+    """
+    path = private_stack_dir(name) / LOCK_FILE
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if not _try_lock(fd):
+            holder = _holder(fd)
+            progress(f"stack {name!r}: waiting for {holder} to finish")
+            deadline = time.monotonic() + wait
+            while not _try_lock(fd):
+                if time.monotonic() > deadline:
+                    raise StackBusy(
+                        f"stack {name!r} is being changed by {holder}; gave up waiting "
+                        f"after {wait:g}s (try again when it is done)"
+                    )
+                time.sleep(LOCK_POLL_SECONDS)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"promdash {action} (pid {os.getpid()})".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno in (errno.EAGAIN, errno.EACCES):
+            return False
+        raise
+    return True
+
+
+def _holder(fd: int) -> str:
+    text = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
+    return text or "another promdash"

@@ -568,8 +568,7 @@ class PromdashApp(App[None]):
 
     @work(thread=True, exclusive=True, group="stack-status", exit_on_error=False)
     def fetch_stack_status(self) -> None:
-        from promdash.stack.runtimes import runtime_for
-        from promdash.stack.state import StackState
+        from promdash.stack.runtimes import runtime_for, stack_state
 
         name = self.settings.stack_name
         if name is None:
@@ -578,9 +577,9 @@ class PromdashApp(App[None]):
             rows = self.settings.stack_status(name)
             self.post_message(StackStatusFetched(name, rows, self.now()))
             return
-        state = StackState.load(name)
+        state = stack_state(name)
         if state is None:
-            raise PromdashError(f"stack {name!r} is no longer running (its state file is gone)")
+            raise PromdashError(f"stack {name!r} is no longer running")
         rows = runtime_for(state).status(state)
         self.post_message(StackStatusFetched(name, rows, self.now()))
 
@@ -599,11 +598,10 @@ class PromdashApp(App[None]):
 
     @work(thread=True, group="stack-action", exit_on_error=False)
     def _stack_action(self, stack: str, service: str, action: str) -> None:
-        from promdash.stack.runtimes import runtime_for
-        from promdash.stack.state import StackState
+        from promdash.stack.runtimes import runtime_for, stack_state
 
-        state = StackState.load(stack)
         try:
+            state = stack_state(stack)
             if state is None:
                 raise PromdashError(f"stack {stack!r} is no longer running")
             runtime = runtime_for(state)
@@ -640,18 +638,17 @@ class PromdashApp(App[None]):
     def _follow_logs(self, screen: Screen[Any], stack: str, service: str) -> None:
         # Polls the log's tail rather than `logs(follow=True)`: a follow blocks
         # in the runtime until a line arrives, and a cancelled worker must end.
-        from promdash.stack.runtimes import runtime_for
-        from promdash.stack.state import StackState
+        from promdash.stack.runtimes import runtime_for, stack_state
         from promdash.tui.screens.logs import new_lines
 
         worker = get_current_worker()
-        state = StackState.load(stack)
+        state = stack_state(stack)
         if state is None:
             raise PromdashError(f"stack {stack!r} is no longer running")
         runtime = runtime_for(state)
         shown: list[str] = []
         while not worker.is_cancelled:
-            state = StackState.load(stack) or state
+            state = stack_state(stack) or state
             lines = list(runtime.logs(state, service, tail=500))
             added, replace = new_lines(shown, lines)
             if added or replace:

@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from promdash.files import FileProblem, atomic_write, private_dir, read_text
 from promdash.tui.completion import Candidate, Catalog, Completion, Need, apply, complete
 from promdash.tui.format import error_position
 
@@ -37,8 +38,8 @@ class History:
         self.entries: list[str] = []
         if path is not None:
             try:
-                lines = path.read_text(encoding="utf-8").splitlines()
-            except OSError:
+                lines = read_text(path).splitlines()
+            except (OSError, FileProblem):
                 lines = []
             self.entries = [line for line in lines if line.strip()][-HISTORY_KEEP:]
 
@@ -52,8 +53,9 @@ class History:
         del self.entries[:-HISTORY_KEEP]
         if self.path is not None:
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self.path.write_text("\n".join(self.entries) + "\n", encoding="utf-8")
+                # Queries can hold label values people would rather not share: owner-only.
+                private_dir(self.path.parent)
+                atomic_write(self.path, "\n".join(self.entries) + "\n")
             except OSError:
                 pass  # history is a convenience; never fail a query over it
 
