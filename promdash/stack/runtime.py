@@ -91,7 +91,7 @@ def check_port(host: str, port: int) -> None:
 
 
 def port_holder(port: int) -> str:
-    """ "pid 123 (nginx)" for the process listening on TCP `port`, or "" when this
+    """ "nginx (pid 123)" for the process listening on TCP `port`, or "" when this
     system cannot tell (another user's process, no /proc)."""
     inodes = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
@@ -118,7 +118,7 @@ def port_holder(port: int) -> str:
             with fds:
                 if any(os.readlink(fd.path) in inodes for fd in fds):
                     comm = Path(f"/proc/{entry.name}/comm").read_text().strip()
-                    return f"pid {entry.name} ({comm})"
+                    return f"{comm} (pid {entry.name})"
         except OSError:
             continue
     return ""

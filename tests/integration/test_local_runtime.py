@@ -6,6 +6,7 @@ Prometheus API; nothing is mocked.
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -117,8 +118,11 @@ def test_port_in_use_is_named_and_nothing_is_left(tmp_path: Path) -> None:
         holder.listen()
         result = _run("up", "--runtime", "local", "--stack", str(stack_file))
     assert result.returncode == cli.EXIT_PORT
+    # The holder is named as the system tells it: this test's own process.
+    me = f"{Path('/proc/self/comm').read_text().strip()} (pid {os.getpid()})"
     assert result.stderr.strip() == (
-        f"promdash: port {ports[1]} is already in use; free it or change the port in the stack file"
+        f"promdash: port {ports[1]} is already in use (held by {me}); "
+        "free it or change the port in the stack file"
     )
     assert StackState.load("it-port") is None
     for port in ports:
