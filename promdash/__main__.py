@@ -7,12 +7,14 @@ a shell reports as 130. `main()` then turns it back into KeyboardInterrupt,
 which it handles itself.
 """
 
-import signal
 import sys
+
+# `_signal`, not `signal`: the latter imports enum, itself a window for Ctrl-C.
+import _signal
 
 
 def run() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    _signal.signal(_signal.SIGINT, _signal.SIG_DFL)
     from promdash.cli import main
 
     sys.exit(main())

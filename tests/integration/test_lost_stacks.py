@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import stat
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -197,6 +198,24 @@ def test_a_corrupt_state_file_neither_hides_nor_orphans_the_stack(
     assert "nothing of stack 'it-lost' is running" in again.stderr
     assert (stack_dir(local.name) / (STATE_FILE + ".unreadable")).is_file()  # kept, not lost
     assert StackState.load(local.name) is not None
+
+
+def test_after_up_the_state_directory_logs_and_state_are_the_users_alone(
+    local: LocalStack,
+) -> None:
+    old = os.umask(0o022)  # a usual umask: what promdash makes must not depend on it
+    try:
+        assert _run(*local.up_args()).returncode == 0
+    finally:
+        os.umask(old)
+    directory = stack_dir(local.name)
+    private = [directory.parent.parent, directory, directory / "logs"]
+    assert {str(p): stat.S_IMODE(p.stat().st_mode) for p in private} == {
+        str(p): 0o700 for p in private
+    }
+    files = [directory / STATE_FILE, *sorted((directory / "logs").iterdir())]
+    assert len(files) == 5
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in files} == {p.name: 0o600 for p in files}
 
 
 def test_without_a_state_file_down_still_finds_the_processes(local: LocalStack) -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import shutil
+import stat
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -50,34 +53,26 @@ def _wait(tmux: list[str], condition, timeout: float, what: str) -> str:  # type
     raise AssertionError(f"timed out waiting for {what}; the screen was:\n{screen}")
 
 
-def test_dashboard_in_tmux_shows_every_targets_health(
-    local_stack: RunningStack, tmux: list[str]
-) -> None:
+def _launch(tmux: list[str], *args: str, env: dict[str, str] | None = None) -> None:
+    """`promdash ARGS` in a new 120x40 tmux session named "dash", as a user types it."""
     program = shutil.which("promdash")
-    launcher = [program] if program else [sys.executable, "-m", "promdash.cli"]
-    env = {k: os.environ[k] for k in ("PROMDASH_CONFIG", "PROMDASH_STATE_DIR") if k in os.environ}
+    launcher = [program] if program else [sys.executable, "-m", "promdash"]
+    keep = ("PROMDASH_CONFIG", "PROMDASH_STATE_DIR")
+    env = {k: os.environ[k] for k in keep if k in os.environ} | (env or {})
     # pytest exports COLUMNS=80, and Textual obeys COLUMNS over the terminal's own size.
     command = " ".join(
         ["env", "-u", "COLUMNS", "-u", "LINES"]
         + [f"{k}={shlex.quote(v)}" for k, v in env.items()]
-        + [shlex.quote(part) for part in launcher]
-        + ["--url", shlex.quote(local_stack.url)]
+        + [shlex.quote(part) for part in [*launcher, *args]]
     )
     subprocess.run(
         [*tmux, "new-session", "-d", "-x", "120", "-y", "40", "-s", "dash", command], check=True
     )
     subprocess.run([*tmux, "set-option", "-t", "dash", "remain-on-exit", "on"], check=True)
-    ports = [e.port for e in local_stack.stack.exporters.instances]
 
-    def all_up(screen: str) -> bool:
-        rows = [line for line in screen.splitlines() if "/metrics" in line]
-        return all(any(f":{port}/metrics" in r and " up " in r for r in rows) for port in ports)
 
-    screen = _wait(tmux, all_up, 30, "every exporter shown up")
-    assert "3/3 up" in screen  # the pool's count
-    assert local_stack.url in screen.splitlines()[0]  # the header names the server
-    assert "connected" in screen.splitlines()[0]
-
+def _quit(tmux: list[str]) -> str:
+    """Press q and wait for promdash to exit; returns tmux's "dead status" of the pane."""
     subprocess.run([*tmux, "send-keys", "-t", "dash", "q"], check=True)
     deadline = time.monotonic() + 15
     status = ""
@@ -91,4 +86,58 @@ def test_dashboard_in_tmux_shows_every_targets_health(
         if status.startswith("1"):
             break
         time.sleep(0.2)
+    return status
+
+
+def test_dashboard_in_tmux_shows_every_targets_health(
+    local_stack: RunningStack, tmux: list[str]
+) -> None:
+    _launch(tmux, "--url", local_stack.url)
+    ports = [e.port for e in local_stack.stack.exporters.instances]
+
+    def all_up(screen: str) -> bool:
+        rows = [line for line in screen.splitlines() if "/metrics" in line]
+        return all(any(f":{port}/metrics" in r and " up " in r for r in rows) for port in ports)
+
+    screen = _wait(tmux, all_up, 30, "every exporter shown up")
+    assert "3/3 up" in screen  # the pool's count
+    assert local_stack.url in screen.splitlines()[0]  # the header names the server
+    assert "connected" in screen.splitlines()[0]
+
+    status = _quit(tmux)
     assert status == "1 0", f"promdash did not quit cleanly on q: {status!r}\n{_screen(tmux)}"
+
+
+USER_CONFIG = """\
+# my servers -- this comment must survive
+contexts:
+  prod:
+    url: https://alice:s3cret@prom.example.com   # credentials in the URL
+    headers: {X-Api-Key: abc123}
+theme: nord
+"""
+
+
+def test_theme_flag_never_rewrites_or_widens_the_config_file(
+    local_stack: RunningStack, tmux: list[str], tmp_path: Path
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(USER_CONFIG)
+    config.chmod(0o600)
+    state = tmp_path / "state"
+    _launch(
+        tmux,
+        "--theme",
+        "promdash-light",
+        "--url",
+        local_stack.url,
+        env={"PROMDASH_CONFIG": str(config), "PROMDASH_STATE_DIR": str(state)},
+    )
+    _wait(tmux, lambda screen: "connected" in screen, 30, "the dashboard")
+    assert _quit(tmux) == "1 0"
+    assert config.read_text() == USER_CONFIG
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    remembered = state / "preferences.json"
+    assert json.loads(remembered.read_text()) == {"theme": "promdash-light"}
+    assert stat.S_IMODE(remembered.stat().st_mode) == 0o600
+    assert stat.S_IMODE(state.stat().st_mode) == 0o700
