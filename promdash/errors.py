@@ -37,3 +37,11 @@ class StackNotRunning(PromdashError):
 
 class UsageError(PromdashError):
     """A flag or argument value that cannot work (a bad URL, an unknown service name)."""
+
+
+class StateFileError(PromdashError):
+    """A stack's state file that exists but cannot be read or does not have the state's shape."""
+
+
+class StackBusy(PromdashError):
+    """Another promdash process holds the stack's lock for longer than we may wait."""

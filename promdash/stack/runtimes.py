@@ -11,14 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from promdash.errors import PromdashError, RuntimeUnavailable, StackNotRunning
+from promdash.errors import PromdashError, RuntimeUnavailable, StackNotRunning, StateFileError
 from promdash.stack.local import LocalRuntime, find_prometheus
 from promdash.stack.model import Stack
 from promdash.stack.runtime import Progress, Runtime, ServiceStatus, no_progress
 from promdash.stack.state import (
     RuntimeName,
     StackState,
-    StateFileError,
     set_aside,
     stack_lock,
     stack_names,

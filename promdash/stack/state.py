@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from promdash.errors import PromdashError
+from promdash.errors import StackBusy, StateFileError
 from promdash.files import (
     FileProblem,
     atomic_write,
@@ -38,14 +38,6 @@ GRAFANA_PASSWORD_FILE = "grafana-admin-password"
 # A state file promdash could not read and found nothing running for is kept
 # under this name, never deleted: it may be the user's only record.
 UNREADABLE_SUFFIX = ".unreadable"
-
-
-class StateFileError(PromdashError):
-    """A state file that exists but cannot be read or does not have the state's shape."""
-
-
-class StackBusy(PromdashError):
-    """Another promdash process holds the stack's lock for longer than we may wait."""
 
 
 def stack_dir(name: str) -> Path:

@@ -12,13 +12,12 @@ import pytest
 
 from promdash.cli import EXIT_STACK_FILE, main
 from promdash.config import ConfigError, load_config
-from promdash.errors import StackFileError
+from promdash.errors import StackBusy, StackFileError
 from promdash.files import MAX_DEPTH, MAX_FILE_BYTES, FileProblem, atomic_write, parse_yaml
 from promdash.preferences import preferences_path, remember_theme, remembered_theme
 from promdash.stack.model import load_stack
 from promdash.stack.state import (
     ProcessRecord,
-    StackBusy,
     StackState,
     grafana_password,
     stack_dir,
