@@ -7,10 +7,9 @@ a shell reports as 130. `main()` then turns it back into KeyboardInterrupt,
 which it handles itself.
 """
 
-import sys
-
 # `_signal`, not `signal`: the latter imports enum, itself a window for Ctrl-C.
 import _signal
+import sys
 
 
 def run() -> None:
