@@ -160,7 +160,7 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     from promdash.stack import docker as dockerrt
     from promdash.stack.model import load_stack
-    from tests.conftest import demo_stack_text, free_port
+    from tests.stackfiles import demo_stack_text, free_port
 
     workdir = Path(tempfile.mkdtemp(prefix="promdash-bench-docker-"))
     os.environ["PROMDASH_STATE_DIR"] = str(workdir / "state")

@@ -50,7 +50,7 @@ os.environ.pop("LINES", None)
 
 from promdash.stack.local import LocalRuntime  # noqa: E402
 from promdash.stack.model import parse_stack  # noqa: E402
-from tests.conftest import demo_stack_text  # noqa: E402
+from tests.stackfiles import demo_stack_text  # noqa: E402
 
 QUERY = "sum by (instance) (rate(rpc_durations_seconds_count[1m]))"
 TICK = os.sysconf("SC_CLK_TCK")

@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.conftest import demo_stack_text
+from tests.stackfiles import demo_stack_text
 
 
 def free_port() -> int:

@@ -37,7 +37,7 @@ from promdash.stack.model import parse_stack  # noqa: E402
 from promdash.stack.state import StackState  # noqa: E402
 from promdash.tui.app import PromdashApp, make_app  # noqa: E402
 from promdash.tui.settings import DashSettings, PanelName  # noqa: E402
-from tests.conftest import demo_stack_text  # noqa: E402
+from tests.stackfiles import demo_stack_text  # noqa: E402
 
 QUERY = "sum by (instance) (rate(rpc_durations_seconds_count[1m]))"
 PANELS: tuple[PanelName, ...] = ("targets", "graph", "alerts", "stack")

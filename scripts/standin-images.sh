@@ -66,7 +66,9 @@ set -euo pipefail
 PROM_IMAGE=${PROM_IMAGE:-prom/prometheus:v2.53.2}
 PYTHON_IMAGE=${PYTHON_IMAGE:-python:3.12-slim}
 CACHE_DIR=${PROMDASH_STANDIN_CACHE:-/var/cache/promdash-standins}
-DEBIAN_MIRROR=${PROMDASH_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# Empty: debootstrap uses its own default mirror (the one these machines reach);
+# set PROMDASH_DEBIAN_MIRROR to use another.
+DEBIAN_MIRROR=${PROMDASH_DEBIAN_MIRROR:-}
 SUITE=bookworm
 DEBOOTSTRAP_INCLUDE=python3,python3-venv,ca-certificates
 HOST_CA_DIR=/usr/local/share/ca-certificates
@@ -277,9 +279,10 @@ python_rootfs_tarball() {  # prints the path of the cached debootstrap tarball
     fi
     need_pkg /usr/sbin/debootstrap debootstrap
     local t=$SECONDS rootfs="$WORK/debootstrap"
-    log "debootstrap --variant=minbase --include=$DEBOOTSTRAP_INCLUDE $SUITE from $DEBIAN_MIRROR (about 60 s, cached afterwards)" >&2
+    log "debootstrap --variant=minbase --include=$DEBOOTSTRAP_INCLUDE $SUITE ${DEBIAN_MIRROR:-(its default mirror)} (about 60 s, cached afterwards)" >&2
+    # shellcheck disable=SC2086  # no mirror argument at all when none is set
     if ! debootstrap --variant=minbase --include="$DEBOOTSTRAP_INCLUDE" \
-            "$SUITE" "$rootfs" "$DEBIAN_MIRROR" >"$WORK/debootstrap.log" 2>&1; then
+            "$SUITE" "$rootfs" $DEBIAN_MIRROR >"$WORK/debootstrap.log" 2>&1; then
         tail -20 "$WORK/debootstrap.log" >&2
         die "debootstrap failed (full log above was $WORK/debootstrap.log)"
     fi

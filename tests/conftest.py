@@ -10,18 +10,19 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import yaml
 
 from promdash.stack.local import LocalRuntime, find_prometheus
-from promdash.stack.model import Stack, default_stack_path, parse_stack
+from promdash.stack.model import Stack, parse_stack
 from promdash.stack.state import StackState
+from tests.stackfiles import demo_stack_text, free_port
+
+__all__ = ["IN_CI", "RunningStack", "demo_stack_text", "free_port", "write_stack"]
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -30,40 +31,6 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 _STATE_DIR = tempfile.mkdtemp(prefix="promdash-test-state-")
 os.environ["PROMDASH_STATE_DIR"] = _STATE_DIR
 os.environ.setdefault("PROMDASH_CONFIG", str(Path(_STATE_DIR) / "config.yaml"))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def demo_stack_text(
-    name: str,
-    *,
-    prometheus_port: int,
-    exporter_ports: tuple[int, int, int],
-    instance_down_for: str = "5s",
-    grafana: bool = False,
-) -> str:
-    """The bundled demo stack file, renamed and re-ported, with a short InstanceDown `for`.
-
-    Tests change the alert's `for` here, in the stack file they hand to `up`,
-    never by patching a generated rules file.
-    """
-    data = yaml.safe_load(default_stack_path().read_text())
-    data["name"] = name
-    data["prometheus"]["port"] = prometheus_port
-    data["grafana"]["enabled"] = grafana
-    data["grafana"]["provisioning"] = str(default_stack_path().parent / "demo" / "grafana")
-    data["exporters"]["build"] = str(default_stack_path().parent / "demo" / "exporter")
-    for instance, port in zip(data["exporters"]["instances"], exporter_ports, strict=True):
-        instance["port"] = port
-    for group in data["rules"]:
-        for rule in group["rules"]:
-            if rule.get("alert") == "InstanceDown":
-                rule["for"] = instance_down_for
-    return yaml.safe_dump(data, sort_keys=False)
 
 
 def write_stack(tmp: Path, text: str) -> tuple[Path, Stack]:

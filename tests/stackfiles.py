@@ -1,0 +1,46 @@
+"""Demo stack files for tests, benches and scripts: renamed and re-ported copies.
+
+Kept apart from conftest.py so a bench runs from a plain install, without pytest.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import yaml
+
+from promdash.stack.model import default_stack_path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def demo_stack_text(
+    name: str,
+    *,
+    prometheus_port: int,
+    exporter_ports: tuple[int, int, int],
+    instance_down_for: str = "5s",
+    grafana: bool = False,
+) -> str:
+    """The bundled demo stack file, renamed and re-ported, with a short InstanceDown `for`.
+
+    Tests change the alert's `for` here, in the stack file they hand to `up`,
+    never by patching a generated rules file.
+    """
+    data = yaml.safe_load(default_stack_path().read_text())
+    data["name"] = name
+    data["prometheus"]["port"] = prometheus_port
+    data["grafana"]["enabled"] = grafana
+    data["grafana"]["provisioning"] = str(default_stack_path().parent / "demo" / "grafana")
+    data["exporters"]["build"] = str(default_stack_path().parent / "demo" / "exporter")
+    for instance, port in zip(data["exporters"]["instances"], exporter_ports, strict=True):
+        instance["port"] = port
+    for group in data["rules"]:
+        for rule in group["rules"]:
+            if rule.get("alert") == "InstanceDown":
+                rule["for"] = instance_down_for
+    return yaml.safe_dump(data, sort_keys=False)
