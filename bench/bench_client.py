@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Decoding cost of a big range answer: the client's typed decoding vs plain json.loads.
+"""Decoding cost of a big range answer: the client's checked, typed decoding vs json.loads.
 
     python bench/bench_client.py [--series 1000] [--points 240] [--repeat 7]
 
@@ -25,8 +25,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from promdash.prom.client import decode_envelope, decode_query
 from promdash.prom.types import QueryResult
+from promdash.prom.wire import decode_query
 
 GOAL_RATIO = 2.0
 
@@ -60,9 +60,8 @@ def range_answer(series: int, points: int, step: float = 15.0) -> bytes:
 
 
 def typed(raw: bytes) -> QueryResult:
-    """Exactly what PromClient does with a range answer's body."""
-    data, warnings = decode_envelope(json.loads(raw), 200)
-    return decode_query(data, warnings)
+    """Exactly what PromClient does with a range answer's body: checked and typed."""
+    return decode_query(raw, "/api/v1/query_range")
 
 
 def plain(raw: bytes) -> Any:

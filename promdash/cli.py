@@ -8,26 +8,31 @@ import os
 import signal
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from promdash import __version__
-from promdash.config import ConfigError
 from promdash.errors import (
+    ConfigError,
     PortInUse,
     PromdashError,
     ReadinessTimeout,
     RuntimeUnavailable,
+    StackBusy,
     StackFileError,
     StackNotRunning,
+    StateFileError,
     UsageError,
 )
 from promdash.prom.types import (
     APIError,
     AuthError,
     BadQueryError,
+    BadResponseError,
     NotPrometheusError,
+    QueryTimeoutError,
     UnreachableError,
 )
 
@@ -43,6 +48,8 @@ EXIT_UNAVAILABLE = 4  # no Docker engine, no prometheus binary, missing image
 EXIT_PORT = 5  # a port the stack needs is taken
 EXIT_TIMEOUT = 6  # a service was not ready in time
 EXIT_NOT_RUNNING = 7  # the command needs a running stack
+EXIT_SLOW = 8  # the server accepted the request but did not answer within --timeout
+EXIT_BUSY = 9  # another promdash is changing the stack (up, down, a service action)
 EXIT_USAGE = 64  # bad command-line usage
 EXIT_INTERRUPTED = 130  # Ctrl-C
 
@@ -56,6 +63,8 @@ exit codes:
   {EXIT_PORT}   a port the stack needs is already in use
   {EXIT_TIMEOUT}   a service did not become ready before --timeout
   {EXIT_NOT_RUNNING}   no stack is running (start one with `promdash up`)
+  {EXIT_SLOW}   the server accepted the request but did not answer within --timeout
+  {EXIT_BUSY}   another promdash is changing this stack and did not finish in time
   {EXIT_USAGE}  bad command-line usage
   {EXIT_INTERRUPTED} interrupted (Ctrl-C)
 """
@@ -67,9 +76,13 @@ _EXIT_FOR: list[tuple[type[BaseException], int]] = [
     (PortInUse, EXIT_PORT),
     (ReadinessTimeout, EXIT_TIMEOUT),
     (StackNotRunning, EXIT_NOT_RUNNING),
+    (StackBusy, EXIT_BUSY),
+    (StateFileError, EXIT_STACK_FILE),
     (UsageError, EXIT_USAGE),
     (ConfigError, EXIT_STACK_FILE),
     (UnreachableError, EXIT_UNREACHABLE),
+    (QueryTimeoutError, EXIT_SLOW),
+    (BadResponseError, EXIT_ERROR),
     (BadQueryError, EXIT_ERROR),
     (AuthError, EXIT_ERROR),
     (NotPrometheusError, EXIT_ERROR),
@@ -84,6 +97,10 @@ class _Parser(argparse.ArgumentParser):
 
 def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def _notice(message: str) -> None:
+    _say(f"promdash: {message}")
 
 
 def _progress_printer() -> Callable[[str], None]:
@@ -152,7 +169,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from promdash.stack.runtimes import find_stack, runtime_for
     from promdash.stack.state import grafana_password
 
-    state = find_stack(args.name, _say)
+    state = find_stack(args.name, _notice)
     rows = runtime_for(state).status(state)
     now = time.time()
     print(f"stack {state.name!r} ({state.runtime} runtime, from {state.stack_file})")
@@ -168,7 +185,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_logs(args: argparse.Namespace) -> int:
     from promdash.stack.runtimes import find_stack, runtime_for
 
-    state = find_stack(args.name, _say)
+    state = find_stack(args.name, _notice)
     for line in runtime_for(state).logs(state, args.service, follow=args.follow, tail=args.tail):
         print(line, flush=args.follow)
     return EXIT_OK
@@ -237,6 +254,7 @@ def _add_connection_flags(p: argparse.ArgumentParser) -> None:
 
 def _connection(args: argparse.Namespace) -> Connection:
     from promdash.config import resolve_connection
+    from promdash.stack.state import stack_prometheus
 
     return resolve_connection(
         url=args.url,
@@ -248,6 +266,7 @@ def _connection(args: argparse.Namespace) -> Connection:
         key_file=args.key,
         insecure=args.insecure,
         timeout=args.timeout,
+        stack_url=stack_prometheus,
     )
 
 
@@ -443,7 +462,8 @@ async def _tail(args: argparse.Namespace, conn: Connection, tty: bool) -> None:
                 sys.stdout.write("\x1b[H" + "\n".join(frame) + "\x1b[J")
             else:
                 lines = [
-                    f"{clock}  {views.series_name(s.metric)}  {views.format_value(s.values[-1])}"
+                    f"{clock}  {views.clip(views.series_name(s.metric))}  "
+                    f"{views.format_value(s.values[-1])}"
                     for s in result.matrix
                     if s.values
                 ]
@@ -810,6 +830,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(handler(args))
     except KeyboardInterrupt:
+        # A Ctrl-C that lands inside asyncio.run before its coroutine starts would
+        # add a "coroutine was never awaited" warning to this one line.
+        warnings.simplefilter("ignore", RuntimeWarning)
         _say("promdash: interrupted")
         return EXIT_INTERRUPTED
     except BrokenPipeError:

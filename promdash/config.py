@@ -21,17 +21,16 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from promdash.errors import PromdashError, UsageError
-from promdash.files import FileProblem, describe_validation, line_of, parse_yaml, read_text
+from promdash.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel
+    from promdash.configfile import Config, Context
 
 DEFAULT_URL = "http://127.0.0.1:9090"
 DEFAULT_TIMEOUT = 10.0
@@ -41,10 +40,6 @@ ENV_TOKEN = "PROMDASH_TOKEN"
 
 # Header names whose values are credentials: never shown by repr() or errors.
 _SECRET_HEADER_WORDS = ("authorization", "cookie", "token", "secret", "password", "key")
-
-
-class ConfigError(PromdashError):
-    """A config file, token file or connection flag that cannot be used."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,156 +106,11 @@ def config_path() -> Path:
     return Path(base) / "promdash" / "config.yaml"
 
 
-@dataclass(frozen=True, slots=True)
-class BasicAuth:
-    username: str
-    password_file: str
-
-
-@dataclass(frozen=True, slots=True)
-class Context:
-    """One named server in the config file; file paths are already absolute."""
-
-    name: str
-    url: str
-    bearer_token_file: str | None = None
-    basic_auth: BasicAuth | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    ca_file: str | None = None
-    cert_file: str | None = None
-    key_file: str | None = None
-    insecure_skip_verify: bool = False
-    timeout: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Config:
-    """The parsed config file; an absent file gives the empty default."""
-
-    path: Path
-    current_context: str | None = None
-    contexts: dict[str, Context] = field(default_factory=dict)
-    theme: str | None = None
-
-
-def _models() -> type[BaseModel]:
-    """The pydantic schema of the file, built on first use (pydantic costs ~0.1 s)."""
-    global _CONFIG_MODEL
-    if _CONFIG_MODEL is not None:
-        return _CONFIG_MODEL
-    from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-    class _BasicAuthModel(BaseModel):
-        model_config = ConfigDict(extra="forbid")
-        username: str
-        password_file: str
-
-    class _ContextModel(BaseModel):
-        model_config = ConfigDict(extra="forbid")
-        url: str
-        bearer_token_file: str | None = None
-        basic_auth: _BasicAuthModel | None = None
-        headers: dict[str, str] = Field(default_factory=dict)
-        ca_file: str | None = None
-        cert_file: str | None = None
-        key_file: str | None = None
-        insecure_skip_verify: bool = False
-        timeout: float | None = Field(default=None, gt=0)
-
-        @field_validator("url")
-        @classmethod
-        def _http_url(cls, value: str) -> str:
-            if not value.startswith(("http://", "https://")):
-                raise ValueError("must start with http:// or https://")
-            return value.rstrip("/")
-
-    class _ConfigModel(BaseModel):
-        model_config = ConfigDict(extra="forbid", populate_by_name=True)
-        current_context: str | None = Field(default=None, alias="current-context")
-        contexts: dict[str, _ContextModel] = Field(default_factory=dict)
-        theme: str | None = None
-
-    _CONFIG_MODEL = _ConfigModel
-    return _ConfigModel
-
-
-_CONFIG_MODEL: type[BaseModel] | None = None
-
-
-def _read_yaml(path: Path) -> tuple[dict[str, Any], Any]:
-    """The file's mapping and its YAML node tree (for line numbers in errors)."""
-    try:
-        data, node = parse_yaml(read_text(path))
-    except OSError as exc:
-        raise ConfigError(f"config file {path}: cannot read: {exc.strerror or exc}") from None
-    except FileProblem as exc:
-        raise ConfigError(f"config file {exc.where(path)}: {exc}") from None
-    if data is None:
-        return {}, None
-    if not isinstance(data, dict):
-        raise ConfigError(f"config file {path}: expected a mapping at the top level")
-    return data, node
-
-
-def _resolve_path(base: Path, value: str | None) -> str | None:
-    if value is None:
-        return None
-    path = Path(value).expanduser()
-    return str(path if path.is_absolute() else base / path)
-
-
 def load_config(path: Path | None = None) -> Config:
-    """Read and validate the config file (`config_path()` unless given).
+    """The config file (`config_path()` unless given), validated; see promdash.configfile."""
+    from promdash.configfile import load_config as load
 
-    A missing file is not an error: it is the empty config. Any other problem
-    raises ConfigError with one line naming the file, line and field.
-    """
-    path = path or config_path()
-    if not path.is_file():
-        return Config(path=path)
-    data, node = _read_yaml(path)
-    model = _models()
-    from pydantic import ValidationError
-
-    try:
-        parsed = model.model_validate(data)
-    except ValidationError as exc:
-        loc, field_name, message = describe_validation(dict(exc.errors()[0]))
-        line = line_of(node, loc)
-        where = f":{line}" if line else ""
-        extra = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise ConfigError(f"config file {path}{where}: {field_name}: {message}{extra}") from None
-    base = path.parent
-    raw: dict[str, Any] = parsed.model_dump()
-    contexts = {}
-    for name, ctx in raw["contexts"].items():
-        basic = ctx["basic_auth"]
-        contexts[name] = Context(
-            name=name,
-            url=ctx["url"],
-            bearer_token_file=_resolve_path(base, ctx["bearer_token_file"]),
-            basic_auth=(
-                BasicAuth(basic["username"], _resolve_path(base, basic["password_file"]) or "")
-                if basic
-                else None
-            ),
-            headers=dict(ctx["headers"]),
-            ca_file=_resolve_path(base, ctx["ca_file"]),
-            cert_file=_resolve_path(base, ctx["cert_file"]),
-            key_file=_resolve_path(base, ctx["key_file"]),
-            insecure_skip_verify=ctx["insecure_skip_verify"],
-            timeout=ctx["timeout"],
-        )
-    current = raw["current_context"]
-    if current is not None and current not in contexts:
-        line = line_of(node, ["current-context"])
-        where = f":{line}" if line else ""
-        known = ", ".join(sorted(contexts)) or "none defined"
-        raise ConfigError(
-            f"config file {path}{where}: current-context: no context named {current!r} "
-            f"(contexts: {known})"
-        )
-    return Config(path=path, current_context=current, contexts=contexts, theme=raw["theme"])
+    return load(path or config_path())
 
 
 # ---------------------------------------------------------------- resolving a connection
@@ -283,19 +133,6 @@ def parse_header(text: str) -> tuple[str, str]:
         if found and name.strip():
             return name.strip(), value.strip()
     raise ConfigError(f"--header {text!r}: expected NAME=VALUE, e.g. X-Scope-OrgID=tenant1")
-
-
-def _stack_url() -> tuple[str, str] | None:
-    from promdash.stack.state import running_stacks
-
-    try:
-        stacks = running_stacks()
-    except OSError:
-        return None
-    for stack in stacks:
-        if stack.prometheus_url:
-            return stack.prometheus_url, f"stack {stack.name}"
-    return None
 
 
 def without_userinfo(url: str) -> str:
@@ -343,6 +180,7 @@ def resolve_connection(
     timeout: float | None = None,
     config: Config | None = None,
     environ: Mapping[str, str] | None = None,
+    stack_url: Callable[[], tuple[str, str] | None] | None = None,
 ) -> Connection:
     """The Connection the flags, the environment and the config file describe.
 
@@ -366,7 +204,7 @@ def resolve_connection(
         if config.current_context:
             ctx = config.contexts[config.current_context]
             url, source = ctx.url, f"context {ctx.name}"
-        elif found := _stack_url():
+        elif stack_url is not None and (found := stack_url()):
             url, source = found
         else:
             url, source = DEFAULT_URL, "default"

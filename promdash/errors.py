@@ -35,6 +35,10 @@ class StackNotRunning(PromdashError):
     """A command needs a running stack and there is none."""
 
 
+class ConfigError(PromdashError):
+    """A config file, token file or connection flag that cannot be used."""
+
+
 class UsageError(PromdashError):
     """A flag or argument value that cannot work (a bad URL, an unknown service name)."""
 

@@ -37,6 +37,10 @@ _STATE_COLOR = {"firing": "red", "pending": "yellow", "inactive": "green"}
 # 256-colour palette shared by plot lines and legend swatches, so they match.
 PALETTE = (33, 208, 40, 160, 135, 214, 44, 199, 118, 75, 220, 167)
 PLOT_MAX_SERIES = len(PALETTE)
+# Characters one table cell or printed field shows at most: a broken exporter's
+# 5 MB label value must not flood a terminal (or stall the dashboard). --json and
+# --csv print every value whole.
+CELL_LIMIT = 300
 
 
 def paint(text: str, color: str, enabled: bool) -> str:
@@ -80,6 +84,22 @@ def seconds_text(seconds: float) -> str:
     if seconds < 1:
         return f"{seconds * 1000:.1f}ms"
     return f"{seconds:.2f}s"
+
+
+def size_text(count: int) -> str:
+    """A byte count for people: `312 B`, `4.1 kB`, `5.2 MB`."""
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if count >= size:
+            return f"{count / size:.1f} {unit}"
+    return f"{count} B"
+
+
+def clip(text: str, limit: int = CELL_LIMIT) -> str:
+    """`text`, or its first `limit` characters and how much was cut: `abc…(+5.2 MB)`."""
+    if len(text) <= limit:
+        return text
+    cut = len(text[limit:].encode("utf-8", "surrogatepass"))
+    return f"{text[:limit]}…(+{size_text(cut)})"
 
 
 def format_value(value: float) -> str:
@@ -140,7 +160,8 @@ def iso(moment: datetime | None) -> str | None:
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], indent: str = "") -> str:
-    """Columns padded to the widest cell; colour codes are not counted as width."""
+    """Columns padded to the widest cell, each cell clipped; colour codes are not counted."""
+    rows = [[clip(cell) for cell in row] for row in rows]
     widths = [len(_plain(h)) for h in headers]
     for row in rows:
         for i, cell in enumerate(row):
@@ -217,7 +238,8 @@ def targets_text(
             for t in shown
         ]
         headers = ["ENDPOINT", "HEALTH", "LAST SCRAPE", "DURATION", "LABELS", "LAST ERROR"]
-        blocks.append(f"{paint(name, 'bold', color)}  {count}\n{table(headers, rows, '  ')}")
+        title = paint(clip(name), "bold", color)
+        blocks.append(f"{title}  {count}\n{table(headers, rows, '  ')}")
     if not blocks:
         wanted = " ".join(w for w in (health and f"health={health}", pool and f"pool={pool}") if w)
         return f"no targets{' with ' + wanted if wanted else ''}"
@@ -268,7 +290,7 @@ def instant_text(result: QueryResult) -> str:
     if result.result_type == "scalar" and result.scalar is not None:
         return f"scalar  {format_value(result.scalar[1])}"
     if result.result_type == "string" and result.string is not None:
-        return f"string  {result.string[1]}"
+        return f"string  {clip(result.string[1])}"
     if not result.vector:
         return "no data (the query matched no series at that time)"
     rows = [[series_name(s.metric), format_value(s.value)] for s in result.vector]
@@ -407,7 +429,7 @@ def legend(series: Sequence[Series], *, color: bool, limit: int = PLOT_MAX_SERIE
     lines = []
     for index, s in enumerate(series[:limit]):
         latest = format_value(s.values[-1]) if s.values else "-"
-        lines.append(f"{_swatch(index, color)} {series_name(s.metric)}  {latest}")
+        lines.append(f"{_swatch(index, color)} {clip(series_name(s.metric))}  {latest}")
     if len(series) > limit:
         lines.append(f"   … {len(series) - limit} more series not plotted (use --csv for all)")
     return "\n".join(lines)

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from promdash.config import resolve_connection  # noqa: E402
-from promdash.prom.client import decode_envelope  # noqa: E402
+from promdash.prom.wire import decode_envelope  # noqa: E402
 
 # name -> (path, params); {start} {end} are filled in at recording time. The
 # range answers use the demo stack's metrics when they exist, and fall back to
@@ -77,7 +77,7 @@ def main() -> int:
             params = {k: v.format(start=start, end=end) for k, v in template.items()}
             response = http.get(f"/api/v1/{path}", params=params)
             if name != "query_bad_promql":
-                decode_envelope(response.json(), response.status_code)  # must be a success
+                decode_envelope(response.content, response.status_code)  # must be a success
             (args.out / f"{name}.json").write_bytes(response.content)
             answers[name] = {"path": f"/api/v1/{path}", "params": params,
                              "status": response.status_code}  # fmt: skip

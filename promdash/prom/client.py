@@ -3,10 +3,12 @@
     async with PromClient(conn) as client:
         result = await client.query_range("rate(up[5m])", start, end, step)
 
-Every answer is decoded into the plain values of `promdash.prom.types`; every
-failure is one of its `PromError` classes with a one-line message for users.
-Only reads are made, so every request may be retried: connect errors, 5xx and
-429 answers are tried again a few times with a short backoff.
+Every answer is checked and decoded by `promdash.prom.wire` into the plain values
+of `promdash.prom.types`; every failure is one of its `PromError` classes with a
+one-line message for users. Only reads are made, so every request may be retried:
+connect errors, 5xx and 429 answers are tried again a few times with a short
+backoff. A read timeout is not retried: the server is there but slow, and asking
+the same heavy query again would only load it more.
 """
 
 from __future__ import annotations
@@ -18,9 +20,8 @@ import re
 import ssl
 import time as _time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Literal, TypeVar, cast
+from typing import Literal, TypeVar
 
 import httpx
 from tenacity import (
@@ -31,32 +32,30 @@ from tenacity import (
 )
 
 from promdash.config import Connection
+from promdash.prom import wire
 from promdash.prom.types import (
     Alert,
-    AlertingRule,
-    AlertState,
     APIError,
     AuthError,
-    BadQueryError,
+    BadResponseError,
     BuildInfo,
-    DroppedTarget,
-    Health,
     MetricMetadata,
     NotPrometheusError,
     PromError,
     QueryResult,
-    RecordingRule,
+    QueryTimeoutError,
     RuleGroup,
-    Sample,
-    Series,
-    Target,
     Targets,
     TLSError,
     UnreachableError,
     UnsupportedError,
 )
+from promdash.prom.wire import parse_rfc3339
 
 T = TypeVar("T")
+D = TypeVar("D")
+# One of promdash.prom.wire's decoders: (body, endpoint, HTTP status) -> typed value.
+Decode = Callable[[bytes, str, int], D]
 
 # Expressions longer than this go in a POST form body: URLs have length limits
 # in proxies, and Prometheus accepts the same parameters either way.
@@ -150,10 +149,23 @@ def format_duration(seconds: float) -> str:
     return "".join(parts)
 
 
+# The times both Prometheus and Python's datetime can express: the years 1 to 9999.
+EARLIEST_TIME = -62135596800.0  # 0001-01-01T00:00:00Z
+LATEST_TIME = 253402300799.0  # 9999-12-31T23:59:59Z
+
+
 def parse_time(text: str, now: float | None = None) -> float:
     """Unix seconds from `now`, a Unix timestamp, RFC 3339, or `-15m` (that long ago)."""
     now = _time.time() if now is None else now
     text = text.strip()
+    seconds = _parse_time(text, now)
+    # NaN fails both comparisons, so it is refused here too.
+    if not EARLIEST_TIME <= seconds <= LATEST_TIME:
+        raise ValueError(f"{text!r} is not a time between the years 1 and 9999")
+    return seconds
+
+
+def _parse_time(text: str, now: float) -> float:
     if text == "now":
         return now
     if text.startswith("-"):
@@ -166,175 +178,6 @@ def parse_time(text: str, now: float | None = None) -> float:
     if parsed is None:
         raise ValueError(f"{text!r} is not a time (use now, -15m, a Unix time or RFC 3339)")
     return parsed.timestamp()
-
-
-def parse_rfc3339(text: str) -> datetime | None:
-    """A Go RFC 3339 time (nanoseconds, `Z` or offset); None for Go's zero time."""
-    if not text or text.startswith("0001-01-01"):
-        return None
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        # Older Pythons and odd servers: trim the fraction to microseconds.
-        trimmed = re.sub(r"(\.\d{6})\d+", r"\1", text.replace("Z", "+00:00"))
-        try:
-            parsed = datetime.fromisoformat(trimmed)
-        except ValueError:
-            return None
-    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    # VictoriaMetrics says "never" with the Unix epoch rather than Go's zero time.
-    return parsed if parsed.timestamp() > 0 else None
-
-
-# ---------------------------------------------------------------- decoding
-
-
-def decode_query(data: Mapping[str, Any], warnings: list[str]) -> QueryResult:
-    kind = data.get("resultType")
-    result: Any = data.get("result")
-    if kind == "matrix":
-        matrix = []
-        for item in result or ():
-            points = item.get("values") or ()
-            if points:
-                # Two tight passes beat one loop building both lists: this is the
-                # hot path of every graph (see bench/bench_client.py).
-                timestamps, values = zip(*points, strict=True)
-                matrix.append(Series(item["metric"], list(timestamps), list(map(float, values))))
-            else:  # native histograms only ("histograms"): no float samples
-                matrix.append(Series(item["metric"], [], []))
-        return QueryResult("matrix", matrix=matrix, warnings=warnings)
-    if kind == "vector":
-        vector = [
-            Sample(item["metric"], item["value"][0], float(item["value"][1]))
-            for item in result or ()
-            if "value" in item
-        ]
-        return QueryResult("vector", vector=vector, warnings=warnings)
-    if kind == "scalar":
-        return QueryResult("scalar", scalar=(result[0], float(result[1])), warnings=warnings)
-    if kind == "string":
-        return QueryResult("string", string=(result[0], str(result[1])), warnings=warnings)
-    raise APIError("bad_response", f"unknown resultType {kind!r}", 200)
-
-
-def _health(value: Any) -> Health:
-    return cast(Health, value) if value in ("up", "down") else "unknown"
-
-
-def _alert_state(value: Any) -> AlertState:
-    return cast(AlertState, value) if value in ("pending", "firing") else "inactive"
-
-
-def decode_targets(data: Mapping[str, Any]) -> Targets:
-    active = [
-        Target(
-            scrape_pool=t.get("scrapePool", ""),
-            scrape_url=t.get("scrapeUrl", ""),
-            labels=t.get("labels") or {},
-            discovered_labels=t.get("discoveredLabels") or {},
-            health=_health(t.get("health")),
-            last_error=t.get("lastError") or "",
-            last_scrape=parse_rfc3339(t.get("lastScrape") or ""),
-            last_scrape_duration=float(t.get("lastScrapeDuration") or 0.0),
-            scrape_interval=t.get("scrapeInterval", ""),
-            scrape_timeout=t.get("scrapeTimeout", ""),
-            global_url=t.get("globalUrl", ""),
-        )
-        for t in data.get("activeTargets") or ()
-    ]
-    dropped = [
-        DroppedTarget(discovered_labels=t.get("discoveredLabels") or {})
-        for t in data.get("droppedTargets") or ()
-    ]
-    return Targets(active=active, dropped=dropped)
-
-
-def _decode_alert(a: Mapping[str, Any]) -> Alert:
-    value = a.get("value", "")
-    return Alert(
-        labels=a.get("labels") or {},
-        annotations=a.get("annotations") or {},
-        state=_alert_state(a.get("state")),
-        active_at=parse_rfc3339(a.get("activeAt") or ""),
-        value=value if isinstance(value, str) else repr(value),
-    )
-
-
-def decode_rules(data: Mapping[str, Any]) -> list[RuleGroup]:
-    groups = []
-    for g in data.get("groups") or ():
-        name, file = g.get("name", ""), g.get("file", "")
-        alerting: list[AlertingRule] = []
-        recording: list[RecordingRule] = []
-        for r in g.get("rules") or ():
-            if r.get("type") == "alerting":
-                alerting.append(
-                    AlertingRule(
-                        group=name,
-                        file=file,
-                        name=r.get("name", ""),
-                        query=r.get("query", ""),
-                        duration=float(r.get("duration") or 0.0),
-                        labels=r.get("labels") or {},
-                        annotations=r.get("annotations") or {},
-                        state=_alert_state(r.get("state")),
-                        health=r.get("health", ""),
-                        last_error=r.get("lastError") or "",
-                        alerts=[_decode_alert(a) for a in r.get("alerts") or ()],
-                    )
-                )
-            elif r.get("type") == "recording":
-                recording.append(
-                    RecordingRule(
-                        group=name,
-                        file=file,
-                        name=r.get("name", ""),
-                        query=r.get("query", ""),
-                        labels=r.get("labels") or {},
-                        health=r.get("health", ""),
-                        last_error=r.get("lastError") or "",
-                    )
-                )
-        groups.append(
-            RuleGroup(
-                name=name,
-                file=file,
-                interval=float(g.get("interval") or 0.0),
-                alerting=alerting,
-                recording=recording,
-            )
-        )
-    return groups
-
-
-def decode_metadata(data: Mapping[str, Any]) -> dict[str, list[MetricMetadata]]:
-    return {
-        name: [
-            MetricMetadata(name, m.get("type", ""), m.get("help", ""), m.get("unit", ""))
-            for m in entries
-        ]
-        for name, entries in data.items()
-    }
-
-
-_VM_PARSE_ERROR = re.compile(r"cannot parse|unparsed data|unexpected token")
-
-
-def decode_envelope(body: Any, status: int = 200) -> tuple[Any, list[str]]:
-    """The `data` and warnings of a success envelope; raises on an error envelope."""
-    if not isinstance(body, dict) or "status" not in body:
-        raise ValueError("not an API envelope")
-    warnings = [str(w) for w in body.get("warnings") or ()]
-    warnings += [f"info: {i}" for i in body.get("infos") or ()]
-    if body["status"] == "success":
-        return body.get("data"), warnings
-    error_type = str(body.get("errorType") or "")
-    message = str(body.get("error") or "the server reported an error without a message")
-    if error_type == "bad_data" or (error_type == "422" and _VM_PARSE_ERROR.search(message)):
-        # VictoriaMetrics reports PromQL syntax errors as errorType "422".
-        raise BadQueryError(error_type, message, status)
-    raise APIError(error_type, message, status)
 
 
 # ---------------------------------------------------------------- transport
@@ -461,9 +304,15 @@ class PromClient:
             return await retrying(attempt)
         except _RetryableStatus as exc:
             return exc.response
+        except httpx.DecodingError as exc:
+            # A body that is not what its Content-Encoding says (gzip, brotli...).
+            raise BadResponseError("/" + path, f"body: cannot be decoded ({exc})") from None
+        except (httpx.ReadTimeout, httpx.WriteTimeout):
+            # The connection was accepted: the server is there, the query is slow.
+            raise QueryTimeoutError(self.conn.url, self.conn.timeout) from None
         except httpx.TimeoutException:
             raise UnreachableError(
-                self.conn.url, f"no answer within {self.conn.timeout:g}s (--timeout)"
+                self.conn.url, f"no connection within {self.conn.timeout:g}s (--timeout)"
             ) from None
         except httpx.TransportError as exc:
             raise self._unreachable(exc) from None
@@ -486,15 +335,15 @@ class PromClient:
             text = "unknown host name"
         return UnreachableError(self.conn.url, text.splitlines()[0])
 
-    def _decode(self, response: httpx.Response) -> tuple[Any, list[str]]:
+    def _decode(self, response: httpx.Response, decode: Decode[D], endpoint: str) -> D:
         status = response.status_code
         url = str(response.request.url.copy_with(query=None))
         if status in (401, 403):
             raise AuthError(status, self._auth_hint(status, response, url))
         content_type = response.headers.get("content-type", "").split(";")[0].strip()
         try:
-            return decode_envelope(json.loads(response.content), status)
-        except (ValueError, UnicodeDecodeError):
+            return decode(response.content, endpoint, status)
+        except wire.NotAnEnvelope:
             pass
         if status == 404:
             raise UnsupportedError(f"{url} answered HTTP 404: this server does not offer it")
@@ -522,10 +371,16 @@ class PromClient:
             )
         return f"Forbidden: the {sent} was accepted but may not read {url}"
 
-    async def _get_data(
-        self, path: str, params: Sequence[tuple[str, str]] = (), *, post: bool = False
-    ) -> tuple[Any, list[str]]:
-        return self._decode(await self._send(path, params, post=post))
+    async def _get(
+        self,
+        path: str,
+        decode: Decode[D],
+        params: Sequence[tuple[str, str]] = (),
+        *,
+        post: bool = False,
+    ) -> D:
+        response = await self._send(path, params, post=post)
+        return self._decode(response, decode, "/" + path)
 
     # ------------------------------------------------------------ endpoints
 
@@ -533,38 +388,36 @@ class PromClient:
         params = [("query", expr)]
         if time is not None:
             params.append(("time", _num(time)))
-        data, warnings = await self._get_data("api/v1/query", params, post=len(expr) > POST_ABOVE)
-        return decode_query(data, warnings)
+        return await self._get(
+            "api/v1/query", wire.decode_query, params, post=len(expr) > POST_ABOVE
+        )
 
     async def query_range(self, expr: str, start: float, end: float, step: float) -> QueryResult:
         params = [("query", expr), ("start", _num(start)), ("end", _num(end)),
                   ("step", _num(step))]  # fmt: skip
-        data, warnings = await self._get_data(
-            "api/v1/query_range", params, post=len(expr) > POST_ABOVE
+        return await self._get(
+            "api/v1/query_range", wire.decode_query, params, post=len(expr) > POST_ABOVE
         )
-        return decode_query(data, warnings)
 
     async def targets(self, state: Literal["active", "dropped", "any"] | None = None) -> Targets:
         """Scrape targets; `state` is the API's filter (active, dropped or any)."""
-        data, _ = await self._get_data("api/v1/targets", [("state", state)] if state else [])
-        return decode_targets(data or {})
+        params = [("state", state)] if state else []
+        return await self._get("api/v1/targets", wire.decode_targets, params)
 
     async def rules(self, type: Literal["alert", "record"] | None = None) -> list[RuleGroup]:
-        data, _ = await self._get_data("api/v1/rules", [("type", type)] if type else [])
-        return decode_rules(data or {})
+        params = [("type", type)] if type else []
+        return await self._get("api/v1/rules", wire.decode_rules, params)
 
     async def alerts(self) -> list[Alert]:
-        data, _ = await self._get_data("api/v1/alerts")
-        return [_decode_alert(a) for a in (data or {}).get("alerts") or ()]
+        return await self._get("api/v1/alerts", wire.decode_alerts)
 
     async def label_names(self, match: Sequence[str] | None = None) -> list[str]:
-        data, _ = await self._get_data("api/v1/labels", [("match[]", m) for m in match or ()])
-        return [str(name) for name in data or ()]
+        params = [("match[]", m) for m in match or ()]
+        return await self._get("api/v1/labels", wire.decode_names, params)
 
     async def label_values(self, label: str, match: Sequence[str] | None = None) -> list[str]:
         path = f"api/v1/label/{escape_label_name_for_path(label)}/values"
-        data, _ = await self._get_data(path, [("match[]", m) for m in match or ()])
-        return [str(value) for value in data or ()]
+        return await self._get(path, wire.decode_names, [("match[]", m) for m in match or ()])
 
     async def series(
         self, match: Sequence[str], start: float | None = None, end: float | None = None
@@ -576,36 +429,22 @@ class PromClient:
             params.append(("start", _num(start)))
         if end is not None:
             params.append(("end", _num(end)))
-        data, _ = await self._get_data(
-            "api/v1/series", params, post=sum(map(len, match)) > POST_ABOVE
+        return await self._get(
+            "api/v1/series", wire.decode_series, params, post=sum(map(len, match)) > POST_ABOVE
         )
-        return [dict(item) for item in data or ()]
 
     async def metadata(self, metric: str | None = None) -> dict[str, list[MetricMetadata]]:
-        data, _ = await self._get_data("api/v1/metadata", [("metric", metric)] if metric else [])
-        return decode_metadata(data or {})
+        params = [("metric", metric)] if metric else []
+        return await self._get("api/v1/metadata", wire.decode_metadata, params)
 
     async def build_info(self) -> BuildInfo:
         """Version and flavor; servers without /api/v1/status/buildinfo are sniffed."""
         try:
-            data, _ = await self._get_data("api/v1/status/buildinfo")
+            info = await self._get("api/v1/status/buildinfo", wire.decode_build_info)
         except (UnsupportedError, NotPrometheusError, APIError):
             return await self._sniff_build_info()
-        data = data or {}
-        if not data.get("version"):  # VictoriaMetrics answers with empty data
-            return await self._sniff_build_info()
-        application = str(data.get("application", "")).lower()
-        flavor = "prometheus"
-        for name in ("mimir", "thanos", "cortex", "victoriametrics"):
-            if name in application:
-                flavor = name
-        return BuildInfo(
-            version=str(data.get("version", "")),
-            revision=str(data.get("revision", "")),
-            branch=str(data.get("branch", "")),
-            go_version=str(data.get("goVersion", "")),
-            flavor=flavor,
-        )
+        # VictoriaMetrics answers with empty data: its version is on /metrics.
+        return info if info is not None else await self._sniff_build_info()
 
     async def _sniff_build_info(self) -> BuildInfo:
         # VictoriaMetrics has no buildinfo endpoint but exports its version as a
@@ -663,14 +502,11 @@ def run(conn: Connection, operation: Callable[[PromClient], Awaitable[T]]) -> T:
 
 
 __all__ = [
+    "EARLIEST_TIME",
+    "LATEST_TIME",
     "POST_ABOVE",
     "PromClient",
     "PromError",
-    "decode_envelope",
-    "decode_metadata",
-    "decode_query",
-    "decode_rules",
-    "decode_targets",
     "escape_label_name_for_path",
     "format_duration",
     "parse_duration",

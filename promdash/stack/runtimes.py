@@ -86,9 +86,10 @@ def stack_state(name: str, notice: Progress = no_progress) -> StackState | None:
         found = runtime.find(name)
         if found is not None:
             found.save()
-            why = problem or f"stack {name!r} had no state file"
-            notice(f"{why}; found the stack from its running {runtime.name} services "
-                   f"and rewrote {found.path}")  # fmt: skip
+            why = problem or f"stack {name!r} had no state file ({found.path})"
+            notice(
+                f"{why}; found the stack from its running {runtime.name} services and rewrote it"
+            )
             return found
     if problem:
         kept = set_aside(name)

@@ -155,6 +155,15 @@ def running_stacks() -> list[StackState]:
     return sorted(states, key=lambda s: s.started_at, reverse=True)
 
 
+def stack_prometheus() -> tuple[str, str] | None:
+    """(URL, "stack NAME") of the most recently started stack's Prometheus, if any."""
+    try:
+        stacks = running_stacks()
+    except OSError:
+        return None
+    return next(((s.prometheus_url, f"stack {s.name}") for s in stacks if s.prometheus_url), None)
+
+
 def grafana_password(name: str) -> str:
     """The stack's Grafana admin password, generated once and kept owner-only (0600)."""
     directory = private_stack_dir(name)

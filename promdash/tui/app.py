@@ -28,9 +28,11 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from promdash.errors import PromdashError
 from promdash.prom.client import PromClient
 from promdash.prom.types import (
+    BadResponseError,
     BuildInfo,
     NotPrometheusError,
     PromError,
+    QueryTimeoutError,
     UnreachableError,
     UnsupportedError,
 )
@@ -55,6 +57,7 @@ from promdash.tui.settings import DEFAULT_REFRESH, MAX_REFRESH, MIN_REFRESH, Das
 from promdash.tui.themes import DEFAULT_THEME, VARIABLE_DEFAULTS, load_themes
 from promdash.tui.widgets.graph import GraphRequest, GraphView
 from promdash.tui.widgets.promql import History, PromQLEditor
+from promdash.tui.widgets.status import Problem
 from promdash.tui.widgets.targets import shortest_interval
 
 if TYPE_CHECKING:
@@ -86,6 +89,16 @@ def _palette_commands() -> type[Provider]:
 
 LOST_RETRY_MAX = 5.0  # seconds between retries while the server does not answer
 _ACTION_WORDS = {"stop": "stopping…", "start": "starting…", "restart": "restarting…"}
+
+
+def _problem(error: PromError) -> Problem:
+    if isinstance(error, UnreachableError):
+        return "lost"
+    if isinstance(error, QueryTimeoutError):
+        return "slow"
+    if isinstance(error, BadResponseError | NotPrometheusError):
+        return "unreadable"
+    return "refused"  # credentials, an API error envelope, an endpoint it does not offer
 
 
 class PromdashApp(App[None]):
@@ -383,21 +396,28 @@ class PromdashApp(App[None]):
         self._notices[message] = now
         self.notify(message, title=title, severity="error")
 
-    def _server_lost(self, error: BaseException) -> None:
+    def _server_lost(self, error: PromError) -> None:
+        """A poll failed: the banner says why (each cause has its own remedy); retry soon."""
         screen = self.dashboard
         if self.lost_since is None:
             self.lost_since = self.now()
             self.lost_tries = 0
             screen.set_stale(True)
         self.lost_tries += 1
-        screen.status.set(state="lost", error=str(error))
+        problem = _problem(error)
+        screen.status.set(state=problem, error=str(error))
         hint = ""
-        if self.settings.connection.source == "default" and self.last_success is None:
+        if (
+            problem == "lost"
+            and self.settings.connection.source == "default"
+            and self.last_success is None
+        ):
             hint = (
                 "No server was named, so promdash tried the default address: start the demo "
                 "stack with `promdash up`, or pass --url URL."
             )
-        screen.banner.show_lost(
+        screen.banner.show_problem(
+            problem,
             self.settings.connection.url,
             str(error),
             self.last_success,

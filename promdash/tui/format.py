@@ -11,6 +11,9 @@ from datetime import datetime
 _DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)(ms|y|w|d|h|m|s)")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
 _POSITION_RE = re.compile(r"(?:^|[^\d])(\d+):(\d+): parse error")
+# Characters of one value a detail pane shows: an expression or the labels of a target
+# may be long, but a server's 5 MB annotation must not stall the redraw.
+DETAIL_LIMIT = 2000
 
 
 def parse_duration(text: str) -> float | None:

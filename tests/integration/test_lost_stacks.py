@@ -19,9 +19,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from promdash import cli
 from promdash.stack import docker as dockerrt
 from promdash.stack.local import MARK_STACK_DIR, _marked_processes
-from promdash.stack.state import STATE_FILE, StackState, stack_dir
+from promdash.stack.state import STATE_FILE, StackState, stack_dir, stack_lock
 from tests.conftest import demo_stack_text, free_port, require_prometheus
 from tests.integration.test_docker_runtime import leftovers, require_docker
 
@@ -114,8 +115,8 @@ def test_two_ups_at_once_start_one_stack_and_one_down_stops_it(local: LocalStack
         first, second = _together(*local.up_args())
         assert (first.returncode, second.returncode) == (0, 0), first.stderr + second.stderr
         # One of them waited for the other and then found the stack already up.
-        waited = [r for r in (first, second) if "waiting for promdash up" in r.stderr]
-        assert len(waited) == 1
+        waited = [r for r in (first, second) if ": waiting for " in r.stderr]
+        assert len(waited) == 1, first.stderr + "\n----\n" + second.stderr
         assert waited[0].stderr.count("already running") == 4
         state = StackState.load(local.name)
         assert state is not None
@@ -124,6 +125,17 @@ def test_two_ups_at_once_start_one_stack_and_one_down_stops_it(local: LocalStack
         down = _run("down", "--name", local.name)
         assert down.returncode == 0, down.stderr
         local.assert_gone()
+
+
+def test_an_up_that_cannot_get_the_lock_in_time_says_who_holds_it(local: LocalStack) -> None:
+    with stack_lock(local.name, "test", wait=1, progress=print):
+        up = _run(*local.up_args()[:-1], "1")  # --timeout 1
+    assert up.returncode == cli.EXIT_BUSY
+    last = up.stderr.strip().splitlines()[-1]
+    assert last == (
+        f"promdash: stack 'it-lost' is being changed by promdash test (pid {os.getpid()}); "
+        "gave up waiting after 1s (try again when it is done)"
+    )
 
 
 def _corrupt(state: StackState, how: str) -> bytes:

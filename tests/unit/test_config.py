@@ -15,7 +15,7 @@ from promdash.config import (
     parse_header,
     resolve_connection,
 )
-from promdash.stack.state import StackState
+from promdash.stack.state import StackState, stack_prometheus
 
 CONFIG = """\
 current-context: prod
@@ -79,13 +79,13 @@ def test_no_config_and_no_stack_means_localhost(home: Path) -> None:
 def test_a_running_stack_comes_before_the_default(home: Path) -> None:
     StackState("demo", "local", "", "http://127.0.0.1:19999", started_at=1.0).save()
     StackState("newer", "local", "", "http://127.0.0.1:29999", started_at=2.0).save()
-    conn = resolve_connection()
+    conn = resolve_connection(stack_url=stack_prometheus)
     assert conn.url == "http://127.0.0.1:29999" and conn.source == "stack newer"
 
 
 def test_current_context_with_its_credentials(config: Path, home: Path) -> None:
     StackState("demo", "local", "", "http://127.0.0.1:19999", started_at=1.0).save()
-    conn = resolve_connection()
+    conn = resolve_connection(stack_url=stack_prometheus)
     assert conn.url == "https://prom.example.com" and conn.source == "context prod"
     assert conn.bearer_token == "prod-token-123"  # file relative to the config file
     assert conn.headers == {"X-Scope-OrgID": "team-a"}

@@ -14,11 +14,12 @@ from textual.events import Resize
 from textual.widgets import Static
 
 from promdash.prom.types import Alert, AlertingRule, AlertState, RuleGroup
-from promdash.tui.format import ago, clock_text, duration_text, labels_text
+from promdash.tui.format import DETAIL_LIMIT, ago, clock_text, duration_text, labels_text
 from promdash.tui.messages import OpenGraphs
 from promdash.tui.themes import rich_colour
 from promdash.tui.widgets.panel import Panel, show
 from promdash.tui.widgets.table import Cell, Column, KeyedTable, Row
+from promdash.views import clip
 
 STATE_FILTERS = ("all", "firing", "pending", "inactive")
 STATES: tuple[AlertState, ...] = ("firing", "pending", "inactive")
@@ -63,7 +64,7 @@ class AlertTracker:
                 key = rule_key(group, index, rule)
                 rules[key] = rule.state
                 for alert in rule.alerts:
-                    shown = labels_text(alert.labels, ("alertname", *rule.labels))
+                    shown = clip(labels_text(alert.labels, ("alertname", *rule.labels)))
                     alerts[alert_key(key, alert)] = (rule.name, shown, alert.state)
         if self._seen_once:
             for key, state in rules.items():
@@ -136,11 +137,11 @@ def alert_rows(
             since = _earliest(rule.alerts)
             value = rule.alerts[0].value if len(rule.alerts) == 1 else ""
             about = Text(style=base)
-            about.append(labels_text(rule.labels), style="dim")
+            about.append(clip(labels_text(rule.labels)), style="dim")
             if rule.duration:
                 about.append(f"  for {duration_text(rule.duration)}", style="dim")
             if rule.health and rule.health != "ok":
-                about.append(f"  {rule.health}: {rule.last_error}", style=colours["firing"])
+                about.append(f"  {rule.health}: {clip(rule.last_error)}", style=colours["firing"])
             name = ("● " if lit else "  ") + rule.name
             name_width = max(name_width, len(name))
             rows.append(
@@ -159,11 +160,14 @@ def alert_rows(
                 if state_filter != "all" and alert.state != state_filter:
                     continue
                 # The instance names an alert best; every label is in the detail below.
-                shown = alert.labels.get("instance") or labels_text(
-                    alert.labels, ("alertname", *rule.labels)
+                shown = clip(
+                    alert.labels.get("instance")
+                    or labels_text(alert.labels, ("alertname", *rule.labels))
                 )
                 active = alert.active_at.timestamp() if alert.active_at else None
-                note = alert.annotations.get("summary") or alert.annotations.get("description", "")
+                note = clip(
+                    alert.annotations.get("summary") or alert.annotations.get("description", "")
+                )
                 label = "    └ " + (shown or "{}")
                 name_width = max(name_width, len(label))
                 rows.append(
@@ -344,7 +348,7 @@ class AlertsPanel(Panel):
             text.append("\nno changes yet", style="dim")
         for change in entries[:50]:
             text.append(f"\n{clock_text(change.at)}  ", style="dim")
-            text.append(change.rule, style="bold")
+            text.append(clip(change.rule), style="bold")
             text.append(f" {{{change.labels}}}  " if change.labels else "  ", style="dim")
             text.append(change.old, style=colours[change.old])
             text.append(" → ")
@@ -411,18 +415,18 @@ class AlertsPanel(Panel):
         if rule.duration:
             text.append(f"  for {duration_text(rule.duration)}", style="dim")
         text.append("\nexpr: ", style="dim")
-        text.append(rule.query)
+        text.append(clip(rule.query, DETAIL_LIMIT))
         annotations = rule.annotations
         labels = rule.labels
         if key in self._alerts:
             alert = self._alerts[key][1]
             annotations = alert.annotations
             labels = alert.labels
-            text.append(f"\nvalue: {alert.value}", style="dim")
+            text.append(f"\nvalue: {clip(alert.value)}", style="dim")
         if labels:
             text.append("\nlabels: ", style="dim")
-            text.append(labels_text(labels))
+            text.append(clip(labels_text(labels), DETAIL_LIMIT))
         for name, value in sorted(annotations.items()):
-            text.append(f"\n{name}: ", style="dim")
-            text.append(value)
+            text.append(f"\n{clip(name)}: ", style="dim")
+            text.append(clip(value, DETAIL_LIMIT))
         show(detail, text)

@@ -31,6 +31,7 @@ from promdash.tui.widgets.panel import Panel, show
 from promdash.tui.widgets.plotview import PlotView
 from promdash.tui.widgets.promql import History, PromQLEditor
 from promdash.tui.widgets.table import Column, KeyedTable, Row
+from promdash.views import clip
 
 PRESETS: tuple[tuple[str, int], ...] = (("5m", 300), ("15m", 900), ("1h", 3600), ("6h", 21600))
 MAX_SERIES = 10
@@ -325,7 +326,7 @@ class GraphView(Vertical):
         text = Text()
         if common:
             text.append("all: ", style="dim")
-            text.append(labels_text(common), style="dim")
+            text.append(clip(labels_text(common)), style="dim")
             text.append("\n")
         used = 0
         for line in lines:

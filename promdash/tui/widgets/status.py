@@ -11,7 +11,10 @@ from textual.widgets import Static
 from promdash.tui.format import clock_text, duration_text
 from promdash.tui.themes import rich_colour
 
-ConnectionState = Literal["connecting", "connected", "lost"]
+# Why polls fail, as people would say it: the server does not answer, answers too
+# slowly, answers something promdash cannot read, or refuses (the fix differs for each).
+Problem = Literal["lost", "slow", "unreadable", "refused"]
+ConnectionState = Literal["connecting", "connected"] | Problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,12 @@ class StatusBar(Static):
             text.append("● connected", style=up)
         elif s.state == "lost":
             text.append("● not answering", style=f"bold {down}")
+        elif s.state == "slow":
+            text.append("● too slow", style=f"bold {warn}")
+        elif s.state == "unreadable":
+            text.append("● unreadable answers", style=f"bold {down}")
+        elif s.state == "refused":
+            text.append("● refusing requests", style=f"bold {down}")
         else:
             text.append("○ connecting…", style=warn)
         if s.last_refresh is not None:
@@ -75,8 +84,16 @@ class StatusBar(Static):
         return text
 
 
+_HEADLINES: dict[Problem, str] = {
+    "lost": "No answer from {url}",
+    "slow": "Too slow an answer from {url}",
+    "unreadable": "{url} answered something promdash cannot read",
+    "refused": "{url} refused the request",
+}
+
+
 class Banner(Static):
-    """Shown only while the server does not answer: says what failed and that we retry."""
+    """Shown only while polls fail: says what failed, that the data is stale, and that we retry."""
 
     DEFAULT_CSS = """
     Banner {
@@ -90,8 +107,9 @@ class Banner(Static):
     Banner.-shown { display: block; }
     """
 
-    def show_lost(
+    def show_problem(
         self,
+        problem: Problem,
         url: str,
         error: str,
         since: float | None,
@@ -100,8 +118,7 @@ class Banner(Static):
         hint: str = "",
     ) -> None:
         text = Text()
-        text.append("⚠ No answer from ", style="bold")
-        text.append(url, style="bold")
+        text.append("⚠ " + _HEADLINES[problem].format(url=url), style="bold")
         text.append(f": {error}\n")
         kept = f"from {clock_text(since)}" if since is not None else "none received yet"
         text.append(

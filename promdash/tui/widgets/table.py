@@ -45,8 +45,19 @@ def _style(text: str) -> Style:
     return Style.parse(text) if text else Style()
 
 
+def _shown_part(width: int) -> int:
+    """Characters of a cell that can show in `width` cells: none is wider than 2 cells.
+
+    Measuring or copying a whole huge cell (a 5 MB label value) on every redraw would
+    stall the dashboard; what lies past this many characters is never on screen.
+    """
+    return 2 * width + 2
+
+
 def _fit(text: str, width: int) -> str:
     """`text` padded or cut (with an ellipsis) to exactly `width` cells."""
+    if len(text) > _shown_part(width):
+        text = text[: _shown_part(width)]
     length = cell_len(text)
     if length == width:
         return text
@@ -239,7 +250,8 @@ class KeyedTable(ScrollView, can_focus=True):
             columns = [*columns[:span], Column(columns[span].key, "", rest)]
         for column, cell in zip(columns, cells, strict=False):
             if isinstance(cell, Text):
-                part = cell.copy()
+                shown = _shown_part(column.width)
+                part = cell[:shown] if len(cell) > shown else cell.copy()
                 part.truncate(column.width, overflow="ellipsis", pad=True)
                 # The cell's own base style (a highlight) covers its padding too.
                 pad = base + (_style(part.style) if isinstance(part.style, str) else part.style)

@@ -18,12 +18,18 @@ from textual.widgets import Input, Static
 
 from promdash.prom.client import promql_string
 from promdash.prom.types import Target, Targets
-from promdash.tui.format import ago, labels_text, parse_duration, short_scrape_error
+from promdash.tui.format import (
+    DETAIL_LIMIT,
+    ago,
+    labels_text,
+    parse_duration,
+    short_scrape_error,
+)
 from promdash.tui.messages import OpenGraphs
 from promdash.tui.themes import rich_colour
 from promdash.tui.widgets.panel import Panel, show
 from promdash.tui.widgets.table import Cell, Column, KeyedTable, Row
-from promdash.views import seconds_text
+from promdash.views import clip, seconds_text
 
 HEALTH_FILTERS = ("all", "up", "down", "unknown")
 # Labels every target has and the table shows elsewhere (endpoint, pool).
@@ -63,7 +69,7 @@ def _target_cells(
     if cached is not None and cached[0] == target.labels:
         shown_labels = cached[1]
     else:
-        shown_labels = labels_text(target.labels, _HIDDEN_LABELS)
+        shown_labels = clip(labels_text(target.labels, _HIDDEN_LABELS))
         label_cache[target.key] = (target.labels, shown_labels)
     scraped = target.last_scrape.timestamp() if target.last_scrape else None
     return (
@@ -77,7 +83,7 @@ def _target_cells(
 
 
 def _error_cells(target: Target, colour: str) -> tuple[Cell, ...]:
-    error = short_scrape_error(target.last_error, target.scrape_url)
+    error = clip(short_scrape_error(target.last_error, target.scrape_url))
     blank = ("", "")
     return (("    └ last error", colour), (error, colour), blank, blank, blank, blank)
 
@@ -366,7 +372,7 @@ class TargetsPanel(Panel):
         colours = self.colours()
         scraped = target.last_scrape.timestamp() if target.last_scrape else None
         text = Text()
-        text.append(target.scrape_url, style="bold")
+        text.append(clip(target.scrape_url), style="bold")
         text.append("  ")
         text.append(target.health, style="bold " + colours[target.health])
         text.append(
@@ -375,8 +381,8 @@ class TargetsPanel(Panel):
             f"(timeout {target.scrape_timeout})"
         )
         text.append("\nlabels: ", style="dim")
-        text.append(labels_text(target.labels))
+        text.append(clip(labels_text(target.labels), DETAIL_LIMIT))
         if target.last_error:
             text.append("\nlast error: ", style="dim")
-            text.append(target.last_error, style=colours["down"])
+            text.append(clip(target.last_error, DETAIL_LIMIT), style=colours["down"])
         show(detail, text)

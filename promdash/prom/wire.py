@@ -1,0 +1,564 @@
+"""The Prometheus HTTP API's answers as wire types, and the one place they are checked.
+
+Every answer body goes through a `decode_*` function here, which decodes the raw
+bytes straight into msgspec Structs shaped like the API (camelCase on the wire),
+then converts them to the plain values of `promdash.prom.types`. A body of the
+wrong shape raises `BadResponseError` naming the endpoint and what was wrong,
+e.g. `data.activeTargets: expected an array, got a string`; nothing else escapes.
+
+Strict about shape, lenient where real servers differ:
+- unknown fields are ignored (Thanos, Mimir and VictoriaMetrics add their own);
+- fields old Prometheus versions did not send have defaults;
+- `null` is accepted where Go's encoder writes a nil slice or map (a target's
+  labels, a rule's alerts, the list of label values of old Prometheus versions);
+- a sample value is a number string ("1.5", "NaN", "+Inf") or, leniently, a number;
+  any other string is a shape error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, Generic, NoReturn, TypeVar, cast
+
+import msgspec
+from msgspec import UNSET, Struct, UnsetType
+
+from promdash.prom.types import (
+    Alert,
+    AlertingRule,
+    AlertState,
+    APIError,
+    BadQueryError,
+    BadResponseError,
+    BuildInfo,
+    DroppedTarget,
+    Health,
+    MetricMetadata,
+    QueryResult,
+    RecordingRule,
+    RuleGroup,
+    Sample,
+    Series,
+    Target,
+    Targets,
+)
+
+T = TypeVar("T")
+Labels = dict[str, str]
+# A sample value: Prometheus sends a number string; a bare number is taken too.
+Value = str | float
+
+
+class NotAnEnvelope(ValueError):
+    """Not JSON, or JSON that is not an API envelope: a login page, a proxy, a wrong URL."""
+
+
+# ---------------------------------------------------------------- wire types
+
+
+class _Envelope(Struct, Generic[T], rename="camel"):
+    status: str
+    data: T | UnsetType = UNSET
+    error_type: str = ""
+    error: str = ""
+    warnings: list[str] | None = None
+    infos: list[str] | None = None
+
+
+class _Head(Struct, rename="camel"):
+    """Just enough to tell an error envelope from an answer of the wrong shape."""
+
+    status: str
+    error_type: Any = ""
+    error: Any = ""
+
+
+class _VectorSample(Struct):
+    metric: Labels
+    value: tuple[float, Value] | UnsetType = UNSET
+    histogram: Any = UNSET  # native histograms: no float value
+
+
+class _Vector(Struct, tag="vector", tag_field="resultType"):
+    result: list[_VectorSample]
+
+
+class _Scalar(Struct, tag="scalar", tag_field="resultType"):
+    result: tuple[float, Value]
+
+
+class _String(Struct, tag="string", tag_field="resultType"):
+    result: tuple[float, str]
+
+
+class _MatrixSeries(Struct):
+    metric: Labels
+    values: list[tuple[float, Value]] | UnsetType = UNSET
+    histograms: Any = UNSET
+
+
+class _Matrix(Struct, tag="matrix", tag_field="resultType"):
+    result: list[_MatrixSeries]
+
+
+class _FastSeries(Struct):
+    metric: Labels
+    values: list[tuple[float, float]] | UnsetType = UNSET
+    histograms: Any = UNSET
+
+
+class _FastMatrix(Struct, tag="matrix", tag_field="resultType"):
+    result: list[_FastSeries]
+
+
+_QueryData = _Vector | _Matrix | _Scalar | _String
+_FastQueryData = _Vector | _FastMatrix | _Scalar | _String
+
+
+class _Target(Struct, rename="camel"):
+    scrape_url: str
+    labels: Labels | None
+    health: str
+    scrape_pool: str = ""
+    discovered_labels: Labels | None = None
+    last_error: str = ""
+    last_scrape: str = ""
+    last_scrape_duration: float = 0.0
+    scrape_interval: str = ""
+    scrape_timeout: str = ""
+    global_url: str = ""
+
+
+class _DroppedTarget(Struct, rename="camel"):
+    discovered_labels: Labels | None = None
+
+
+class _TargetsData(Struct, rename="camel"):
+    active_targets: list[_Target] | None = None
+    dropped_targets: list[_DroppedTarget] | None = None
+
+
+class _Alert(Struct, rename="camel"):
+    labels: Labels | None
+    annotations: Labels | None = None
+    state: str = ""
+    active_at: str | None = None
+    value: Value = ""
+
+
+class _AlertsData(Struct):
+    alerts: list[_Alert] | None
+
+
+class _Rule(Struct, rename="camel"):
+    name: str
+    type: str
+    query: str = ""
+    duration: float = 0.0
+    labels: Labels | None = None
+    annotations: Labels | None = None
+    state: str = ""
+    health: str = ""
+    last_error: str = ""
+    alerts: list[_Alert] | None = None
+
+
+class _Group(Struct):
+    name: str
+    file: str = ""
+    rules: list[_Rule] | None = None
+    interval: float = 0.0
+
+
+class _RulesData(Struct):
+    groups: list[_Group] | None
+
+
+class _Metadata(Struct):
+    type: str = ""
+    help: str = ""
+    unit: str = ""
+
+
+class _BuildInfo(Struct, rename="camel"):
+    version: str = ""
+    revision: str = ""
+    branch: str = ""
+    go_version: str = ""
+    application: str = ""  # Mimir, Thanos, Cortex name themselves here
+
+
+# strict=False lets msgspec read number strings ("1.5", "NaN", "-Inf") as floats, in C.
+# It refuses "+Inf", which Prometheus does send: such answers take the exact decoder.
+_QUERY_FAST = msgspec.json.Decoder(_Envelope[_FastQueryData], strict=False)
+_QUERY = msgspec.json.Decoder(_Envelope[_QueryData], strict=False)
+_TARGETS = msgspec.json.Decoder(_Envelope[_TargetsData])
+_RULES = msgspec.json.Decoder(_Envelope[_RulesData])
+_ALERTS = msgspec.json.Decoder(_Envelope[_AlertsData])
+# Old Prometheus versions answer `"data": null` when no label or series matches.
+_NAMES = msgspec.json.Decoder(_Envelope[list[str] | None])
+_SERIES = msgspec.json.Decoder(_Envelope[list[Labels] | None])
+_METADATA = msgspec.json.Decoder(_Envelope[dict[str, list[_Metadata]]])
+_BUILD_INFO = msgspec.json.Decoder(_Envelope[_BuildInfo])
+_HEAD = msgspec.json.Decoder(_Head)
+
+
+# ---------------------------------------------------------------- the envelope
+
+
+_VM_PARSE_ERROR = re.compile(r"cannot parse|unparsed data|unexpected token")
+
+
+def _api_error(status: int, error_type: object, message: object) -> APIError:
+    kind = str(error_type or "")
+    text = str(message or "the server reported an error without a message")
+    if kind == "bad_data" or (kind == "422" and _VM_PARSE_ERROR.search(text)):
+        # VictoriaMetrics reports PromQL syntax errors as errorType "422".
+        return BadQueryError(kind, text, status)
+    return APIError(kind, text, status)
+
+
+def _open(
+    decoder: msgspec.json.Decoder[_Envelope[T]], raw: bytes, endpoint: str, status: int
+) -> tuple[T, list[str]]:
+    """The `data` and warnings of a success envelope; raises for anything else."""
+    try:
+        envelope = decoder.decode(raw)
+    except msgspec.ValidationError as exc:
+        head = _head(raw)
+        if head.status != "success":
+            raise _api_error(status, head.error_type, head.error) from None
+        raise BadResponseError(endpoint, describe(exc)) from None
+    except msgspec.DecodeError:
+        raise NotAnEnvelope("not JSON") from None
+    if envelope.status != "success":
+        raise _api_error(status, envelope.error_type, envelope.error)
+    if isinstance(envelope.data, UnsetType):
+        raise BadResponseError(endpoint, "data: missing")
+    warnings = list(envelope.warnings or ())
+    warnings += [f"info: {info}" for info in envelope.infos or ()]
+    return envelope.data, warnings
+
+
+def _head(raw: bytes) -> _Head:
+    try:
+        return _HEAD.decode(raw)
+    except msgspec.MsgspecError:
+        raise NotAnEnvelope("not an API envelope") from None
+
+
+_ANY = msgspec.json.Decoder(_Envelope[Any])
+
+
+def decode_envelope(raw: bytes, status: int = 200, endpoint: str = "/api/v1") -> list[str]:
+    """The warnings of a success envelope, whatever its data; raises like every decoder."""
+    _, warnings = _open(_ANY, raw, endpoint, status)
+    return warnings
+
+
+# ---------------------------------------------------------------- error messages
+
+_TYPE_WORDS = {
+    "array": "an array",
+    "object": "an object",
+    "str": "a string",
+    "int": "an integer",
+    "float": "a number",
+    "bool": "a boolean",
+    "null": "null",
+}
+_EXPECTED = re.compile(r"^Expected `([^`]*)`(?:, got `([^`]*)`)?(.*)$")
+_MISSING = re.compile(r"^Object missing required field `([^`]*)`$")
+_AT = re.compile(r" - at `\$(.*)`$")
+
+
+def _words(kind: str) -> str:
+    # `array | null`: null is allowed where Go writes nil slices, but an array is what is meant.
+    options = [k for k in kind.split(" | ") if k != "null"] or ["null"]
+    return " or ".join(_TYPE_WORDS.get(k, k) for k in options)
+
+
+def describe(exc: msgspec.ValidationError) -> str:
+    """msgspec's message as people read it: `data.result[0].value: expected ...`."""
+    message = str(exc)
+    path = ""
+    at = _AT.search(message)
+    if at is not None:
+        # msgspec does not say which key of an object was wrong: `[...]` stands for it.
+        path = at.group(1).lstrip(".").replace("[...]", ".<key>")
+        message = message[: at.start()]
+    expected = _EXPECTED.match(message)
+    missing = _MISSING.match(message)
+    if expected is not None:
+        kind, got, rest = expected.groups()
+        rest = rest.replace(" of length ", " of ")
+        text = f"expected {_words(kind)}{rest + ' items' if rest else ''}"
+        if got:
+            text += f", got {_words(got)}"
+    elif missing is not None:
+        path = f"{path}.{missing.group(1)}" if path else missing.group(1)
+        text = "missing"
+    else:
+        text = message[:1].lower() + message[1:]
+    return f"{path}: {text}" if path else text
+
+
+# ---------------------------------------------------------------- values
+
+
+def _bad(endpoint: str, path: str, problem: str) -> NoReturn:
+    raise BadResponseError(endpoint, f"{path}: {problem}")
+
+
+def _number(value: Value, endpoint: str, path: str) -> float:
+    if isinstance(value, float):
+        return value
+    try:
+        return float(value)
+    except ValueError:
+        shown = value if len(value) <= 40 else value[:39] + "…"
+        _bad(endpoint, path, f"expected a number string, got {shown!r}")
+
+
+def _numbers(values: Sequence[Value], endpoint: str, path: str) -> list[float]:
+    try:
+        return list(map(float, values))
+    except ValueError:
+        for index, value in enumerate(values):
+            _number(value, endpoint, f"{path}[{index}][1]")
+        raise  # not reached: the loop raised for the value float() refused
+
+
+def parse_rfc3339(text: str) -> datetime | None:
+    """A Go RFC 3339 time (nanoseconds, `Z` or offset); None for Go's zero time or no time."""
+    if not text or text.startswith("0001-01-01"):
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        # Older Pythons and odd servers: trim the fraction to microseconds.
+        trimmed = re.sub(r"(\.\d{6})\d+", r"\1", text.replace("Z", "+00:00"))
+        try:
+            parsed = datetime.fromisoformat(trimmed)
+        except ValueError:
+            return None
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:
+        # VictoriaMetrics says "never" with the Unix epoch rather than Go's zero time.
+        return parsed if parsed.timestamp() > 0 else None
+    except (OverflowError, ValueError):  # e.g. year 1 with a positive offset
+        return None
+
+
+def _health(value: str) -> Health:
+    return cast(Health, value) if value in ("up", "down") else "unknown"
+
+
+def _alert_state(value: str) -> AlertState:
+    return cast(AlertState, value) if value in ("pending", "firing") else "inactive"
+
+
+def _value_text(value: Value) -> str:
+    return value if isinstance(value, str) else repr(value)
+
+
+# ---------------------------------------------------------------- one decoder per endpoint
+
+
+def decode_query(raw: bytes, endpoint: str = "/api/v1/query", status: int = 200) -> QueryResult:
+    """An instant or range query's answer (`/api/v1/query`, `/api/v1/query_range`)."""
+    try:
+        data, warnings = _open(_QUERY_FAST, raw, endpoint, status)
+    except BadResponseError:
+        # A "+Inf" sample, or a real shape error: the exact decoder tells which.
+        exact, warnings = _open(_QUERY, raw, endpoint, status)
+        return _query_result(exact, warnings, endpoint)
+    return _query_result(data, warnings, endpoint)
+
+
+def _query_result(
+    data: _FastQueryData | _QueryData, warnings: list[str], endpoint: str
+) -> QueryResult:
+    if isinstance(data, _FastMatrix):
+        matrix = []
+        for fast in data.result:
+            points = fast.values
+            if points:
+                # Two tight passes beat one loop building both lists: this is the
+                # hot path of every graph (see bench/bench_client.py).
+                timestamps, values = zip(*points, strict=True)
+                matrix.append(Series(fast.metric, list(timestamps), list(values)))
+            else:
+                matrix.append(_empty_series(fast, len(matrix), endpoint))
+        return QueryResult("matrix", matrix=matrix, warnings=warnings)
+    if isinstance(data, _Matrix):
+        matrix = []
+        for index, item in enumerate(data.result):
+            if item.values:
+                timestamps, texts = zip(*item.values, strict=True)
+                path = f"data.result[{index}].values"
+                numbers = _numbers(texts, endpoint, path)
+                matrix.append(Series(item.metric, list(timestamps), numbers))
+            else:
+                matrix.append(_empty_series(item, index, endpoint))
+        return QueryResult("matrix", matrix=matrix, warnings=warnings)
+    if isinstance(data, _Vector):
+        vector = []
+        for index, sample in enumerate(data.result):
+            if isinstance(sample.value, UnsetType):
+                if isinstance(sample.histogram, UnsetType):
+                    _bad(endpoint, f"data.result[{index}]", "missing value (or histogram)")
+                continue  # a native histogram: no float value to show
+            at, value = sample.value
+            path = f"data.result[{index}].value[1]"
+            vector.append(Sample(sample.metric, at, _number(value, endpoint, path)))
+        return QueryResult("vector", vector=vector, warnings=warnings)
+    if isinstance(data, _Scalar):
+        at, value = data.result
+        scalar = (at, _number(value, endpoint, "data.result[1]"))
+        return QueryResult("scalar", scalar=scalar, warnings=warnings)
+    return QueryResult("string", string=data.result, warnings=warnings)
+
+
+def _empty_series(item: _FastSeries | _MatrixSeries, index: int, endpoint: str) -> Series:
+    if isinstance(item.values, UnsetType) and isinstance(item.histograms, UnsetType):
+        _bad(endpoint, f"data.result[{index}]", "missing values (or histograms)")
+    return Series(item.metric, [], [])  # native histograms only: no float samples
+
+
+def decode_targets(raw: bytes, endpoint: str = "/api/v1/targets", status: int = 200) -> Targets:
+    data, _ = _open(_TARGETS, raw, endpoint, status)
+    active = [
+        Target(
+            scrape_pool=t.scrape_pool,
+            scrape_url=t.scrape_url,
+            labels=t.labels or {},
+            discovered_labels=t.discovered_labels or {},
+            health=_health(t.health),
+            last_error=t.last_error,
+            last_scrape=parse_rfc3339(t.last_scrape),
+            last_scrape_duration=t.last_scrape_duration,
+            scrape_interval=t.scrape_interval,
+            scrape_timeout=t.scrape_timeout,
+            global_url=t.global_url,
+        )
+        for t in data.active_targets or ()
+    ]
+    dropped = [DroppedTarget(t.discovered_labels or {}) for t in data.dropped_targets or ()]
+    return Targets(active=active, dropped=dropped)
+
+
+def _alert(a: _Alert) -> Alert:
+    return Alert(
+        labels=a.labels or {},
+        annotations=a.annotations or {},
+        state=_alert_state(a.state),
+        active_at=parse_rfc3339(a.active_at or ""),
+        value=_value_text(a.value),
+    )
+
+
+def decode_rules(raw: bytes, endpoint: str = "/api/v1/rules", status: int = 200) -> list[RuleGroup]:
+    data, _ = _open(_RULES, raw, endpoint, status)
+    groups = []
+    for g in data.groups or ():
+        alerting: list[AlertingRule] = []
+        recording: list[RecordingRule] = []
+        for r in g.rules or ():
+            if r.type == "alerting":
+                alerting.append(
+                    AlertingRule(
+                        group=g.name,
+                        file=g.file,
+                        name=r.name,
+                        query=r.query,
+                        duration=r.duration,
+                        labels=r.labels or {},
+                        annotations=r.annotations or {},
+                        state=_alert_state(r.state),
+                        health=r.health,
+                        last_error=r.last_error,
+                        alerts=[_alert(a) for a in r.alerts or ()],
+                    )
+                )
+            elif r.type == "recording":
+                recording.append(
+                    RecordingRule(
+                        group=g.name,
+                        file=g.file,
+                        name=r.name,
+                        query=r.query,
+                        labels=r.labels or {},
+                        health=r.health,
+                        last_error=r.last_error,
+                    )
+                )
+        groups.append(RuleGroup(g.name, g.file, g.interval, alerting, recording))
+    return groups
+
+
+def decode_alerts(raw: bytes, endpoint: str = "/api/v1/alerts", status: int = 200) -> list[Alert]:
+    data, _ = _open(_ALERTS, raw, endpoint, status)
+    return [_alert(a) for a in data.alerts or ()]
+
+
+def decode_names(raw: bytes, endpoint: str = "/api/v1/labels", status: int = 200) -> list[str]:
+    """Label names (`/api/v1/labels`) or one label's values (`/api/v1/label/NAME/values`)."""
+    data, _ = _open(_NAMES, raw, endpoint, status)
+    return data or []
+
+
+def decode_series(
+    raw: bytes, endpoint: str = "/api/v1/series", status: int = 200
+) -> list[dict[str, str]]:
+    data, _ = _open(_SERIES, raw, endpoint, status)
+    return data or []
+
+
+def decode_metadata(
+    raw: bytes, endpoint: str = "/api/v1/metadata", status: int = 200
+) -> dict[str, list[MetricMetadata]]:
+    data, _ = _open(_METADATA, raw, endpoint, status)
+    return {
+        name: [MetricMetadata(name, m.type, m.help, m.unit) for m in entries]
+        for name, entries in data.items()
+    }
+
+
+_FLAVORS = ("mimir", "thanos", "cortex", "victoriametrics")
+
+
+def decode_build_info(
+    raw: bytes, endpoint: str = "/api/v1/status/buildinfo", status: int = 200
+) -> BuildInfo | None:
+    """The server's version; None when it does not say (VictoriaMetrics answers `{}`)."""
+    data, _ = _open(_BUILD_INFO, raw, endpoint, status)
+    if not data.version:
+        return None
+    application = data.application.lower()
+    flavor = next((name for name in _FLAVORS if name in application), "prometheus")
+    return BuildInfo(
+        version=data.version,
+        revision=data.revision,
+        branch=data.branch,
+        go_version=data.go_version,
+        flavor=flavor,
+    )
+
+
+__all__ = [
+    "NotAnEnvelope",
+    "decode_alerts",
+    "decode_build_info",
+    "decode_envelope",
+    "decode_metadata",
+    "decode_names",
+    "decode_query",
+    "decode_rules",
+    "decode_series",
+    "decode_targets",
+    "describe",
+    "parse_rfc3339",
+]
