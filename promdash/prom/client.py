@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import re
 import ssl
-import time as _time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Literal, TypeVar
@@ -50,7 +48,8 @@ from promdash.prom.types import (
     UnreachableError,
     UnsupportedError,
 )
-from promdash.prom.wire import parse_rfc3339
+from promdash.timefmt import format_duration, parse_rfc3339, parse_time
+from promdash.timefmt import parse_seconds as parse_duration  # CLI flags take numbers too
 
 T = TypeVar("T")
 D = TypeVar("D")
@@ -111,73 +110,6 @@ def escape_label_name_for_path(name: str) -> str:
         else:
             out.append(f"_{ord(char):x}_")
     return "".join(out)
-
-
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|y|w|d|h|m|s)")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
-
-
-def parse_duration(text: str) -> float:
-    """Seconds in a Prometheus duration (`90s`, `1h30m`, `500ms`) or a plain number."""
-    text = text.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        pos, seconds = 0, 0.0
-        for match in _DURATION_PART.finditer(text):
-            if match.start() != pos:
-                break
-            seconds += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-            pos = match.end()
-        if pos != len(text) or not text:
-            raise ValueError(f"{text!r} is not a duration (examples: 30s, 15m, 1h30m)") from None
-    if seconds <= 0 or not math.isfinite(seconds):
-        raise ValueError(f"{text!r}: a duration must be more than 0")
-    return seconds
-
-
-def format_duration(seconds: float) -> str:
-    """Seconds as a Prometheus duration: 90 -> `1m30s`, 0.25 -> `250ms`."""
-    if seconds < 1:
-        return f"{round(seconds * 1000)}ms"
-    whole = round(seconds)
-    parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if whole >= size:
-            parts.append(f"{whole // size}{unit}")
-            whole %= size
-    return "".join(parts)
-
-
-# The times both Prometheus and Python's datetime can express: the years 1 to 9999.
-EARLIEST_TIME = -62135596800.0  # 0001-01-01T00:00:00Z
-LATEST_TIME = 253402300799.0  # 9999-12-31T23:59:59Z
-
-
-def parse_time(text: str, now: float | None = None) -> float:
-    """Unix seconds from `now`, a Unix timestamp, RFC 3339, or `-15m` (that long ago)."""
-    now = _time.time() if now is None else now
-    text = text.strip()
-    seconds = _parse_time(text, now)
-    # NaN fails both comparisons, so it is refused here too.
-    if not EARLIEST_TIME <= seconds <= LATEST_TIME:
-        raise ValueError(f"{text!r} is not a time between the years 1 and 9999")
-    return seconds
-
-
-def _parse_time(text: str, now: float) -> float:
-    if text == "now":
-        return now
-    if text.startswith("-"):
-        return now - parse_duration(text[1:])
-    try:
-        return float(text)
-    except ValueError:
-        pass
-    parsed = parse_rfc3339(text)
-    if parsed is None:
-        raise ValueError(f"{text!r} is not a time (use now, -15m, a Unix time or RFC 3339)")
-    return parsed.timestamp()
 
 
 # ---------------------------------------------------------------- transport
@@ -502,8 +434,6 @@ def run(conn: Connection, operation: Callable[[PromClient], Awaitable[T]]) -> T:
 
 
 __all__ = [
-    "EARLIEST_TIME",
-    "LATEST_TIME",
     "POST_ABOVE",
     "PromClient",
     "PromError",

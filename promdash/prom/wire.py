@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any, Generic, NoReturn, TypeVar, cast
 
 import msgspec
@@ -44,6 +43,7 @@ from promdash.prom.types import (
     Target,
     Targets,
 )
+from promdash.timefmt import parse_rfc3339
 
 T = TypeVar("T")
 Labels = dict[str, str]
@@ -331,27 +331,6 @@ def _numbers(values: Sequence[Value], endpoint: str, path: str) -> list[float]:
         raise  # not reached: the loop raised for the value float() refused
 
 
-def parse_rfc3339(text: str) -> datetime | None:
-    """A Go RFC 3339 time (nanoseconds, `Z` or offset); None for Go's zero time or no time."""
-    if not text or text.startswith("0001-01-01"):
-        return None
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        # Older Pythons and odd servers: trim the fraction to microseconds.
-        trimmed = re.sub(r"(\.\d{6})\d+", r"\1", text.replace("Z", "+00:00"))
-        try:
-            parsed = datetime.fromisoformat(trimmed)
-        except ValueError:
-            return None
-    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    try:
-        # VictoriaMetrics says "never" with the Unix epoch rather than Go's zero time.
-        return parsed if parsed.timestamp() > 0 else None
-    except (OverflowError, ValueError):  # e.g. year 1 with a positive offset
-        return None
-
-
 def _health(value: str) -> Health:
     return cast(Health, value) if value in ("up", "down") else "unknown"
 
@@ -560,5 +539,4 @@ __all__ = [
     "decode_series",
     "decode_targets",
     "describe",
-    "parse_rfc3339",
 ]

@@ -15,13 +15,11 @@ import hashlib
 import io
 import json
 import os
-import re
 import tarfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -52,6 +50,7 @@ from promdash.stack.state import (
     grafana_password,
     private_stack_dir,
 )
+from promdash.timefmt import parse_rfc3339
 
 LABEL_STACK = "io.promdash.stack"
 LABEL_SERVICE = "io.promdash.service"
@@ -349,14 +348,8 @@ def connect() -> Any:
 
 def _parse_started(text: str | None) -> float | None:
     """Epoch seconds of Docker's `State.StartedAt` (RFC 3339 with nanoseconds)."""
-    if not text or text.startswith("0001-"):
-        return None
-    # Python's parser takes at most microseconds.
-    text = re.sub(r"(\.\d{6})\d+", r"\1", text).replace("Z", "+00:00")
-    try:
-        return datetime.fromisoformat(text).timestamp()
-    except ValueError:
-        return None
+    moment = parse_rfc3339(text)
+    return moment.timestamp() if moment is not None else None
 
 
 def _short(exc: BaseException) -> str:

@@ -17,22 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from promdash.errors import StackFileError, UsageError
 from promdash.files import FileProblem, describe_validation, line_of, parse_yaml, read_text
+from promdash.timefmt import parse_duration
 
-_DURATION_RE = re.compile(
-    r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$"
-)
-_DURATION_UNITS = (365 * 86400, 7 * 86400, 86400, 3600, 60, 1, 0.001)
 _NAME_RE = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
 _LABEL_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 RESERVED_SERVICES = ("prometheus", "grafana")
-
-
-def parse_duration(text: str) -> float:
-    """Seconds in a Prometheus duration such as `5s`, `1h30m` or `500ms`."""
-    match = _DURATION_RE.match(text)
-    if not text or match is None or not any(match.groups()):
-        raise ValueError(f"{text!r} is not a Prometheus duration (like 5s, 1m, 1h30m)")
-    return sum(int(g) * unit for g, unit in zip(match.groups(), _DURATION_UNITS, strict=True) if g)
 
 
 def _check_duration(value: str) -> str:

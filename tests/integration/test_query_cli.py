@@ -449,7 +449,7 @@ def test_bad_flag_values_are_usage_errors(capsys: pytest.CaptureFixture[str]) ->
     with pytest.raises(SystemExit) as exited:
         cli.main(["query", "up", "--range", "fortnight"])
     assert exited.value.code == cli.EXIT_USAGE
-    assert "'fortnight' is not a duration" in capsys.readouterr().err
+    assert "'fortnight' is not a Prometheus duration" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------- the demo stack (lead's fixture)

@@ -18,7 +18,6 @@ from promdash.stack.model import (
     Stack,
     default_stack_path,
     load_stack,
-    parse_duration,
     parse_stack,
 )
 from promdash.stack.state import StackState
@@ -138,19 +137,6 @@ def test_any_text_either_parses_or_gives_one_line(text: str) -> None:
         parse_stack(text, Path("fuzz.yaml"))
     except StackFileError as exc:
         assert "\n" not in str(exc)
-
-
-@pytest.mark.parametrize(
-    ("text", "seconds"), [("5s", 5), ("1m", 60), ("1h30m", 5400), ("500ms", 0.5), ("2d", 172800)]
-)
-def test_parse_duration(text: str, seconds: float) -> None:
-    assert parse_duration(text) == seconds
-
-
-@pytest.mark.parametrize("text", ["", "5", "5 s", "1.5s", "s", "1m1h"])
-def test_parse_duration_rejects(text: str) -> None:
-    with pytest.raises(ValueError):
-        parse_duration(text)
 
 
 @pytest.mark.prometheus
