@@ -49,3 +49,105 @@ class StateFileError(PromdashError):
 
 class StackBusy(PromdashError):
     """Another promdash process holds the stack's lock for longer than we may wait."""
+
+
+# ---------------------------------------------------------------- the API client's errors
+
+ONE_LINE_MAX = 500  # characters of server-chosen text in one error line
+
+
+# Line breaks and terminal control characters (escape sequences) become spaces.
+_CONTROLS = {code: " " for code in (*range(0x20), 0x7F, 0x85, 0x2028, 0x2029)}
+
+
+def one_line(text: str, limit: int = ONE_LINE_MAX) -> str:
+    """Server-chosen text as one bounded line: a hostile answer cannot flood a terminal."""
+    flat = text[: limit + 1].translate(_CONTROLS)
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+class PromError(PromdashError):
+    """Base of every error the client raises; `str()` is one line for users."""
+
+
+class UnreachableError(PromError):
+    """The server could not be reached at all (connection refused, DNS, connect timeout)."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"cannot reach {url}: {reason}")
+        self.url = url
+        self.reason = reason
+
+
+class TLSError(UnreachableError):
+    """The TLS handshake failed: an unknown CA, a wrong host name, a bad client cert."""
+
+
+class QueryTimeoutError(PromError):
+    """The server accepted the request but sent no answer in time: slow, not unreachable.
+
+    Not an `UnreachableError`: the server is there and may be computing a heavy query,
+    so the advice is a longer --timeout, not checking the URL.
+    """
+
+    def __init__(self, url: str, timeout: float) -> None:
+        super().__init__(
+            f"{url} accepted the request but did not answer within {timeout:g}s "
+            "(a slow query?); allow longer with --timeout SECONDS"
+        )
+        self.url = url
+        self.timeout = timeout
+
+
+class BadResponseError(PromError):
+    """A JSON answer whose shape is not the API's for that endpoint.
+
+    `problem` is where and what, e.g. `data.activeTargets: expected an array, got a
+    string`; a server that is not quite Prometheus-compatible, or a proxy rewriting answers.
+    """
+
+    def __init__(self, endpoint: str, problem: str) -> None:
+        super().__init__(f"unexpected answer from {endpoint}: {one_line(problem)}")
+        self.endpoint = endpoint
+        self.problem = problem
+
+
+class APIError(PromError):
+    """The server answered with an API error envelope (`errorType`/`error`)."""
+
+    def __init__(self, error_type: str, message: str, status: int) -> None:
+        # The server's own words, kept whole in `message`; printed as one line.
+        text = f"{error_type}: {message}" if error_type else message
+        super().__init__(one_line(text))
+        self.error_type = error_type
+        self.message = message
+        self.status = status
+
+
+class BadQueryError(APIError):
+    """PromQL the server rejected (`bad_data`); `message` carries its position."""
+
+
+class AuthError(PromError):
+    """401 or 403: names the credential that is missing or refused."""
+
+    def __init__(self, status: int, hint: str) -> None:
+        super().__init__(f"HTTP {status}: {hint}")
+        self.status = status
+
+
+class NotPrometheusError(PromError):
+    """A non-JSON answer: an HTML login page, a proxy error page, a wrong URL."""
+
+    def __init__(self, url: str, status: int, content_type: str) -> None:
+        super().__init__(
+            f"{url} answered HTTP {status} with {content_type or 'no content type'}, "
+            "not the Prometheus API (wrong URL, or a proxy/login page in the way?)"
+        )
+        self.url = url
+        self.status = status
+        self.content_type = content_type
+
+
+class UnsupportedError(PromError):
+    """The server does not offer this endpoint (e.g. rules on a bare TSDB)."""
