@@ -13,20 +13,27 @@ import json
 import math
 import re
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from promdash.present.text import AlertRow as AlertRow
+from promdash.present.text import alert_rows as alert_rows
+from promdash.present.text import clip as clip
+from promdash.present.text import labels_text as labels_text
+from promdash.present.text import series_name as series_name
+from promdash.present.text import size_text as size_text
 from promdash.prom.types import (
-    AlertingRule,
-    AlertState,
     MetricMetadata,
     QueryResult,
     RuleGroup,
     Series,
     Target,
 )
+from promdash.timefmt import iso as iso
+from promdash.timefmt import nonfinite_text, value_text
+from promdash.timefmt import seconds_text as seconds_text
+from promdash.timefmt import short_duration as short_duration
+from promdash.timefmt import since as since
 
 JSON_SCHEMA_VERSION = 1
 
@@ -37,10 +44,6 @@ _STATE_COLOR = {"firing": "red", "pending": "yellow", "inactive": "green"}
 # 256-colour palette shared by plot lines and legend swatches, so they match.
 PALETTE = (33, 208, 40, 160, 135, 214, 44, 199, 118, 75, 220, 167)
 PLOT_MAX_SERIES = len(PALETTE)
-# Characters one table cell or printed field shows at most: a broken exporter's
-# 5 MB label value must not flood a terminal (or stall the dashboard). --json and
-# --csv print every value whole.
-CELL_LIMIT = 300
 
 
 def paint(text: str, color: str, enabled: bool) -> str:
@@ -54,109 +57,19 @@ def _swatch(index: int, enabled: bool) -> str:
 # ---------------------------------------------------------------- small formatters
 
 
-def short_duration(seconds: float) -> str:
-    """Whole seconds, short: `4s`, `3m05s`, `2h10m`, `3d4h`."""
-    seconds = max(0, int(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    if seconds < 86400:
-        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-    return f"{seconds // 86400}d{seconds % 86400 // 3600}h"
-
-
-def ago(seconds: float) -> str:
-    """A duration in the past, short: `4s ago`, `3m05s ago`, `2h10m ago`, `3d4h ago`."""
-    return f"{short_duration(seconds)} ago"
-
-
-def since(moment: datetime | None, now: float) -> str:
-    return ago(now - moment.timestamp()) if moment is not None else "-"
-
-
-def seconds_text(seconds: float) -> str:
-    """A short duration: `850µs`, `12.3ms`, `1.20s`."""
-    if seconds <= 0:
-        return "-"
-    if seconds < 0.001:
-        return f"{seconds * 1e6:.0f}µs"
-    if seconds < 1:
-        return f"{seconds * 1000:.1f}ms"
-    return f"{seconds:.2f}s"
-
-
-def size_text(count: int) -> str:
-    """A byte count for people: `312 B`, `4.1 kB`, `5.2 MB`."""
-    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if count >= size:
-            return f"{count / size:.1f} {unit}"
-    return f"{count} B"
-
-
-def clip(text: str, limit: int = CELL_LIMIT) -> str:
-    """`text`, or its first `limit` characters and how much was cut: `abc…(+5.2 MB)`."""
-    if len(text) <= limit:
-        return text
-    cut = len(text[limit:].encode("utf-8", "surrogatepass"))
-    return f"{text[:limit]}…(+{size_text(cut)})"
-
-
 def format_value(value: float) -> str:
-    """A sample value for people: integers whole, others to 6 significant digits."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return f"{value:.6g}"
+    return value_text(value)
 
 
 def json_value(value: float) -> float | str:
     """A sample value for JSON: a number, or "NaN"/"+Inf"/"-Inf" (JSON has no such numbers)."""
-    if math.isfinite(value):
-        return value
-    return "NaN" if math.isnan(value) else ("+Inf" if value > 0 else "-Inf")
+    special = nonfinite_text(value)
+    return value if special is None else special
 
 
 def csv_value(value: float) -> str:
-    if math.isfinite(value):
-        return repr(value)
-    return "NaN" if math.isnan(value) else ("+Inf" if value > 0 else "-Inf")
-
-
-_LEGACY_LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-_LEGACY_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
-
-
-def _quoted(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
-
-
-def series_name(metric: Mapping[str, str]) -> str:
-    """A series as Prometheus writes it: `up{instance="a:9100", job="node"}`."""
-    name = metric.get("__name__", "")
-    pairs = [
-        f"{k if _LEGACY_LABEL.match(k) else _quoted(k)}={_quoted(v)}"
-        for k, v in sorted(metric.items())
-        if k != "__name__"
-    ]
-    if name and not _LEGACY_NAME.match(name):
-        return "{" + ", ".join([_quoted(name), *pairs]) + "}"
-    if not pairs:
-        return name or "{}"
-    return name + "{" + ", ".join(pairs) + "}"
-
-
-def labels_text(labels: Mapping[str, str], skip: Iterable[str] = ()) -> str:
-    skipped = set(skip)
-    shown = [f"{k}={v}" for k, v in sorted(labels.items()) if k not in skipped]
-    return ", ".join(shown) or "-"
-
-
-def iso(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment is not None else None
+    special = nonfinite_text(value)
+    return repr(value) if special is None else special
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], indent: str = "") -> str:
@@ -232,7 +145,7 @@ def targets_text(
                 paint(t.health, _HEALTH_COLOR[t.health], color),
                 since(t.last_scrape, now),
                 seconds_text(t.last_scrape_duration),
-                labels_text(t.labels, skip=("job", "instance")),
+                labels_text(t.labels, skip=("job", "instance")) or "-",
                 t.last_error or "-",
             ]
             for t in shown
@@ -438,39 +351,6 @@ def legend(series: Sequence[Series], *, color: bool, limit: int = PLOT_MAX_SERIE
 # ---------------------------------------------------------------- alerts
 
 
-@dataclass(frozen=True, slots=True)
-class AlertRow:
-    """One alert instance, or one inactive rule (no instances): what `alerts` lists."""
-
-    rule: AlertingRule
-    state: AlertState
-    labels: dict[str, str]
-    annotations: dict[str, str]
-    active_at: datetime | None
-    value: str | None
-
-
-_STATE_ORDER = {"firing": 0, "pending": 1, "inactive": 2}
-
-
-def alert_rows(groups: Sequence[RuleGroup], state: str | None = None) -> list[AlertRow]:
-    rows: list[AlertRow] = []
-    for group in groups:
-        for rule in group.alerting:
-            if rule.alerts:
-                rows.extend(
-                    AlertRow(rule, a.state, a.labels, a.annotations, a.active_at, a.value)
-                    for a in rule.alerts
-                )
-            else:
-                labels = {"alertname": rule.name, **rule.labels}
-                rows.append(AlertRow(rule, "inactive", labels, rule.annotations, None, None))
-    if state is not None:
-        rows = [r for r in rows if r.state == state]
-    rows.sort(key=lambda r: (_STATE_ORDER[r.state], r.rule.name, sorted(r.labels.items())))
-    return rows
-
-
 def alerts_text(
     groups: Sequence[RuleGroup], now: float, *, state: str | None = None, color: bool = False
 ) -> str:
@@ -484,10 +364,10 @@ def alerts_text(
         [
             paint(r.state, _STATE_COLOR[r.state], color),
             r.rule.name,
-            labels_text(r.labels, skip=("alertname",)),
+            labels_text(r.labels, skip=("alertname",)) or "-",
             since(r.active_at, now),
             format_value(float(r.value)) if r.value and _is_number(r.value) else (r.value or "-"),
-            labels_text(r.annotations),
+            labels_text(r.annotations) or "-",
         ]
         for r in rows
     ]

@@ -150,7 +150,8 @@ def test_targets_table_groups_pools_with_up_counts(
     assert header.split() == ["ENDPOINT", "HEALTH", "LAST", "SCRAPE", "DURATION", "LABELS",
                               "LAST", "ERROR"]  # fmt: skip
     assert row.split()[:2] == [f"http://{prom.closed}/metrics", "down"]
-    assert " ago " in row and "group=canary" in row
+    # Labels read as PromQL writes them, as in the dashboard (unified in issue 9).
+    assert (" ago " in row or " just now " in row) and 'group="canary"' in row
     assert "connection refused" in row
     up_row = blocks[1].splitlines()[2]
     assert up_row.split()[1] == "up"
@@ -290,8 +291,8 @@ def test_alerts_lists_firing_and_inactive_rules(
     assert lines[0].split()[:3] == ["STATE", "ALERT", "LABELS"]
     firing, inactive = lines[1], lines[2]
     assert firing.split()[:2] == ["firing", "InstanceDown"]
-    assert f"instance={prom.closed}" in firing and "severity=critical" in firing
-    assert " ago " in firing and f"summary=Instance {prom.closed} is down" in firing
+    assert f'instance="{prom.closed}"' in firing and 'severity="critical"' in firing
+    assert " ago " in firing and f'summary="Instance {prom.closed} is down"' in firing
     assert inactive.split()[:2] == ["inactive", "NeverFires"]
     assert lines[-1] == "1 firing, 0 pending, 1 inactive"
 
@@ -332,7 +333,7 @@ def test_metrics_lists_names_types_and_help(
 
 def test_tail_outside_a_terminal_prints_latest_values_until_ctrl_c(prom: OwnPrometheus) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "promdash.cli", "tail", "up", "--every", "0.5s",
+        [sys.executable, "-m", "promdash.cli", "tail", "up", "--every", "500ms",
          "--url", prom.url],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env(),
     )  # fmt: skip
@@ -464,8 +465,8 @@ def test_demo_stack_targets_alerts_and_a_stopped_exporter(
     assert code == 0, err
     lines = out.strip().splitlines()
     assert lines[0] == "example-random  3/3 up"
-    assert sorted(re.search(r"group=\w+", line).group() for line in lines[2:]) == [  # type: ignore[union-attr]
-        "group=canary", "group=production", "group=production",
+    assert sorted(re.search(r'group="\w+"', line).group() for line in lines[2:]) == [  # type: ignore[union-attr]
+        'group="canary"', 'group="production"', 'group="production"',
     ]  # fmt: skip
 
     # RPCLatencyHigh has `for: 30s`: it is pending first, then firing.
@@ -482,7 +483,7 @@ def test_demo_stack_targets_alerts_and_a_stopped_exporter(
     _, table, _ = promdash(capsys, "alerts", "--url", url, "--state", "firing")
     firing = [line for line in table.splitlines() if "RPCLatencyHigh" in line]
     # Each exporter's latencies are random: usually all three fire, at least one must.
-    assert firing and all("service=normal" in line for line in firing)
+    assert firing and all('service="normal"' in line for line in firing)
 
     with local_stack.stopped("random-3"):
         deadline = time.monotonic() + 60

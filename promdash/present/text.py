@@ -1,0 +1,127 @@
+"""Pieces of text both front ends show: labels, series names, alert rows, clipped cells."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from promdash.prom.types import AlertingRule, AlertState, RuleGroup
+
+# Characters one table cell or printed field shows at most: a broken exporter's
+# 5 MB label value must not flood a terminal or stall the dashboard. --json and
+# --csv print every value whole.
+CELL_LIMIT = 300
+# A detail pane shows more of one value (an expression, a target's labels).
+DETAIL_LIMIT = 2000
+
+_LEGACY_LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+_LEGACY_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+_POSITION = re.compile(r"(?:^|[^\d])(\d+):(\d+): parse error")
+
+
+def size_text(count: int) -> str:
+    """A byte count for people: `312 B`, `4.1 kB`, `5.2 MB`."""
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if count >= size:
+            return f"{count / size:.1f} {unit}"
+    return f"{count} B"
+
+
+def clip(text: str, limit: int = CELL_LIMIT) -> str:
+    """`text`, or its first `limit` characters and how much was cut: `abc…(+5.2 MB)`."""
+    if len(text) <= limit:
+        return text
+    cut = len(text[limit:].encode("utf-8", "surrogatepass"))
+    return f"{text[:limit]}…(+{size_text(cut)})"
+
+
+def _quoted(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _pair(name: str, value: str) -> str:
+    return f"{name if _LEGACY_LABEL.match(name) else _quoted(name)}={_quoted(value)}"
+
+
+def labels_text(labels: Mapping[str, str], skip: Iterable[str] = ()) -> str:
+    """Labels as PromQL writes them, sorted: `group="canary", le="0.5"`; "" for none."""
+    skipped = set(skip)
+    return ", ".join(_pair(k, v) for k, v in sorted(labels.items()) if k not in skipped)
+
+
+def series_name(metric: Mapping[str, str], common: Mapping[str, str] | None = None) -> str:
+    """A series as Prometheus writes it, `up{instance="a:9100", job="node"}`, leaving out
+    the `common` labels every series shares (a legend shows those once)."""
+    name = metric.get("__name__", "")
+    pairs = [
+        _pair(k, v)
+        for k, v in sorted(metric.items())
+        if k != "__name__" and not (common and k in common)
+    ]
+    if name and not _LEGACY_NAME.match(name):  # a UTF-8 name goes inside the braces
+        return "{" + ", ".join([_quoted(name), *pairs]) + "}"
+    if not pairs:
+        return name or "{}"
+    return name + "{" + ", ".join(pairs) + "}"
+
+
+def common_labels(metrics: Sequence[Mapping[str, str]]) -> dict[str, str]:
+    """Labels with one value across every series (shown once, not in every legend entry)."""
+    if len(metrics) < 2:
+        return {}
+    first = metrics[0]
+    return {
+        k: v for k, v in first.items() if k != "__name__" and all(m.get(k) == v for m in metrics)
+    }
+
+
+def error_position(message: str) -> tuple[int, int] | None:
+    """(line, column), 1-based, of a PromQL parse error such as `1:7: parse error: ...`."""
+    match = _POSITION.search(message)
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def short_scrape_error(error: str, scrape_url: str) -> str:
+    """A scrape error without the `Get "URL": ` prefix the row above already shows."""
+    prefix = f'Get "{scrape_url}": '
+    return error[len(prefix) :] if error.startswith(prefix) else error
+
+
+# ---------------------------------------------------------------- alerts
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRow:
+    """One alert instance, or one inactive rule (no instances): what an alert list shows."""
+
+    rule: AlertingRule
+    state: AlertState
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    active_at: datetime | None
+    value: str | None
+
+
+STATE_ORDER = {"firing": 0, "pending": 1, "inactive": 2}
+
+
+def alert_rows(groups: Sequence[RuleGroup], state: str | None = None) -> list[AlertRow]:
+    """Every alert, firing first, then pending, then inactive rules; by rule, then labels."""
+    rows: list[AlertRow] = []
+    for group in groups:
+        for rule in group.alerting:
+            if rule.alerts:
+                rows.extend(
+                    AlertRow(rule, a.state, a.labels, a.annotations, a.active_at, a.value)
+                    for a in rule.alerts
+                )
+            else:
+                labels = {"alertname": rule.name, **rule.labels}
+                rows.append(AlertRow(rule, "inactive", labels, rule.annotations, None, None))
+    if state is not None:
+        rows = [r for r in rows if r.state == state]
+    rows.sort(key=lambda r: (STATE_ORDER[r.state], r.rule.name, sorted(r.labels.items())))
+    return rows
