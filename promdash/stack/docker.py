@@ -1,39 +1,46 @@
 """Runtime "docker": the stack as containers on one user-defined bridge network.
 
-What each container looks like is decided by pure functions (`container_specs`),
-so it can be checked without an engine. Every container, network and volume
-carries `io.promdash.*` labels: `down` finds a stack by label alone, and `up`
-compares each running container's `io.promdash.spec-hash` with the spec it
-wants, keeping what matches and recreating what changed.
+What each container looks like is decided by the pure functions of
+`docker_specs`; this module talks to the engine. `down` finds a stack by label
+alone, and `up` keeps each running container whose spec hash matches the spec
+it wants, recreating what changed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
-import io
-import json
 import os
-import tarfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import docker
 import docker.errors
 import requests
-from docker.types import Mount
-from docker.utils import parse_repository_tag
 
-import promdash
 from promdash.errors import PortInUse, PromdashError, RuntimeUnavailable
 from promdash.files import atomic_write
 from promdash.stack import render
-from promdash.stack.model import ExporterSpec, Stack
+from promdash.stack.docker_images import Images, short_error
+from promdash.stack.docker_specs import (
+    LABEL_MANAGED,
+    LABEL_SERVICE,
+    LABEL_SPEC_HASH,
+    LABEL_STACK,
+    LABEL_STACK_FILE,
+    ContainerSpec,
+    config_dir,
+    container_specs,
+    generated_files,
+    network_labels,
+    network_name,
+    volume_labels,
+    volume_name,
+)
+from promdash.stack.model import Stack
 from promdash.stack.runtime import (
     Progress,
     ServiceStatus,
@@ -44,7 +51,6 @@ from promdash.stack.runtime import (
     wait_targets,
 )
 from promdash.stack.state import (
-    GRAFANA_PASSWORD_FILE,
     RuntimeName,
     StackState,
     grafana_password,
@@ -52,271 +58,12 @@ from promdash.stack.state import (
 )
 from promdash.timefmt import parse_rfc3339
 
-LABEL_STACK = "io.promdash.stack"
-LABEL_SERVICE = "io.promdash.service"
-LABEL_SPEC_HASH = "io.promdash.spec-hash"
-LABEL_MANAGED = "io.promdash.managed"
-# The stack file a container was made from, so a stack is found whole without state.json.
-LABEL_STACK_FILE = "io.promdash.stack-file"
-# On images promdash built: a digest of the build context, to rebuild when the source changed.
-LABEL_CONTEXT_HASH = "io.promdash.context-hash"
-
-PROMETHEUS_PORT = 9090
-GRAFANA_PORT = 3000
-EXPORTER_PORT = 8080
-PASSWORD_TARGET = "/run/secrets/grafana-admin-password"
 # Short, because every demo service exits on SIGTERM/SIGINT at once; the engine
 # kills whatever is still running after this.
 STOP_TIMEOUT_SECONDS = 2
 READY_PATHS = {"prometheus": "/-/ready", "grafana": "/api/health"}  # exporters: /metrics
 # API calls other than streams (logs, builds) answer in well under this.
 API_TIMEOUT_SECONDS = 30
-
-
-# ---------------------------------------------------------------- names
-
-
-def container_name(stack: str, service: str) -> str:
-    return f"promdash-{stack}-{service}"
-
-
-def network_name(stack: str) -> str:
-    return f"promdash-{stack}"
-
-
-def volume_name(stack: str) -> str:
-    return f"promdash-{stack}-prometheus-data"
-
-
-def config_dir(state_directory: Path) -> Path:
-    """Where the generated Prometheus config lives; mounted read-only at /etc/prometheus."""
-    return state_directory / "docker" / "prometheus"
-
-
-def _digest(value: object) -> str:
-    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def resource_labels(stack: str, service: str, spec_hash: str) -> dict[str, str]:
-    return {
-        LABEL_STACK: stack,
-        LABEL_SERVICE: service,
-        LABEL_SPEC_HASH: spec_hash,
-        LABEL_MANAGED: "true",
-    }
-
-
-# ---------------------------------------------------------------- specs (pure)
-
-
-@dataclass(frozen=True)
-class MountSpec:
-    source: str  # a host path for binds, a volume name for volumes
-    target: str
-    kind: Literal["bind", "volume"] = "bind"
-    read_only: bool = True
-
-
-@dataclass(frozen=True)
-class ContainerSpec:
-    """Everything `up` decides about one container; `spec_hash` covers all of it."""
-
-    stack: str
-    service: str
-    image: str
-    command: tuple[str, ...]
-    environment: Mapping[str, str] = field(default_factory=dict)
-    mounts: tuple[MountSpec, ...] = ()
-    # container port -> (host address, host port)
-    ports: Mapping[int, tuple[str, int]] = field(default_factory=dict)
-    user: str | None = None
-    # Generated files the container reads through a mount, by name: their
-    # content is part of the spec, so a changed rule recreates Prometheus.
-    files: Mapping[str, str] = field(default_factory=dict)
-    # Where the stack came from: a label only, not part of the spec hash.
-    stack_file: str = ""
-
-    @property
-    def name(self) -> str:
-        return container_name(self.stack, self.service)
-
-    @property
-    def network(self) -> str:
-        return network_name(self.stack)
-
-    @property
-    def spec_hash(self) -> str:
-        """sha256 of everything the engine is asked for, plus the mounted generated files."""
-        files = {
-            name: hashlib.sha256(text.encode()).hexdigest() for name, text in self.files.items()
-        }
-        return _digest({"container": self._engine_kwargs(), "files": files})
-
-    @property
-    def labels(self) -> dict[str, str]:
-        return resource_labels(self.stack, self.service, self.spec_hash)
-
-    @property
-    def host_port(self) -> int:
-        return next(iter(self.ports.values()))[1]
-
-    def _engine_kwargs(self) -> dict[str, Any]:
-        return {
-            "image": self.image,
-            "command": list(self.command),
-            "name": self.name,
-            "environment": dict(self.environment),
-            "mounts": [
-                Mount(target=m.target, source=m.source, type=m.kind, read_only=m.read_only)
-                for m in self.mounts
-            ],
-            "ports": {f"{port}/tcp": binding for port, binding in self.ports.items()},
-            "network": self.network,
-            # A fixed hostname: Prometheus seeds its scrape offsets with it, so
-            # the same stack scrapes at the same moments after every recreate.
-            "hostname": self.name,
-            "user": self.user,
-            "detach": True,
-        }
-
-    def create_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for `client.containers.create`."""
-        return self._engine_kwargs() | {"labels": self.labels | {LABEL_STACK_FILE: self.stack_file}}
-
-
-def generated_files(stack: Stack) -> dict[str, str]:
-    """`prometheus.yml` and the rules file, with exporters addressed by container name."""
-
-    def address(exporter: ExporterSpec) -> str:
-        return f"{container_name(stack.name, exporter.name)}:{EXPORTER_PORT}"
-
-    return {
-        "prometheus.yml": render.prometheus_config(stack, address, f"localhost:{PROMETHEUS_PORT}"),
-        render.RULES_FILE: render.rules_file(stack),
-    }
-
-
-def prometheus_spec(stack: Stack, state_directory: Path) -> ContainerSpec:
-    port = stack.prometheus.port
-    return ContainerSpec(
-        stack=stack.name,
-        service="prometheus",
-        image=stack.prometheus.image,
-        # The official image's CMD, plus retention and the URL users reach it at.
-        command=(
-            "--config.file=/etc/prometheus/prometheus.yml",
-            "--storage.tsdb.path=/prometheus",
-            "--web.console.libraries=/usr/share/prometheus/console_libraries",
-            "--web.console.templates=/usr/share/prometheus/consoles",
-            f"--storage.tsdb.retention.time={stack.prometheus.retention}",
-            f"--web.external-url=http://127.0.0.1:{port}",
-        ),
-        mounts=(
-            MountSpec(str(config_dir(state_directory)), "/etc/prometheus"),
-            MountSpec(volume_name(stack.name), "/prometheus", kind="volume", read_only=False),
-        ),
-        ports={PROMETHEUS_PORT: (stack.bind_host, port)},
-        files=generated_files(stack),
-    )
-
-
-def grafana_spec(stack: Stack, state_directory: Path, user: str) -> ContainerSpec:
-    """Grafana, reading its admin password from the owner-only file in the state directory.
-
-    Only the path of the password file is in the spec (env, labels, hash), never
-    its content. The container runs as the file's owner (`user`), which
-    Grafana's image supports, so it can read a file nobody else can.
-    """
-    return ContainerSpec(
-        stack=stack.name,
-        service="grafana",
-        image=stack.grafana.image,
-        command=(),
-        environment={
-            "GF_AUTH_ANONYMOUS_ENABLED": "true",
-            "GF_AUTH_ANONYMOUS_ORG_ROLE": "Viewer",
-            "GF_USERS_ALLOW_SIGN_UP": "false",
-            "GF_SECURITY_ADMIN_PASSWORD__FILE": PASSWORD_TARGET,
-            "PROMDASH_PROMETHEUS_URL": (
-                f"http://{container_name(stack.name, 'prometheus')}:{PROMETHEUS_PORT}"
-            ),
-        },
-        mounts=(
-            MountSpec(
-                str(stack.base_dir / stack.grafana.provisioning), "/etc/grafana/provisioning"
-            ),
-            MountSpec(str(state_directory / GRAFANA_PASSWORD_FILE), PASSWORD_TARGET),
-        ),
-        ports={GRAFANA_PORT: (stack.bind_host, stack.grafana.port)},
-        user=user,
-    )
-
-
-def exporter_spec(stack: Stack, exporter: ExporterSpec) -> ContainerSpec:
-    return ContainerSpec(
-        stack=stack.name,
-        service=exporter.name,
-        image=stack.exporters.image,
-        command=(f"--listen-address=0.0.0.0:{EXPORTER_PORT}", *exporter.args),
-        ports={EXPORTER_PORT: (stack.bind_host, exporter.port)},
-    )
-
-
-def container_specs(
-    stack: Stack,
-    *,
-    state_directory: Path,
-    without: Sequence[str] = (),
-    user: str = "0:0",
-) -> list[ContainerSpec]:
-    """Every container of the stack, exporters first so Prometheus finds them answering."""
-    stack = stack.leaving_out(without)
-    specs = [exporter_spec(stack, e) for e in stack.exporters.instances]
-    if stack.grafana.enabled:
-        specs.append(grafana_spec(stack, state_directory, user))
-    specs.append(prometheus_spec(stack, state_directory))
-    return specs
-
-
-def network_labels(stack: str) -> dict[str, str]:
-    return resource_labels(
-        stack, "network", _digest({"name": network_name(stack), "driver": "bridge"})
-    )
-
-
-def volume_labels(stack: str) -> dict[str, str]:
-    return resource_labels(
-        stack, "prometheus", _digest({"name": volume_name(stack), "driver": "local"})
-    )
-
-
-def exporter_build_context(build_dir: Path) -> tuple[bytes, str]:
-    """A tar of the Dockerfile folder plus the exporter's source, and a digest of it.
-
-    The exporter is part of promdash, so its source is taken from the installed
-    package rather than kept as a second copy beside the Dockerfile. Entries are
-    normalised (owner, mode, mtime) so the same source always gives the same
-    tar and the engine's build cache is reused.
-    """
-    package = Path(promdash.__file__).resolve().parent
-    entries: list[tuple[str, Path]] = [
-        (str(p.relative_to(build_dir)), p) for p in sorted(build_dir.rglob("*")) if p.is_file()
-    ]
-    entries.append(("promdash/__init__.py", package / "__init__.py"))
-    entries += [
-        (f"promdash/exporters/{p.name}", p) for p in sorted((package / "exporters").glob("*.py"))
-    ]
-    buffer = io.BytesIO()
-    digest = hashlib.sha256()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for arcname, path in entries:
-            data = path.read_bytes()
-            digest.update(arcname.encode() + b"\0" + data + b"\0")
-            info = tarfile.TarInfo(arcname)
-            info.size, info.mode, info.mtime = len(data), 0o644, 0
-            tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue(), digest.hexdigest()
 
 
 # ---------------------------------------------------------------- the engine
@@ -352,11 +99,6 @@ def _parse_started(text: str | None) -> float | None:
     return moment.timestamp() if moment is not None else None
 
 
-def _short(exc: BaseException) -> str:
-    explanation = getattr(exc, "explanation", None) or str(exc)
-    return " ".join(str(explanation).split())[:200]
-
-
 def _parallel(work: Callable[[Any], None], items: Sequence[Any]) -> None:
     if not items:
         return
@@ -370,8 +112,7 @@ class DockerRuntime:
 
     def __init__(self, client: Any = None) -> None:
         self.client = client if client is not None else connect()
-        # Exporter images this process replaced by a rebuild, removed once unused.
-        self._superseded: list[str] = []
+        self.images = Images(self.client)
 
     # ------------------------------------------------------------ lookups
 
@@ -403,105 +144,6 @@ class DockerRuntime:
                 if binding.get("PublicPort"):
                     holders[int(binding["PublicPort"])] = name
         return holders
-
-    # ------------------------------------------------------------ images
-
-    def _image_id(self, image: str) -> str | None:
-        try:
-            return str(self.client.images.get(image).id)
-        except docker.errors.ImageNotFound:
-            return None
-
-    def _ensure_images(
-        self, stack: Stack, specs: Sequence[ContainerSpec], progress: Progress
-    ) -> dict[str, str]:
-        """Image ID of every image the specs use: present, pulled once, or built (the exporter).
-
-        Images to pull come first: a missing one fails fast, before a build.
-        """
-        build_dir = stack.base_dir / stack.exporters.build
-        built = stack.exporters.image if (build_dir / "Dockerfile").is_file() else None
-        ids: dict[str, str] = {}
-        for spec in sorted(specs, key=lambda s: s.image == built):
-            if spec.image in ids:
-                continue
-            if spec.image == built:
-                ids[spec.image] = self._ensure_built(spec.image, build_dir, progress)
-                continue
-            image_id = self._image_id(spec.image)
-            if image_id is None:
-                image_id = self._pull(spec, progress)
-            ids[spec.image] = image_id
-        return ids
-
-    def _pull(self, spec: ContainerSpec, progress: Progress) -> str:
-        progress(f"{spec.service}: pulling {spec.image}")
-        repository, tag = parse_repository_tag(spec.image)
-        try:
-            self.client.images.pull(repository, tag=tag or "latest")
-        except (docker.errors.DockerException, requests.RequestException) as exc:
-            ways = [f"run `docker pull {spec.image}`", f"build an image tagged {spec.image}"]
-            if spec.service == "grafana":
-                ways.append("leave Grafana out with `--without grafana`")
-            raise RuntimeUnavailable(
-                f"image {spec.image} (for {spec.service}) is not here and could not be pulled "
-                f"({_short(exc)}): {', '.join(ways[:-1])} or {ways[-1]}"
-            ) from None
-        image_id = self._image_id(spec.image)
-        if image_id is None:
-            raise RuntimeUnavailable(f"image {spec.image} is still missing after `docker pull`")
-        return image_id
-
-    def _ensure_built(self, image: str, build_dir: Path, progress: Progress) -> str:
-        """The exporter image: built from the stack's Dockerfile when missing or out of date.
-
-        Only images promdash built itself (they carry its context-hash label) are
-        rebuilt when the exporter source changes; an image someone else made
-        under that name is used as it is.
-        """
-        context, context_hash = exporter_build_context(build_dir)
-        try:
-            current = self.client.images.get(image)
-        except docker.errors.ImageNotFound:
-            current = None
-        if current is not None:
-            built_hash = (current.labels or {}).get(LABEL_CONTEXT_HASH)
-            if built_hash in (None, context_hash):
-                return str(current.id)
-            progress(f"{image}: exporter source changed, rebuilding")
-            self._superseded.append(str(current.id))
-        else:
-            progress(f"{image}: building from {build_dir} (first use)")
-        started = time.monotonic()
-        image_id: str | None = None
-        try:
-            for chunk in self.client.api.build(
-                fileobj=io.BytesIO(context),
-                custom_context=True,
-                tag=image,
-                rm=True,
-                forcerm=True,
-                decode=True,
-                labels={LABEL_MANAGED: "true", LABEL_CONTEXT_HASH: context_hash},
-            ):
-                if "error" in chunk:
-                    detail = " ".join(str(chunk["error"]).split())
-                    raise RuntimeUnavailable(f"building {image} from {build_dir} failed: {detail}")
-                if "aux" in chunk and "ID" in chunk["aux"]:
-                    image_id = str(chunk["aux"]["ID"])
-                for line in str(chunk.get("stream", "")).splitlines():
-                    line = line.strip()
-                    if line and not line.startswith(("--->", "Removing intermediate")):
-                        progress(f"{image}: {line}")
-        except (docker.errors.DockerException, requests.RequestException) as exc:
-            raise RuntimeUnavailable(
-                f"building {image} from {build_dir} failed: {_short(exc)}"
-            ) from None
-        image_id = image_id or self._image_id(image)
-        if image_id is None:
-            raise RuntimeUnavailable(f"building {image} from {build_dir} produced no image")
-        progress(f"{image}: built in {time.monotonic() - started:.1f}s")
-        return image_id
 
     # ------------------------------------------------------------ lifecycle
 
@@ -538,7 +180,7 @@ class DockerRuntime:
         # Checks come before any change, so a failed `up` leaves things as they were.
         replaced = [c for service, c in existing.items() if service not in kept]
         self._check_ports([s for s in specs if s.service not in kept], replaced)
-        image_ids = self._ensure_images(stack, specs, progress)
+        image_ids = self.images.ensure(stack, specs, progress)
         for service in list(kept):
             spec = next(s for s in specs if s.service == service)
             if existing[service].attrs.get("Image") != image_ids[spec.image]:
@@ -590,12 +232,12 @@ class DockerRuntime:
                     ):
                         raise PortInUse(spec.host_port) from None
                     raise PromdashError(
-                        f"{spec.service}: the Docker engine refused to run it: {_short(exc)}"
+                        f"{spec.service}: the Docker engine refused to run it: {short_error(exc)}"
                     ) from None
                 progress(f"{spec.service}: started ({spec.name})")
 
             _parallel(create, to_create)
-            self._remove_superseded_images()
+            self.images.remove_superseded()
             self._wait_ready(state, specs, deadline, progress)
         except BaseException as exc:
             # Undo what this run made; what was kept keeps running. Should the
@@ -611,16 +253,10 @@ class DockerRuntime:
                 state.forget()
             if isinstance(exc, docker.errors.DockerException | requests.RequestException):
                 raise PromdashError(
-                    f"the Docker engine failed during `up`: {_short(exc)}"
+                    f"the Docker engine failed during `up`: {short_error(exc)}"
                 ) from None
             raise
         return state
-
-    def _remove_superseded_images(self) -> None:
-        # Each rebuild would otherwise leave a dangling image behind.
-        while self._superseded:
-            with contextlib.suppress(docker.errors.APIError):  # still used, or already gone
-                self.client.images.remove(self._superseded.pop())
 
     def _check_ports(self, specs: Sequence[ContainerSpec], replaced: Sequence[Any]) -> None:
         """PortInUse for the first port to publish that something else already holds."""

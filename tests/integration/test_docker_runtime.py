@@ -26,7 +26,7 @@ import yaml
 
 from promdash import cli
 from promdash.errors import PortInUse, RuntimeUnavailable
-from promdash.stack import docker as dockerrt
+from promdash.stack import docker_specs as dockerrt
 from promdash.stack.docker import DockerRuntime
 from promdash.stack.model import Stack
 from promdash.stack.state import StackState
@@ -45,7 +45,7 @@ def require_docker() -> DockerRuntime:
     except RuntimeUnavailable as exc:
         message = f"no Docker engine: {exc} (scripts/start-dockerd.sh starts one)"
         pytest.fail(message) if IN_CI else pytest.skip(message)
-    missing = [image for image in BASE_IMAGES if runtime._image_id(image) is None]
+    missing = [image for image in BASE_IMAGES if runtime.images.image_id(image) is None]
     if missing:
         message = (
             f"images {', '.join(missing)} are missing and no registry may be reachable: "

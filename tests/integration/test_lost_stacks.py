@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from promdash import cli
-from promdash.stack import docker as dockerrt
+from promdash.stack import docker_specs as dockerrt
 from promdash.stack.local import MARK_STACK_DIR, _marked_processes
 from promdash.stack.state import STATE_FILE, StackState, stack_dir, stack_lock
 from tests.conftest import demo_stack_text, free_port, require_prometheus

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from promdash.stack import docker as dockerrt
+from promdash.stack import docker_specs as dockerrt
 from promdash.stack.model import Stack, default_stack_path, parse_stack
 from promdash.stack.state import GRAFANA_PASSWORD_FILE, grafana_password, stack_dir
 from tests.conftest import demo_stack_text

@@ -19,7 +19,7 @@ import httpx
 import pytest
 import yaml
 
-from promdash.stack import docker as dockerrt
+from promdash.stack import docker_specs as dockerrt
 from promdash.stack.local import LocalRuntime
 from promdash.stack.model import default_stack_path, load_stack
 from tests.conftest import RunningStack
