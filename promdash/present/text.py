@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from promdash.prom.promql import LEGACY_NAME, promql_string, quote_label_name
 from promdash.prom.types import AlertingRule, AlertState, RuleGroup
 
 # Characters one table cell or printed field shows at most: a broken exporter's
@@ -17,8 +17,6 @@ CELL_LIMIT = 300
 # A detail pane shows more of one value (an expression, a target's labels).
 DETAIL_LIMIT = 2000
 
-_LEGACY_LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-_LEGACY_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 _POSITION = re.compile(r"(?:^|[^\d])(\d+):(\d+): parse error")
 
 
@@ -38,12 +36,8 @@ def clip(text: str, limit: int = CELL_LIMIT) -> str:
     return f"{text[:limit]}…(+{size_text(cut)})"
 
 
-def _quoted(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
-
-
 def _pair(name: str, value: str) -> str:
-    return f"{name if _LEGACY_LABEL.match(name) else _quoted(name)}={_quoted(value)}"
+    return f"{quote_label_name(name)}={promql_string(value)}"
 
 
 def labels_text(labels: Mapping[str, str], skip: Iterable[str] = ()) -> str:
@@ -61,8 +55,8 @@ def series_name(metric: Mapping[str, str], common: Mapping[str, str] | None = No
         for k, v in sorted(metric.items())
         if k != "__name__" and not (common and k in common)
     ]
-    if name and not _LEGACY_NAME.match(name):  # a UTF-8 name goes inside the braces
-        return "{" + ", ".join([_quoted(name), *pairs]) + "}"
+    if name and not LEGACY_NAME.match(name):  # a UTF-8 name goes inside the braces
+        return "{" + ", ".join([promql_string(name), *pairs]) + "}"
     if not pairs:
         return name or "{}"
     return name + "{" + ", ".join(pairs) + "}"

@@ -14,10 +14,9 @@ the same heavy query again would only load it more.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import ssl
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from types import TracebackType
 from typing import Literal, TypeVar
 
@@ -31,6 +30,13 @@ from tenacity import (
 
 from promdash.config import Connection
 from promdash.prom import wire
+from promdash.prom.promql import (
+    escape_label_name_for_path,
+    promql_string,
+    quote_label_name,
+    quote_metric_name,
+    selector,
+)
 from promdash.prom.types import (
     Alert,
     APIError,
@@ -61,55 +67,6 @@ Decode = Callable[[bytes, str, int], D]
 POST_ABOVE = 2000
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 RETRY_ATTEMPTS = 3
-
-_LEGACY_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
-_LEGACY_LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-
-
-# ---------------------------------------------------------------- PromQL helpers
-
-
-def promql_string(text: str) -> str:
-    """`text` as a double-quoted PromQL string literal."""
-    return json.dumps(text, ensure_ascii=False)
-
-
-def quote_metric_name(name: str) -> str:
-    """A selector for metric `name`: `up`, or `{"http.server.duration"}` for UTF-8 names.
-
-    Prometheus 3.x accepts any UTF-8 metric name, but only inside braces and
-    quotes; a legacy-valid name is left bare so 2.x servers understand it.
-    """
-    return name if _LEGACY_NAME.match(name) else "{" + promql_string(name) + "}"
-
-
-def quote_label_name(name: str) -> str:
-    return name if _LEGACY_LABEL.match(name) else promql_string(name)
-
-
-def selector(name: str | None = None, labels: Mapping[str, str] | None = None) -> str:
-    """A series selector for `name` and equality matchers, quoting UTF-8 names as needed."""
-    matchers = [f"{quote_label_name(k)}={promql_string(v)}" for k, v in (labels or {}).items()]
-    if name is None:
-        return "{" + ", ".join(matchers) + "}"
-    if _LEGACY_NAME.match(name):
-        return name + ("{" + ", ".join(matchers) + "}" if matchers else "")
-    return "{" + ", ".join([promql_string(name), *matchers]) + "}"
-
-
-def escape_label_name_for_path(name: str) -> str:
-    """A label name for `/api/v1/label/<name>/values`: UTF-8 names use `U__` escaping."""
-    if _LEGACY_LABEL.match(name):
-        return name
-    out = ["U__"]
-    for char in name:
-        if char == "_":
-            out.append("__")
-        elif char.isascii() and (char.isalnum() or char == ":"):
-            out.append(char)
-        else:
-            out.append(f"_{ord(char):x}_")
-    return "".join(out)
 
 
 # ---------------------------------------------------------------- transport
