@@ -39,6 +39,75 @@ def test_connection_flags_before_the_command_are_kept() -> None:
     assert parser.parse_args(["up", "--timeout", "7"]).ready_timeout == 7.0
 
 
+def test_shared_flags_before_the_command_are_kept_after_it_too() -> None:
+    parser = cli.build_parser()
+    before = parser.parse_args(["--header", "A=1", "--insecure", "--timeout", "3", "targets"])
+    assert (before.header, before.insecure, before.timeout) == (["A=1"], True, 3.0)
+    assert parser.parse_args(["--url", "http://a:9090", "dash"]).url == "http://a:9090"
+    assert parser.parse_args(["--url", "http://a:9090", "dash", "--url", "http://b:9090"]).url \
+        == "http://b:9090"  # fmt: skip
+    assert parser.parse_args(["--layout", "grid", "dash"]).layout == "grid"
+    assert parser.parse_args(["dash", "--layout", "grid"]).layout == "grid"
+    # Nothing given anywhere: the defaults, with or without a command.
+    for argv in ([], ["dash"], ["targets"]):
+        args = parser.parse_args(argv)
+        assert (args.header, args.insecure, args.layout, args.query, args.graph_range) == (
+            [], False, "tabs", [], 900.0,
+        ), argv  # fmt: skip
+
+
+def test_output_is_one_choice_with_json_and_csv_aliases() -> None:
+    parser = cli.build_parser()
+    for command in (["targets"], ["alerts"], ["metrics"], ["query", "up"]):
+        assert parser.parse_args(command).output == "table"
+        assert parser.parse_args([*command, "-o", "json"]).output == "json"
+        assert parser.parse_args([*command, "--output=json"]).output == "json"
+        assert parser.parse_args([*command, "--json"]).output == "json"
+    assert parser.parse_args(["query", "up", "-o", "csv"]).output == "csv"
+    assert parser.parse_args(["query", "up", "--csv"]).output == "csv"
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["targets", "-o", "csv"], "argument -o/--output: invalid choice: 'csv'"),
+        (["alerts", "--output", "csv"], "argument -o/--output: invalid choice: 'csv'"),
+        (["metrics", "-o", "csv"], "argument -o/--output: invalid choice: 'csv'"),
+        (["targets", "--csv"], "unrecognized arguments: --csv"),
+        (["query", "up", "--json", "--csv"], "argument --csv: not allowed with argument --json"),
+        (["query", "up", "-o", "csv", "--json"], "argument --json: not allowed with argument -o"),
+        (["tail", "up", "--json"], "unrecognized arguments: --json"),
+    ],
+)
+def test_an_output_a_command_does_not_offer_is_a_usage_error(
+    argv: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as done:
+        cli.main(argv)
+    assert done.value.code == cli.EXIT_USAGE
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"promdash: {says}"), line
+
+
+def test_help_loads_neither_textual_nor_httpx() -> None:
+    code = (
+        "import sys\n"
+        "from promdash import cli\n"
+        "for argv in (['--help'], ['query', '--help'], ['dash', '--help'], ['up', '--help']):\n"
+        "    try:\n"
+        "        cli.main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "heavy = ('textual', 'httpx', 'plotext', 'docker')\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in heavy)\n"
+        "print(','.join(loaded), file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stderr.strip() == ""
+
+
 def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as done:
         cli.main(["frobnicate"])
