@@ -7,7 +7,6 @@ never mistaken for ours.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import signal
@@ -21,6 +20,19 @@ from promdash.errors import PromdashError, RuntimeUnavailable
 from promdash.files import atomic_write, private_dir, private_opener, state_root
 from promdash.stack import render
 from promdash.stack.model import ExporterSpec, Stack, load_stack
+from promdash.stack.procs import (
+    MARK_SERVICE,
+    MARK_STACK_DIR,
+    MARK_STACK_FILE,
+    MARK_URL,
+    alive,
+    cmdline,
+    marked_processes,
+    proc_start,
+    proc_stat,
+    started_epoch,
+    stop,
+)
 from promdash.stack.runtime import (
     Progress,
     ServiceStatus,
@@ -39,73 +51,9 @@ from promdash.stack.state import (
     stack_dir,
 )
 
-STOP_GRACE_SECONDS = 10.0
-# Every process the local runtime starts carries these in its environment, so
-# `status` and `down` find it even when state.json is gone or unreadable (as
-# the docker runtime finds its containers by label).
-MARK_STACK_DIR = "PROMDASH_STACK_DIR"
-MARK_SERVICE = "PROMDASH_SERVICE"
-MARK_URL = "PROMDASH_SERVICE_URL"
-MARK_STACK_FILE = "PROMDASH_STACK_FILE"
-
 
 def find_prometheus() -> str | None:
     return os.environ.get("PROMDASH_PROMETHEUS_BIN") or shutil.which("prometheus")
-
-
-def _proc_stat(pid: int) -> tuple[int, str] | None:
-    """(start time in clock ticks since boot, state letter) of `pid`, from one read of /proc."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # The command name may contain spaces and parentheses: split after the last ')'.
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return int(fields[19]), fields[0]
-
-
-def _proc_start(pid: int) -> int | None:
-    stat = _proc_stat(pid)
-    return stat[0] if stat else None
-
-
-def _alive(record: ProcessRecord) -> bool:
-    stat = _proc_stat(record.pid)
-    return stat is not None and stat[0] == record.started and stat[1] != "Z"
-
-
-def _marked_processes() -> Iterator[tuple[int, dict[str, str]]]:
-    """(pid, PROMDASH_* markers) of each process the local runtime started.
-
-    Only session leaders: a service's own children inherit its environment.
-    Processes of other users cannot be read and are skipped.
-    """
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        pid = int(entry.name)
-        try:
-            environ = Path(f"/proc/{pid}/environ").read_bytes()
-            if b"\0" + MARK_SERVICE.encode() + b"=" not in b"\0" + environ:
-                continue
-            if os.getsid(pid) != pid:
-                continue
-        except OSError:
-            continue
-        marks = dict(
-            item.split("=", 1)
-            for item in environ.decode("utf-8", "replace").split("\0")
-            if item.startswith("PROMDASH_") and "=" in item
-        )
-        yield pid, marks
-
-
-def _cmdline(pid: int) -> list[str]:
-    try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return []
-    return [part.decode("utf-8", "surrogateescape") for part in raw.split(b"\0")[:-1]]
 
 
 def _read_tail(path: str, lines: int = 100) -> list[str]:
@@ -207,7 +155,7 @@ class LocalRuntime:
                 cwd=directory,
                 env={**os.environ, **(env or {}), **marks},
             )
-        started = _proc_start(process.pid)
+        started = proc_start(process.pid)
         if started is None:
             raise PromdashError(f"{name} exited at once; see {log_path}")
         return ProcessRecord(process.pid, started, command, str(log_path))
@@ -233,12 +181,12 @@ class LocalRuntime:
         kept = {
             name: record
             for name, record in (previous.processes if previous else {}).items()
-            if name in commands and _alive(record) and record.command == commands[name]
+            if name in commands and alive(record) and record.command == commands[name]
         }
         if previous:
             for name, record in previous.processes.items():
                 if name not in kept:
-                    _stop(record)
+                    stop(record)
         ports = stack.ports()
         for name in commands:
             if name not in kept:
@@ -274,7 +222,7 @@ class LocalRuntime:
             self._wait_ready(state, wanted, deadline, progress)
         except BaseException:
             for name in started:
-                _stop(state.processes.pop(name))
+                stop(state.processes.pop(name))
             if state.processes:
                 state.save()
             else:
@@ -292,7 +240,7 @@ class LocalRuntime:
                 service=name,
                 deadline=deadline,
                 last_log=lambda r=record: "\n".join(_read_tail(r.log, 5)),  # type: ignore[misc]
-                alive=lambda r=record: _alive(r),  # type: ignore[misc]
+                alive=lambda r=record: alive(r),  # type: ignore[misc]
             )
             progress(f"{name}: ready at {state.urls[name]}")
         expected = 1 + len([e for e in stack.exporters.instances if e.name in state.processes])
@@ -309,7 +257,7 @@ class LocalRuntime:
             recorded = {r.pid for _, r in records}
             records += [(n, r) for n, r in found.processes.items() if r.pid not in recorded]
         for name, record in records:
-            _stop(record)
+            stop(record)
             progress(f"{name}: stopped")
         state.forget()
         if volumes:
@@ -320,19 +268,19 @@ class LocalRuntime:
         """The stack from its running processes' markers, for when state.json cannot say."""
         directory = str(stack_dir(name).resolve())
         state = StackState(name=name, runtime="local", stack_file="", prometheus_url="")
-        for pid, marks in _marked_processes():
-            stat = _proc_stat(pid)
+        for pid, marks in marked_processes():
+            stat = proc_stat(pid)
             if marks.get(MARK_STACK_DIR) != directory or stat is None or stat[1] == "Z":
                 continue
             service = marks[MARK_SERVICE]
             log = stack_dir(name) / "logs" / f"{service}.log"
-            state.processes[service] = ProcessRecord(pid, stat[0], _cmdline(pid), str(log))
+            state.processes[service] = ProcessRecord(pid, stat[0], cmdline(pid), str(log))
             state.urls[service] = marks.get(MARK_URL, "")
             state.stack_file = marks.get(MARK_STACK_FILE) or state.stack_file
         if not state.processes:
             return None
         state.prometheus_url = state.urls.get("prometheus", "")
-        starts = [_started_epoch(r.pid) for r in state.processes.values()]
+        starts = [started_epoch(r.pid) for r in state.processes.values()]
         state.started_at = min((s for s in starts if s is not None), default=time.time())
         return state
 
@@ -341,7 +289,7 @@ class LocalRuntime:
         return sorted(
             {
                 Path(marks[MARK_STACK_DIR]).name
-                for _, marks in _marked_processes()
+                for _, marks in marked_processes()
                 if Path(marks.get(MARK_STACK_DIR, "/")).parent == stacks
             }
         )
@@ -350,16 +298,16 @@ class LocalRuntime:
         rows = []
         for name, url in state.urls.items():
             record = state.processes.get(name)
-            alive = record is not None and _alive(record)
-            started = _started_epoch(record.pid) if record and alive else None
+            running = record is not None and alive(record)
+            started = started_epoch(record.pid) if record and running else None
             rows.append(
                 ServiceStatus(
                     name=name,
-                    state="running" if alive else "stopped",
-                    health=http_health(name, url) if alive else "",
+                    state="running" if running else "stopped",
+                    health=http_health(name, url) if running else "",
                     url=url,
                     started_at=started,
-                    detail=f"pid {record.pid}" if record and alive else "",
+                    detail=f"pid {record.pid}" if record and running else "",
                 )
             )
         return rows
@@ -373,11 +321,11 @@ class LocalRuntime:
         return state.processes[service]
 
     def stop_service(self, state: StackState, service: str) -> None:
-        _stop(self._record(state, service))
+        stop(self._record(state, service))
 
     def start_service(self, state: StackState, service: str) -> None:
         record = self._record(state, service)
-        if _alive(record):
+        if alive(record):
             return
         stack = load_stack(Path(state.stack_file)) if state.stack_file else load_stack()
         directory = stack_dir(state.name)
@@ -408,36 +356,3 @@ class LocalRuntime:
                     yield line.rstrip("\n")
                 else:
                     time.sleep(0.2)
-
-
-def _stop(record: ProcessRecord) -> None:
-    """SIGTERM the process group, then SIGKILL after a grace period."""
-    if not _alive(record):
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(record.pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_GRACE_SECONDS
-    while time.monotonic() < deadline:
-        _reap(record.pid)
-        if not _alive(record):
-            return
-        time.sleep(0.05)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(record.pid, signal.SIGKILL)
-    while _alive(record):
-        _reap(record.pid)
-        time.sleep(0.05)
-
-
-def _reap(pid: int) -> None:
-    # A child of this very process (tests, the dashboard) stays a zombie until waited for.
-    with contextlib.suppress(ChildProcessError, OSError):
-        os.waitpid(pid, os.WNOHANG)
-
-
-def _started_epoch(pid: int) -> float | None:
-    ticks = _proc_start(pid)
-    if ticks is None:
-        return None
-    uptime = float(Path("/proc/uptime").read_text().split()[0])
-    return time.time() - uptime + ticks / os.sysconf("SC_CLK_TCK")

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from promdash import cli
-from promdash.stack.local import _alive
+from promdash.stack.procs import alive
 from promdash.stack.state import StackState
 from tests.conftest import RunningStack, demo_stack_text, free_port, require_prometheus
 
@@ -101,7 +101,7 @@ def test_up_status_down_as_a_user_runs_them(tmp_path: Path) -> None:
     assert down.returncode == 0, down.stderr
     assert StackState.load("it-cli") is None
     for record in state.processes.values():
-        assert not _alive(record), record.command
+        assert not alive(record), record.command
     for port in (prom_port, *ports):
         assert not _listening(port), port
 

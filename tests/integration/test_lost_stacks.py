@@ -21,7 +21,7 @@ import yaml
 
 from promdash import cli
 from promdash.stack import docker_specs as dockerrt
-from promdash.stack.local import MARK_STACK_DIR, _marked_processes
+from promdash.stack.procs import MARK_STACK_DIR, marked_processes
 from promdash.stack.state import STATE_FILE, StackState, stack_dir, stack_lock
 from tests.conftest import demo_stack_text, free_port, require_prometheus
 from tests.integration.test_docker_runtime import leftovers, require_docker
@@ -58,7 +58,7 @@ def _together(*args: str) -> list[subprocess.CompletedProcess[str]]:
 def _marked(name: str) -> list[int]:
     """PIDs of processes promdash's local runtime started for stack `name`."""
     directory = str(stack_dir(name).resolve())
-    return [pid for pid, marks in _marked_processes() if marks.get(MARK_STACK_DIR) == directory]
+    return [pid for pid, marks in marked_processes() if marks.get(MARK_STACK_DIR) == directory]
 
 
 class LocalStack:
