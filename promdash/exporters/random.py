@@ -9,6 +9,9 @@ with one or two dashes and the value after "=" or a space.
 
 Exit codes: 0 stopped by SIGTERM or SIGINT, 1 cannot listen (other than the port being
 taken), 2 bad flags, 3 the port is already in use.
+
+One module (~450 lines) because it runs alone in a container: flags, metrics,
+the three services' loops and the HTTP server ship together with quantiles.py only.
 """
 
 from __future__ import annotations

@@ -13,6 +13,9 @@ Strict about shape, lenient where real servers differ:
   labels, a rule's alerts, the list of label values of old Prometheus versions);
 - a sample value is a number string ("1.5", "NaN", "+Inf") or, leniently, a number;
   any other string is a shape error.
+
+Longer than most modules (~540 lines) on purpose: each endpoint's wire Structs
+sit next to the decoder that converts them, and the one error policy covers all.
 """
 
 from __future__ import annotations
