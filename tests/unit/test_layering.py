@@ -10,9 +10,14 @@ CORE = [
     "promdash.stack.model",
     "promdash.stack.local",
     "promdash.stack.runtimes",
+    "promdash.stack.docker",
     "promdash.exporters.random",
     "promdash.prom.client",
     "promdash.config",
+    "promdash.configfile",
+    "promdash.timefmt",
+    "promdash.files",
+    "promdash.present.text",
     "promdash.cli",
 ]
 
@@ -28,3 +33,15 @@ def test_core_imports_without_textual() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == ""
+
+
+def test_timefmt_imports_nothing_of_promdash() -> None:
+    code = (
+        "import sys\n"
+        "import promdash.timefmt\n"
+        "print(','.join(sorted(m for m in sys.modules if m.startswith('promdash.'))))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "promdash.timefmt"
