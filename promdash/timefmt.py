@@ -58,9 +58,9 @@ def parse_time(text: str, now: float | None = None) -> float:
     text = text.strip()
     if text == "now":
         value = now
-    elif text.startswith("-") and not _is_number(text):
+    elif text.startswith("-") and not is_number(text):
         value = now - parse_seconds(text[1:])
-    elif _is_number(text):
+    elif is_number(text):
         value = float(text)
     elif (moment := parse_rfc3339(text)) is not None:
         value = moment.timestamp()
@@ -71,7 +71,8 @@ def parse_time(text: str, now: float | None = None) -> float:
     return value
 
 
-def _is_number(text: str) -> bool:
+def is_number(text: str) -> bool:
+    """Whether `text` is a number as Prometheus writes one (`1.5`, `NaN`, `+Inf`)."""
     try:
         float(text)
     except ValueError:

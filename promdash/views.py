@@ -30,7 +30,7 @@ from promdash.prom.types import (
     Target,
 )
 from promdash.timefmt import iso as iso
-from promdash.timefmt import nonfinite_text, value_text
+from promdash.timefmt import is_number, nonfinite_text, value_text
 from promdash.timefmt import seconds_text as seconds_text
 from promdash.timefmt import short_duration as short_duration
 from promdash.timefmt import since as since
@@ -366,7 +366,7 @@ def alerts_text(
             r.rule.name,
             labels_text(r.labels, skip=("alertname",)) or "-",
             since(r.active_at, now),
-            format_value(float(r.value)) if r.value and _is_number(r.value) else (r.value or "-"),
+            format_value(float(r.value)) if r.value and is_number(r.value) else (r.value or "-"),
             labels_text(r.annotations) or "-",
         ]
         for r in rows
@@ -376,14 +376,6 @@ def alerts_text(
     summary = f"{firing} firing, {pending} pending, {len(rows) - firing - pending} inactive"
     headers = ["STATE", "ALERT", "LABELS", "ACTIVE SINCE", "VALUE", "ANNOTATIONS"]
     return f"{table(headers, body)}\n\n{summary}"
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def alerts_json(groups: Sequence[RuleGroup], *, state: str | None = None) -> str:
