@@ -29,8 +29,8 @@ from promdash.prom.types import (
     Series,
     Target,
 )
-from promdash.timefmt import iso as iso
 from promdash.timefmt import is_number, nonfinite_text, value_text
+from promdash.timefmt import iso as iso
 from promdash.timefmt import seconds_text as seconds_text
 from promdash.timefmt import short_duration as short_duration
 from promdash.timefmt import since as since
