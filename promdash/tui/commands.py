@@ -9,13 +9,16 @@ from __future__ import annotations
 from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from textual.app import App
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.dom import DOMNode
 
-if TYPE_CHECKING:
-    from promdash.tui.app import PromdashApp
+from promdash.tui.screens.dashboard import DashboardScreen
+from promdash.tui.widgets.alerts import STATE_FILTERS
+from promdash.tui.widgets.graphview import PRESETS
+from promdash.tui.widgets.targets import HEALTH_FILTERS
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,11 +29,12 @@ class PaletteCommand:
     target: DOMNode | None = None  # None: the app
 
 
-def palette_commands(app: PromdashApp) -> list[PaletteCommand]:
-    from promdash.tui.widgets.graph import PRESETS
-    from promdash.tui.widgets.targets import HEALTH_FILTERS
-
-    screen = app.dashboard
+def palette_commands(app: App[Any]) -> list[PaletteCommand]:
+    """What the palette offers now: built from the dashboard as it is (its graphs, services)."""
+    screens = [s for s in app.screen_stack if isinstance(s, DashboardScreen)]
+    if not screens:
+        return []
+    screen = screens[0]
     commands = [
         PaletteCommand("Show Targets", "Scrape targets grouped by pool", "show_panel('targets')"),
         PaletteCommand("Show Graph", "PromQL range graphs", "show_panel('graph')"),
@@ -43,7 +47,7 @@ def palette_commands(app: PromdashApp) -> list[PaletteCommand]:
             "toggle_layout",
         ),
         PaletteCommand(
-            "Resume refreshing" if app.paused else "Pause refreshing",
+            "Resume refreshing" if screen.paused else "Pause refreshing",
             "Stop or resume polling the server",
             "toggle_pause",
         ),
@@ -115,8 +119,6 @@ def palette_commands(app: PromdashApp) -> list[PaletteCommand]:
         ]
 
     alerts = screen.alerts
-    from promdash.tui.widgets.alerts import STATE_FILTERS
-
     for state in STATE_FILTERS:
         commands.append(
             PaletteCommand(
@@ -176,12 +178,7 @@ def palette_commands(app: PromdashApp) -> list[PaletteCommand]:
 
 class PromdashCommands(Provider):
     def _commands(self) -> list[PaletteCommand]:
-        from promdash.tui.app import PromdashApp
-
-        app = self.app
-        if not isinstance(app, PromdashApp):
-            return []
-        return palette_commands(app)
+        return palette_commands(self.app)
 
     def _run(self, command: PaletteCommand) -> partial[Coroutine[Any, Any, bool]]:
         return partial(self.app.run_action, command.action, command.target)

@@ -1,26 +1,42 @@
-"""Messages workers post to the app: plain dataclasses carrying typed values.
+"""Every message of the dashboard: plain dataclasses carrying typed values.
+
+Two directions (toolong's habit):
+- answers: the poller's workers post them to the screen whose widgets show them
+  (`bubble=False`: only that screen should hear);
+- requests: widgets ask for work (a graph, a stack action, a log) and the message
+  bubbles up to whoever does it (the dashboard screen, or the app's poller), so
+  no widget knows the app. A widget posts them with `.set_sender(self)`: Textual
+  stops a message just above its sender, and the sender is whoever runs the code
+  (a parent calling the widget's method), so without it a request could stop at
+  the screen instead of reaching the app.
 
 Polls arrive every few seconds; the frequent ones implement `can_replace` so a
-newer answer supersedes an older one still waiting in the queue, and a slow
-screen never works through a backlog of stale data.
+newer answer or request supersedes an older one still waiting in the queue, and
+a slow screen never works through a backlog of stale data.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
 from textual.message import Message
 
-from promdash.prom.types import BuildInfo, MetricMetadata, QueryResult, RuleGroup, Targets
+from promdash.prom.types import BuildInfo, QueryResult, RuleGroup, Targets
 
 if TYPE_CHECKING:
     # Types only: promdash.stack.runtime loads pydantic and YAML (~0.14 s of start-up).
     from promdash.stack.runtime import ServiceStatus
 
+# Why polls fail, as people would say it: the server does not answer, answers too
+# slowly, answers something promdash cannot read, or refuses (the fix differs for each).
+Problem = Literal["lost", "slow", "unreadable", "refused"]
+
+# ------------------------------------------------------------ answers (poller -> screen)
+
 
 @dataclass
-class TargetsFetched(Message):
+class TargetsFetched(Message, bubble=False):
     targets: Targets
     at: float
 
@@ -29,7 +45,7 @@ class TargetsFetched(Message):
 
 
 @dataclass
-class RulesFetched(Message):
+class RulesFetched(Message, bubble=False):
     groups: list[RuleGroup]
     at: float
 
@@ -39,19 +55,19 @@ class RulesFetched(Message):
 
 
 @dataclass
-class RulesUnavailable(Message):
+class RulesUnavailable(Message, bubble=False):
     """The server offers no rules endpoint (a bare TSDB, some proxies)."""
 
     reason: str
 
 
 @dataclass
-class BuildInfoFetched(Message):
+class BuildInfoFetched(Message, bubble=False):
     info: BuildInfo
 
 
 @dataclass
-class GraphFetched(Message):
+class GraphFetched(Message, bubble=False):
     graph_id: str
     query: str
     result: QueryResult
@@ -65,7 +81,7 @@ class GraphFetched(Message):
 
 
 @dataclass
-class GraphFailed(Message):
+class GraphFailed(Message, bubble=False):
     graph_id: str
     query: str
     error: str
@@ -73,23 +89,38 @@ class GraphFailed(Message):
 
 
 @dataclass
-class ServerLost(Message):
-    """The server stopped answering; panels keep their data and mark it stale."""
+class ServerLost(Message, bubble=False):
+    """A poll failed: what the banner says (panels keep their data and mark it stale)."""
 
+    problem: Problem
     error: str
-    at: float
+    since: float | None  # when the data on screen was fetched; None: none yet
+    retry_every: float  # seconds between tries while the server does not answer
+    tries: int
+    hint: str = ""  # what to do, where promdash can tell (no server named, none found)
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, ServerLost)
 
 
 @dataclass
-class ServerBack(Message):
-    at: float
+class ServerBack(Message, bubble=False):
+    """A poll succeeded after failures: the banner goes, the data is fresh again."""
 
 
 @dataclass
-class StackStatusFetched(Message):
+class PollingChanged(Message, bubble=False):
+    """How often the poller asks (it follows the scrape interval) and whether it is paused."""
+
+    interval: float
+    paused: bool
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, PollingChanged)
+
+
+@dataclass
+class StackStatusFetched(Message, bubble=False):
     stack: str
     rows: list[ServiceStatus]
     at: float
@@ -99,38 +130,28 @@ class StackStatusFetched(Message):
 
 
 @dataclass
-class ServiceActionDone(Message):
+class ServiceActionDone(Message, bubble=False):
     service: str
     action: str  # "stop", "start", "restart"
     error: str = ""
 
 
 @dataclass
-class LogLines(Message):
+class LogLines(Message, bubble=False):
     service: str
     lines: list[str]
     replace: bool = False  # the log was rotated or truncated: show `lines` afresh
 
 
 @dataclass
-class CatalogFetched(Message):
-    """Names for PromQL completion: metric names with their metadata."""
+class CatalogGrew(Message, bubble=False):
+    """The completion catalog holds names it lacked: editors showing completions look again."""
 
-    metrics: list[str]
-    metadata: dict[str, list[MetricMetadata]] = field(default_factory=dict)
-
-
-@dataclass
-class LabelNamesFetched(Message):
-    metric: str  # "" for every metric
-    names: list[str]
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, CatalogGrew)
 
 
-@dataclass
-class LabelValuesFetched(Message):
-    label: str
-    metric: str  # "" for every metric
-    values: list[str]
+# ------------------------------------------------------------ requests (widgets -> parents)
 
 
 @dataclass
@@ -139,3 +160,64 @@ class OpenGraphs(Message):
 
     queries: list[str]
     title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class GraphWanted:
+    """What one graph shows: its query over its range, about a point per plot column."""
+
+    graph_id: str
+    query: str
+    range_seconds: int
+    width: int  # the plot's width in cells
+
+
+@dataclass
+class FetchGraph(Message):
+    """A graph's query or range changed, or it came into view: fetch it now, off the poll rhythm."""
+
+    wanted: GraphWanted
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, FetchGraph) and message.wanted.graph_id == self.wanted.graph_id
+
+
+@dataclass
+class RangeRequested(Message):
+    """A graph asks for a custom range (the dialog is the screen's to open)."""
+
+    graph_id: str
+    current: int  # seconds
+
+
+@dataclass
+class FetchStackStatus(Message):
+    """The Stack panel came into view: read the services' state now."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, FetchStackStatus)
+
+
+@dataclass
+class StackActionRequested(Message):
+    stack: str
+    service: str
+    action: str  # "stop", "start", "restart"
+
+
+@dataclass
+class LogsRequested(Message):
+    """Follow a service's log in a screen over the dashboard."""
+
+    stack: str
+    service: str
+
+
+@dataclass
+class CatalogWanted(Message):
+    """The first targets are on screen: completion names may be fetched now."""
+
+
+@dataclass
+class DashboardReady(Message):
+    """The dashboard is composed: polling may start."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -38,6 +39,30 @@ async def wait_for(
 def text_of(widget: Widget) -> str:
     """The text a widget shows, without styles."""
     return str(widget.render())
+
+
+def banner_attempt(app: PromdashApp) -> int:
+    """The try the stale banner counts ("attempt N"); 0 while no banner shows."""
+    banner = app.dashboard.banner
+    found = re.search(r"\(attempt (\d+)\)", text_of(banner))
+    return int(found.group(1)) if found and banner.has_class("-shown") else 0
+
+
+def refreshed(app: PromdashApp) -> str:
+    """The time of the last answer, as the header says it ("refreshed 12:00:03"; '' before)."""
+    found = re.search(r"refreshed (\S+)", text_of(app.dashboard.status))
+    return found.group(1) if found else ""
+
+
+async def polls_go_on(pilot: Pilot[Any], app: PromdashApp, count: int = 2) -> None:
+    """Wait for `count` more answers, seen as the header's refresh time moving on."""
+    times = {refreshed(app)}
+
+    def moved() -> bool:
+        times.add(refreshed(app))
+        return len(times) > count
+
+    await wait_for(pilot, moved, what=f"{count} more polls")
 
 
 def row_text(table: KeyedTable, key: str) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.integration.hostile import HUGE, HostileServer
-from tests.tui.helpers import SIZE, dash, row_text, text_of, wait_for
+from tests.tui.helpers import SIZE, banner_attempt, dash, row_text, text_of, wait_for
 
 
 @pytest.fixture
@@ -34,8 +34,8 @@ async def test_a_wrong_shape_shows_in_the_banner_then_recovers(server: HostileSe
         ) in banner
         assert "No answer" not in banner and "Retrying" in banner
         assert "unreadable answers" in text_of(screen.status)
-        tries = app.lost_tries
-        await wait_for(pilot, lambda: app.lost_tries > tries, what="another try")
+        tries = banner_attempt(app)
+        await wait_for(pilot, lambda: banner_attempt(app) > tries, what="another try")
         assert app.is_running
 
         server.shape = "good"

@@ -3,29 +3,71 @@
 Two layouts: `tabs` shows one panel at a time; `grid` shows the graph above the
 targets and the alerts, for watching everything at once. Hidden panels keep
 receiving data but draw it only when shown again.
+
+The screen is the parent its panels talk to: it hands each answer the poller
+posts to the panel that shows it, and passes the panels' requests on up (they
+bubble to the app, whose poller does the work). It never knows the app.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from textual import on
 from textual.containers import Container
 from textual.screen import Screen
+from textual.theme import Theme
 from textual.widgets import Footer, Tab, Tabs
 
-from promdash.tui.settings import PANELS, Layout
+from promdash.tui.completion import Catalog
+from promdash.tui.messages import (
+    BuildInfoFetched,
+    CatalogGrew,
+    CatalogWanted,
+    DashboardReady,
+    FetchStackStatus,
+    GraphFailed,
+    GraphFetched,
+    GraphWanted,
+    OpenGraphs,
+    PollingChanged,
+    RangeRequested,
+    RulesFetched,
+    RulesUnavailable,
+    ServerBack,
+    ServerLost,
+    ServiceActionDone,
+    StackStatusFetched,
+    TargetsFetched,
+)
+from promdash.tui.settings import PANELS, DashSettings, Layout
 from promdash.tui.widgets.alerts import AlertsPanel
 from promdash.tui.widgets.graph import GraphPanel
-from promdash.tui.widgets.panel import Panel
+from promdash.tui.widgets.panel import Panel, relabel
+from promdash.tui.widgets.promql import History, PromQLEditor
 from promdash.tui.widgets.stack import StackPanel
 from promdash.tui.widgets.status import Banner, StatusBar
 from promdash.tui.widgets.targets import TargetsPanel
 
-if TYPE_CHECKING:
-    from promdash.tui.app import PromdashApp
-
 GRID_PANELS = ("graph", "targets", "alerts")
+
+M = TypeVar("M")
+
+
+def _while_open(
+    handler: Callable[[DashboardScreen, M], Any],
+) -> Callable[[DashboardScreen, M], Any]:
+    """Drop an answer that arrives while the app is closing (the panels are going)."""
+
+    @functools.wraps(handler)
+    def guarded(self: DashboardScreen, message: M) -> Any:
+        if self.app.return_code is None and self.is_attached:
+            return handler(self, message)
+        return None
+
+    return guarded
 
 
 class DashboardScreen(Screen[None]):
@@ -54,17 +96,21 @@ class DashboardScreen(Screen[None]):
     DashboardScreen #panels > .panel.-stale { opacity: 75%; }
     """
 
-    def __init__(self, dash: PromdashApp) -> None:
+    def __init__(self, settings: DashSettings, catalog: Catalog, history: History) -> None:
         super().__init__()
-        self.dash = dash
-        self.layout_mode: Layout = dash.settings.layout
-        self.active: str = dash.settings.panel
-        self.has_stack = dash.settings.stack_name is not None
+        self.settings = settings
+        self.catalog = catalog
+        self.history = history
+        self.layout_mode: Layout = settings.layout
+        self.active: str = settings.panel
+        self.has_stack = settings.stack_name is not None
         if self.active == "stack" and not self.has_stack:
             self.active = "targets"
+        self.paused = False
 
     def compose(self):  # type: ignore[no-untyped-def]
-        yield StatusBar(self.dash.settings.connection.url, id="status")
+        settings = self.settings
+        yield StatusBar(settings.connection.url, id="status")
         yield Banner(id="banner")
         tabs = [
             Tab(f"{i} {name.capitalize()}", id=f"tab-{name}")
@@ -73,11 +119,17 @@ class DashboardScreen(Screen[None]):
         yield Tabs(*tabs, id="panel-tabs", active=f"tab-{self.active}")
         with Container(id="panels"):
             # The graph comes first: the grid layout puts it across the top row.
-            yield GraphPanel(id="graph")
-            yield TargetsPanel(id="targets")
-            yield AlertsPanel(id="alerts")
+            yield GraphPanel(
+                queries=settings.queries,
+                range_seconds=settings.range_seconds,
+                catalog=self.catalog,
+                history=self.history,
+                id="graph",
+            )
+            yield TargetsPanel(clock=settings.clock, id="targets")
+            yield AlertsPanel(clock=settings.clock, id="alerts")
             if self.has_stack:
-                yield StackPanel(id="stack")
+                yield StackPanel(clock=settings.clock, id="stack")
         yield Footer()
 
     def panel_names(self) -> list[str]:
@@ -86,8 +138,9 @@ class DashboardScreen(Screen[None]):
     def on_mount(self) -> None:
         for panel in self.panels():
             panel.border_title = panel.title
-        self.apply_layout()
-        self.dash.dashboard_ready()
+        self._lay_out()  # nothing to fetch yet: the first poll fetches what shows
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+        self.post_message(DashboardReady())
 
     # ------------------------------------------------------------ access
 
@@ -124,6 +177,14 @@ class DashboardScreen(Screen[None]):
             return name in GRID_PANELS
         return name == self.active
 
+    def graph_wanted(self) -> GraphWanted | None:
+        """The graph a poll refreshes: the one on screen, if the Graph panel shows."""
+        return self.graph.wanted() if self.panel_visible("graph") else None
+
+    def stack_wanted(self) -> bool:
+        """Whether a poll reads the stack's state (only while its panel shows)."""
+        return self.has_stack and self.panel_visible("stack")
+
     # ------------------------------------------------------------ switching
 
     def show_panel(self, name: str) -> None:
@@ -149,6 +210,10 @@ class DashboardScreen(Screen[None]):
         self.apply_layout()
 
     def apply_layout(self) -> None:
+        self._lay_out()
+        self._fetch_shown()
+
+    def _lay_out(self) -> None:
         container = self.query_one("#panels")
         container.set_class(self.layout_mode == "grid", "-grid")
         with self.app.batch_update():
@@ -159,7 +224,15 @@ class DashboardScreen(Screen[None]):
         focused = self.focused
         if focused is None or not self._in_shown_panel(focused):
             self.call_after_refresh(self._focus_panel, self.active)
-        self.dash.panels_changed()
+
+    def _fetch_shown(self) -> None:
+        """What became visible is fetched without waiting for the next poll."""
+        if self.panel_visible("graph"):
+            view = self.graph.active_view()
+            if view is not None:
+                view.fetch()
+        if self.stack_wanted():
+            self.post_message(FetchStackStatus().set_sender(self))
 
     def _in_shown_panel(self, widget: object) -> bool:
         return any(panel.shown and widget in panel.walk_children() for panel in self.panels())
@@ -182,16 +255,142 @@ class DashboardScreen(Screen[None]):
             self.show_panel(name)
 
     def mark_tab(self, name: str, label: str) -> None:
-        tabs = self.query_one(Tabs)
-        for tab in tabs.query(f"#tab-{name}").results(Tab):
-            if tab.label_text != label:
-                tab.label = label
-                # Textual 8 moves the underline when a tab is relabelled, before the
-                # tab's new width is laid out: move it again once it is.
-                tabs.call_after_refresh(tabs._highlight_active, False)
+        for tab in self.query_one(Tabs).query(f"#tab-{name}").results(Tab):
+            relabel(tab, label)
 
     def set_stale(self, stale: bool) -> None:
         for panel in self.panels():
             if panel.panel_name != "stack":
                 panel.set_stale(stale)
                 panel.border_subtitle = "stale" if stale else ""
+
+    def _theme_changed(self, theme: Theme) -> None:
+        """Colours come from the theme's variables: everything is drawn again with the new ones."""
+        self.status.update(self.status.describe())
+        for panel in self.panels():
+            panel.on_theme_changed()
+
+    # ------------------------------------------------------------ answers from the poller
+
+    @on(TargetsFetched)
+    @_while_open
+    def _targets(self, message: TargetsFetched) -> None:
+        first = self.targets.targets is None
+        self.status.set(state="connected", last_refresh=message.at)
+        self.targets.show_targets(message.targets)
+        active = message.targets.active
+        up = sum(t.health == "up" for t in active)
+        self.mark_tab("targets", f"1 Targets {up}/{len(active)}")
+        if first:
+            # Completion names (a large metadata answer) wait until the targets,
+            # what people look at first, are on screen.
+            self.call_after_refresh(self.post_message, CatalogWanted())
+
+    @on(RulesFetched)
+    @_while_open
+    def _rules(self, message: RulesFetched) -> None:
+        changes = self.alerts.show_rules(message.groups, message.at)
+        counts = self.alerts.counts()
+        label = "3 Alerts"
+        if counts["firing"]:
+            label += f" {counts['firing']} firing"
+        if counts["pending"]:
+            label += f" {counts['pending']} pending"
+        self.mark_tab("alerts", label)
+        if changes and not self.panel_visible("alerts"):
+            newest = changes[-1]
+            self.app.notify(
+                f"{newest.rule} {newest.labels}: {newest.old} → {newest.new}",
+                title="alert state changed",
+                severity="error" if newest.new == "firing" else "information",
+            )
+
+    @on(RulesUnavailable)
+    @_while_open
+    def _no_rules(self, message: RulesUnavailable) -> None:
+        self.alerts.show_unavailable(message.reason)
+
+    @on(BuildInfoFetched)
+    @_while_open
+    def _build_info(self, message: BuildInfoFetched) -> None:
+        self.status.set(version=message.info.version, flavor=message.info.flavor)
+
+    @on(GraphFetched)
+    @_while_open
+    def _graph(self, message: GraphFetched) -> None:
+        self.graph.show_result(message)
+
+    @on(GraphFailed)
+    @_while_open
+    def _graph_failed(self, message: GraphFailed) -> None:
+        self.graph.show_error(message)
+
+    @on(StackStatusFetched)
+    @_while_open
+    def _stack_status(self, message: StackStatusFetched) -> None:
+        if self.stack is not None:
+            self.stack.show_status(message.stack, message.rows, message.at)
+
+    @on(ServiceActionDone)
+    @_while_open
+    def _service_done(self, message: ServiceActionDone) -> None:
+        if self.stack is not None:
+            self.stack.set_busy(message.service, None)
+        if message.error:
+            self.app.notify(
+                message.error, title=f"{message.action} {message.service}", severity="error"
+            )
+        else:
+            self.app.notify(f"{message.service}: {message.action} done", title="stack")
+
+    @on(CatalogGrew)
+    @_while_open
+    def _catalog_grew(self, message: CatalogGrew) -> None:
+        for editor in self.query(PromQLEditor):
+            editor.catalog_grew()
+
+    @on(ServerLost)
+    @_while_open
+    def _server_lost(self, message: ServerLost) -> None:
+        self.set_stale(True)
+        self.status.set(state=message.problem, error=message.error)
+        self.banner.show_problem(self.settings.connection.url, message)
+
+    @on(ServerBack)
+    @_while_open
+    def _server_back(self, message: ServerBack) -> None:
+        self.banner.hide()
+        self.set_stale(False)
+        self.status.set(state="connected", error="")
+
+    @on(PollingChanged)
+    @_while_open
+    def _polling(self, message: PollingChanged) -> None:
+        self.paused = message.paused
+        self.status.set(interval=message.interval, paused=message.paused)
+        if self.graph.paused != message.paused:
+            self.graph.set_paused(message.paused)
+
+    # ------------------------------------------------------------ requests from the panels
+
+    @on(OpenGraphs)
+    async def _open_graphs(self, message: OpenGraphs) -> None:
+        message.stop()
+        if not self.panel_visible("graph"):
+            self.show_panel("graph")
+        await self.graph.open_queries(message.queries)
+
+    @on(RangeRequested)
+    def _custom_range(self, message: RangeRequested) -> None:
+        from promdash.tui.screens.range import RangeScreen
+
+        message.stop()
+        view = self.graph.view(message.graph_id)
+        if view is None:
+            return
+
+        def chosen(seconds: int | None) -> None:
+            if seconds and view.is_attached:
+                view.set_range(seconds)
+
+        self.app.push_screen(RangeScreen(message.current), chosen)

@@ -11,20 +11,21 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from promdash.tui.bindings import APP_BINDINGS
+from promdash.tui.widgets.alerts import AlertsPanel
+from promdash.tui.widgets.graph import GraphPanel
+from promdash.tui.widgets.graphview import GraphView
+from promdash.tui.widgets.promql import PromQLInput
+from promdash.tui.widgets.stack import StackPanel
+from promdash.tui.widgets.targets import TargetsPanel
+
 
 def binding_sections() -> list[tuple[str, list[Binding]]]:
-    from promdash.tui.app import PromdashApp
-    from promdash.tui.widgets.alerts import AlertsPanel
-    from promdash.tui.widgets.graph import GraphPanel, GraphView
-    from promdash.tui.widgets.promql import PromQLInput
-    from promdash.tui.widgets.stack import StackPanel
-    from promdash.tui.widgets.targets import TargetsPanel
-
     def only(bindings: list[BindingType]) -> list[Binding]:
         return [b for b in bindings if isinstance(b, Binding)]
 
     return [
-        ("Everywhere", only(PromdashApp.BINDINGS)),
+        ("Everywhere", only(APP_BINDINGS)),
         ("Targets", only(TargetsPanel.BINDINGS)),
         ("Graph", only(GraphPanel.BINDINGS) + only(GraphView.BINDINGS)),
         ("PromQL input", only(PromQLInput.BINDINGS)),

@@ -1,4 +1,8 @@
-"""A service's log, following new lines, over the dashboard."""
+"""A service's log, following new lines, over the dashboard.
+
+The app starts the worker that follows the log (the poller owns every worker)
+and stops it when this screen is dismissed; the worker posts `LogLines` here.
+"""
 
 from __future__ import annotations
 
@@ -53,7 +57,6 @@ class LogScreen(ModalScreen[None]):
         super().__init__()
         self.stack = stack
         self.service = service
-        self.shown: list[str] = []
 
     def compose(self):  # type: ignore[no-untyped-def]
         with Vertical():
@@ -62,13 +65,6 @@ class LogScreen(ModalScreen[None]):
                 id="log-title",
             )
             yield Log(max_lines=5000, auto_scroll=True, id="log")
-
-    def on_mount(self) -> None:
-        from promdash.tui.app import PromdashApp
-
-        app = self.app
-        assert isinstance(app, PromdashApp)
-        self.worker = app.follow_logs(self, self.stack, self.service)
 
     def on_log_lines(self, message: LogLines) -> None:
         log = self.query_one(Log)
@@ -82,5 +78,4 @@ class LogScreen(ModalScreen[None]):
         log.scroll_end(animate=False)
 
     def action_close(self) -> None:
-        self.worker.cancel()
         self.dismiss(None)

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.events import Resize
 from textual.widgets import Static
 
 from promdash.prom.types import Alert, AlertingRule, AlertState, RuleGroup
 from promdash.tui.format import DETAIL_LIMIT, ago, clock_text, duration_text, labels_text
 from promdash.tui.messages import OpenGraphs
 from promdash.tui.themes import rich_colour
-from promdash.tui.widgets.panel import Panel, show
+from promdash.tui.widgets.panel import Clock, FilterLabel, TablePanel, show
 from promdash.tui.widgets.table import Cell, Column, KeyedTable, Row
 from promdash.views import clip
 
@@ -204,14 +203,12 @@ def _short_value(value: str) -> str:
     return value_text(number)
 
 
-class StateFilterLabel(Static):
-    def on_click(self) -> None:
-        self.query_ancestor(AlertsPanel).action_cycle_state()
-
-
-class AlertsPanel(Panel):
+class AlertsPanel(TablePanel):
     panel_name = "alerts"
     title = "Alerts"
+    table_id = "alerts-table"
+    filter_name = "state"
+    filter_values = STATE_FILTERS
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -243,18 +240,17 @@ class AlertsPanel(Panel):
     AlertsPanel.-stale #alerts-timeline-box { opacity: 70%; }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
+    def __init__(self, *, clock: Clock = time.time, id: str | None = None) -> None:
+        super().__init__(clock=clock, id=id)
         self.groups: list[RuleGroup] | None = None
         self.unavailable = ""
-        self.state_filter = "all"
         self.tracker = AlertTracker()
         self._rules: dict[str, AlertingRule] = {}
         self._alerts: dict[str, tuple[AlertingRule, Alert]] = {}
 
     def compose(self):  # type: ignore[no-untyped-def]
         with Horizontal(id="alerts-bar"):
-            yield StateFilterLabel(id="alerts-state")
+            yield FilterLabel(id="alerts-state")
             yield Static(id="alerts-summary")
         yield KeyedTable(id="alerts-table")
         yield Static("", id="alert-detail")
@@ -262,12 +258,11 @@ class AlertsPanel(Panel):
             yield Static("", id="alerts-timeline")
 
     def on_mount(self) -> None:
-        self._show_filter()
         self._show_timeline()
 
     @property
-    def table(self) -> KeyedTable:
-        return self.query_one("#alerts-table", KeyedTable)
+    def state_filter(self) -> str:
+        return self.filter_value
 
     def colours(self) -> dict[str, str]:
         variables = self.app.theme_variables
@@ -316,7 +311,7 @@ class AlertsPanel(Panel):
             self.groups,
             state_filter=self.state_filter,
             tracker=self.tracker,
-            now=self.dash.now(),
+            now=self.clock(),
             colours=colours,
             width=width,
         )
@@ -332,11 +327,10 @@ class AlertsPanel(Panel):
             table.sync(columns, rows)
             show(summary, text)
             self._show_timeline()
-            self._show_detail(table.cursor_key)
+            self.show_detail(table.cursor_key)
 
-    def on_resize(self, event: Resize) -> None:
-        if self.groups is not None:
-            self.call_after_refresh(self.changed)
+    def has_data(self) -> bool:
+        return self.groups is not None
 
     def _show_timeline(self) -> None:
         colours = self.colours()
@@ -357,34 +351,13 @@ class AlertsPanel(Panel):
 
     # ------------------------------------------------------------ filtering
 
-    def _show_filter(self) -> None:
-        text = Text.assemble(("state: ", "dim"), (self.state_filter, "bold"))
-        show(self.query_one("#alerts-state", Static), text)
-
     def action_cycle_state(self) -> None:
-        index = STATE_FILTERS.index(self.state_filter)
-        self.set_state_filter(STATE_FILTERS[(index + 1) % len(STATE_FILTERS)])
+        self.cycle_filter()
 
     def action_set_state_filter(self, state: str) -> None:
-        self.set_state_filter(state)
-
-    def set_state_filter(self, state: str) -> None:
-        self.state_filter = state
-        self._show_filter()
-        self.changed()
+        self.set_filter(state)
 
     # ------------------------------------------------------------ selection
-
-    @on(KeyedTable.RowHighlighted, "#alerts-table")
-    def _highlighted(self, event: KeyedTable.RowHighlighted) -> None:
-        self._show_detail(event.key)
-
-    @on(KeyedTable.RowSelected, "#alerts-table")
-    def _selected(self, event: KeyedTable.RowSelected) -> None:
-        self.open_key(event.key)
-
-    def action_open_selected(self) -> None:
-        self.open_key(self.table.cursor_key)
 
     def _rule_for(self, key: str | None) -> AlertingRule | None:
         if key is None:
@@ -398,9 +371,9 @@ class AlertsPanel(Panel):
     def open_key(self, key: str | None) -> None:
         rule = self._rule_for(key)
         if rule is not None:
-            self.post_message(OpenGraphs([rule.query], title=rule.name))
+            self.post_message(OpenGraphs([rule.query], title=rule.name).set_sender(self))
 
-    def _show_detail(self, key: str | None) -> None:
+    def show_detail(self, key: str | None) -> None:
         detail = self.query_one("#alert-detail", Static)
         rule = self._rule_for(key)
         if rule is None:

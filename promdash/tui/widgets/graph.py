@@ -1,49 +1,25 @@
-"""The Graph panel: tabs of live-tailing PromQL range graphs, each with a table of latest values."""
+"""The Graph panel: tabs of live-tailing PromQL range graphs (graphview.py), each with a
+table of latest values."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import ClassVar
 
-from rich.text import Text
 from textual import on
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.widgets import ContentSwitcher, Static, TabbedContent, TabPane, Tabs
+from textual.widgets import TabbedContent, TabPane
 
-from promdash.prom.types import QueryResult, Series
 from promdash.tui.completion import Catalog
-from promdash.tui.format import (
-    clock_text,
-    common_labels,
-    duration_text,
-    labels_text,
-    parse_duration,
-    series_name,
-    step_for,
-    value_text,
-)
-from promdash.tui.messages import GraphFailed, GraphFetched
-from promdash.tui.plot import PlotLine, plot_columns
-from promdash.tui.themes import plot_colours, rgb
-from promdash.tui.widgets.panel import Panel, show
-from promdash.tui.widgets.plotview import PlotView
-from promdash.tui.widgets.promql import History, PromQLEditor
-from promdash.tui.widgets.table import Column, KeyedTable, Row
-from promdash.views import clip
+from promdash.tui.format import step_for
+from promdash.tui.messages import FetchGraph, GraphFailed, GraphFetched, GraphWanted
+from promdash.tui.plot import plot_columns
+from promdash.tui.widgets.graphview import GraphView
+from promdash.tui.widgets.panel import Panel, relabel
+from promdash.tui.widgets.promql import History
 
-PRESETS: tuple[tuple[str, int], ...] = (("5m", 300), ("15m", 900), ("1h", 3600), ("6h", 21600))
-MAX_SERIES = 10
-
-
-@dataclass(frozen=True, slots=True)
-class GraphRequest:
-    graph_id: str
-    query: str
-    start: float
-    end: float
-    step: float
+# GraphView is named through here too (tests; the panel and its views are one family).
+__all__ = ["GraphPanel", "GraphView", "graph_window"]
 
 
 def graph_window(now: float, range_seconds: float, width: int) -> tuple[float, float, float]:
@@ -55,371 +31,6 @@ def graph_window(now: float, range_seconds: float, width: int) -> tuple[float, f
     step = step_for(range_seconds, plot_columns(width))
     end = math.floor(now / step) * step
     return end - range_seconds, end, step
-
-
-def _latest(series: Series) -> tuple[float, float] | None:
-    for t, v in zip(reversed(series.timestamps), reversed(series.values), strict=True):
-        if math.isfinite(v):
-            return t, v
-    return None
-
-
-class RangeChoice(Static):
-    """One of `5m 15m 1h 6h custom`; a click picks it."""
-
-    DEFAULT_CSS = """
-    RangeChoice { width: auto; padding: 0 1; color: $text-muted; }
-    RangeChoice:hover { background: $boost; }
-    RangeChoice.-active { background: $primary; color: $text; text-style: bold; }
-    """
-
-    def __init__(self, label: str, seconds: int | None) -> None:
-        super().__init__(label)
-        self.seconds = seconds
-
-    def on_click(self) -> None:
-        view = self.query_ancestor(GraphView)
-        if self.seconds is None:
-            view.action_custom_range()
-        else:
-            view.set_range(self.seconds)
-
-
-class GraphView(Vertical):
-    """One graph: its query, range, answer, and how it is shown (plot or table)."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "plus,equals_sign",
-            "longer",
-            "Longer",
-            id="graph.longer",
-            tooltip="Show a longer range (5m → 15m → 1h → 6h)",
-        ),
-        Binding(
-            "minus",
-            "shorter",
-            "Shorter",
-            id="graph.shorter",
-            tooltip="Show a shorter range (6h → 1h → 15m → 5m)",
-        ),
-        Binding(
-            "c",
-            "custom_range",
-            "Custom range",
-            show=False,
-            id="graph.custom",
-            tooltip="Type any range, e.g. 2h or 3d",
-        ),
-        Binding(
-            "v",
-            "toggle_view",
-            "Plot/table",
-            id="graph.view",
-            tooltip="Switch between the plot and a table of every series' latest value",
-        ),
-        Binding(
-            "e",
-            "edit",
-            "Edit query",
-            show=False,
-            id="graph.edit",
-            tooltip="Put the cursor in the PromQL input",
-        ),
-    ]
-
-    DEFAULT_CSS = """
-    GraphView { height: 1fr; }
-    GraphView #graph-toolbar { height: 1; }
-    GraphView #graph-info { width: 1fr; padding: 0 1; color: $text-muted; }
-    GraphView #graph-info.-warn { color: $warning; }
-    GraphView ContentSwitcher { height: 1fr; }
-    GraphView #graph-legend { height: auto; max-height: 6; padding: 0 1; }
-    """
-
-    def __init__(
-        self,
-        graph_id: str,
-        *,
-        query: str,
-        range_seconds: int,
-        catalog: Catalog,
-        history: History,
-    ) -> None:
-        super().__init__(id=f"view-{graph_id}")
-        self.graph_id = graph_id
-        self.expr = query
-        self.range_seconds = range_seconds
-        self.catalog = catalog
-        self.history = history
-        self.mode = "plot"
-        self.result: QueryResult | None = None
-        self.window = (0.0, 0.0, 1.0)
-        self.fetched_at: float | None = None
-        self.error = ""
-        self.hidden_series = 0
-        self.waiting = False
-        self.dirty = False  # an answer arrived while this graph was not on screen
-
-    def compose(self):  # type: ignore[no-untyped-def]
-        yield PromQLEditor(self.catalog, self.history, self.expr)
-        with Horizontal(id="graph-toolbar"):
-            for label, seconds in PRESETS:
-                yield RangeChoice(label, seconds)
-            yield RangeChoice("custom", None)
-            yield Static(id="graph-info")
-        with ContentSwitcher(initial="plot"):
-            yield PlotView(id="plot")
-            yield KeyedTable(id="latest")
-        yield Static(id="graph-legend")
-
-    def on_mount(self) -> None:
-        self._mark_range()
-        self._show_info()
-
-    @property
-    def plot(self) -> PlotView:
-        return self.query_one(PlotView)
-
-    @property
-    def editor(self) -> PromQLEditor:
-        return self.query_one(PromQLEditor)
-
-    @property
-    def dash(self):  # type: ignore[no-untyped-def]
-        return self.query_ancestor(GraphPanel).dash
-
-    def title(self) -> str:
-        query = self.expr or "new graph"
-        return query if len(query) <= 28 else query[:27] + "…"
-
-    # ------------------------------------------------------------ asking
-
-    def request(self, now: float) -> GraphRequest | None:
-        if not self.expr:
-            return None
-        width = self.plot.size.width or self.app.size.width - 2
-        start, end, step = graph_window(now, self.range_seconds, width)
-        return GraphRequest(self.graph_id, self.expr, start, end, step)
-
-    def run_query(self, query: str) -> None:
-        self.expr = query
-        self.result = None
-        self.error = ""
-        self.editor.set_value(query)
-        self.editor.clear_error()
-        self.waiting = True
-        self.plot.clear_data(f"Running {query} …")
-        self._show_info()
-        self.query_ancestor(GraphPanel).view_changed(self)
-
-    @on(PromQLEditor.Submitted)
-    def _submitted(self, event: PromQLEditor.Submitted) -> None:
-        event.stop()
-        self.run_query(event.query)
-        # The keys of the graph (range, view, pause) work once the plot has the focus;
-        # a rejected query puts the cursor back in the input.
-        self.plot.focus()
-
-    @on(PromQLEditor.Left)
-    def _left(self, event: PromQLEditor.Left) -> None:
-        event.stop()
-        self.plot.focus()
-
-    # ------------------------------------------------------------ answers
-
-    def show_result(self, message: GraphFetched) -> None:
-        if message.query != self.expr:
-            return  # an answer to a query the user has since replaced
-        self.result = message.result
-        self.window = (message.start, message.end, message.step)
-        self.fetched_at = message.at
-        self.waiting = False
-        if self.error:
-            self.error = ""
-            self.editor.clear_error()
-        if self.in_view:
-            self.apply()
-        else:
-            self.dirty = True
-
-    @property
-    def in_view(self) -> bool:
-        panel = self.query_ancestor(GraphPanel)
-        return panel.shown and panel.active_view() is self
-
-    def show_error(self, message: GraphFailed) -> None:
-        if message.query != self.expr:
-            return
-        self.waiting = False
-        self.error = message.error
-        if message.bad_query:
-            self.result = None
-            self.editor.show_error(message.error, message.query)
-            if self.in_view:
-                self.editor.input.focus()
-            self.plot.clear_data("The server rejected this query; fix it above.")
-            show(self.query_one("#graph-legend", Static), "")
-        self._show_info()
-
-    def apply(self) -> None:
-        """Present the last answer (plot or table), legend and info line."""
-        self.dirty = False
-        result = self.result
-        if result is None:
-            self._show_info()
-            return
-        series = list(result.matrix)
-        if result.result_type == "scalar" and result.scalar is not None:
-            series = [Series({}, [result.scalar[0]], [result.scalar[1]])]
-        ordered = sorted(series, key=lambda s: series_name(s.metric))
-        common = common_labels([s.metric for s in ordered])
-        shown = ordered[:MAX_SERIES]
-        self.hidden_series = len(ordered) - len(shown)
-        variables = self.app.theme_variables
-        colours = plot_colours(variables)
-        lines = [
-            PlotLine(
-                series_name(s.metric, common), s.timestamps, s.values, colours[i % len(colours)]
-            )
-            for i, s in enumerate(shown)
-        ]
-        start, end, step = self.window
-        if self.mode == "plot":
-            if lines:
-                self.plot.set_data(lines, start, end, step, rgb(variables, "plot-axes"))
-            else:
-                self.plot.clear_data("No series: the query matched nothing in this range.")
-        else:
-            self._fill_table(ordered, common)
-        self._show_legend(lines, common)
-        self._show_info()
-
-    def _fill_table(self, ordered: list[Series], common: dict[str, str]) -> None:
-        table = self.query_one("#latest", KeyedTable)
-        width = table.size.width or self.app.size.width
-        rows = []
-        for s in ordered:
-            latest = _latest(s)
-            name = series_name(s.metric, common)
-            rows.append(
-                Row(
-                    labels_text(s.metric) or name,
-                    (
-                        (name, ""),
-                        Text(value_text(latest[1]) if latest else "–", justify="right"),
-                        (clock_text(latest[0]) if latest else "", "dim"),
-                    ),
-                )
-            )
-        columns = (
-            Column("series", f"Series ({len(ordered)})", max(20, width - 36)),
-            Column("value", "Latest", 14),
-            Column("at", "At", 9),
-        )
-        with self.app.batch_update():
-            table.sync(columns, rows)
-
-    def _show_legend(self, lines: list[PlotLine], common: dict[str, str]) -> None:
-        """Entries laid out by hand, so none is split across two lines."""
-        width = max((self.size.width or self.app.size.width) - 2, 20)
-        text = Text()
-        if common:
-            text.append("all: ", style="dim")
-            text.append(clip(labels_text(common)), style="dim")
-            text.append("\n")
-        used = 0
-        for line in lines:
-            name = line.name if len(line.name) + 2 <= width else line.name[: width - 3] + "…"
-            size = len(name) + 2
-            if used and used + 3 + size > width:
-                text.append("\n")
-                used = 0
-            elif used:
-                text.append("   ")
-                used += 3
-            r, g, b = line.colour
-            text.append("■ ", style=f"#{r:02x}{g:02x}{b:02x}")
-            text.append(name)
-            used += size
-        if self.hidden_series:
-            text.append(
-                f"\n{self.hidden_series} series not shown (plot limit {MAX_SERIES}; "
-                "press v for the table of all)",
-                style="bold",
-            )
-        show(self.query_one("#graph-legend", Static), text)
-
-    def _show_info(self) -> None:
-        info = self.query_one("#graph-info", Static)
-        parts = [f"range {duration_text(self.range_seconds)}"]
-        if self.result is not None:
-            parts.append(f"step {duration_text(self.window[2])}")
-            count = len(self.result.matrix)
-            parts.append(f"{count} series" if count != 1 else "1 series")
-            if self.hidden_series:
-                parts.append(f"{self.hidden_series} not shown")
-        if self.fetched_at is not None:
-            parts.append(f"at {clock_text(self.fetched_at)}")
-        if self.waiting:
-            parts.append("loading…")
-        if self.error and self.result is not None:
-            parts.append(f"last refresh failed: {self.error}")
-        if self.result is not None and self.result.warnings:
-            parts.append("warning: " + "; ".join(self.result.warnings))
-        try:
-            if self.dash.paused:
-                parts.append("⏸ paused")
-        except Exception:  # not mounted in a dashboard (unit tests)
-            pass
-        show(info, " · ".join(parts))
-        info.set_class(bool(self.hidden_series or self.error), "-warn")
-
-    # ------------------------------------------------------------ range and view
-
-    def _mark_range(self) -> None:
-        preset = {seconds for _, seconds in PRESETS}
-        for choice in self.query(RangeChoice):
-            if choice.seconds is None:
-                custom = self.range_seconds not in preset
-                choice.set_class(custom, "-active")
-                choice.update(f"custom {duration_text(self.range_seconds)}" if custom else "custom")
-            else:
-                choice.set_class(choice.seconds == self.range_seconds, "-active")
-
-    def action_set_range(self, seconds: int) -> None:
-        self.set_range(seconds)
-
-    def set_range(self, seconds: int) -> None:
-        self.range_seconds = max(60, int(seconds))
-        self._mark_range()
-        self._show_info()
-        self.query_ancestor(GraphPanel).view_changed(self)
-
-    def action_longer(self) -> None:
-        longer = [s for _, s in PRESETS if s > self.range_seconds]
-        self.set_range(longer[0] if longer else self.range_seconds * 2)
-
-    def action_shorter(self) -> None:
-        shorter = [s for _, s in PRESETS if s < self.range_seconds]
-        self.set_range(shorter[-1] if shorter else max(60, self.range_seconds // 2))
-
-    def action_custom_range(self) -> None:
-        from promdash.tui.screens.range import RangeScreen
-
-        def chosen(seconds: int | None) -> None:
-            if seconds:
-                self.set_range(seconds)
-
-        self.app.push_screen(RangeScreen(self.range_seconds), chosen)
-
-    def action_toggle_view(self) -> None:
-        self.mode = "table" if self.mode == "plot" else "plot"
-        self.query_one(ContentSwitcher).current = "latest" if self.mode == "table" else "plot"
-        self.apply()
-
-    def action_edit(self) -> None:
-        self.editor.input.focus()
 
 
 class GraphPanel(Panel):
@@ -449,27 +60,39 @@ class GraphPanel(Panel):
     GraphPanel ContentSwitcher { height: 1fr; }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        queries: tuple[str, ...],
+        range_seconds: int,
+        catalog: Catalog,
+        history: History,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
+        self._queries = queries
+        self.range_seconds = range_seconds  # of every new graph
+        self.catalog = catalog
+        self.history = history
+        self.paused = False
         self._count = 0
 
     def compose(self):  # type: ignore[no-untyped-def]
-        settings = self.dash.settings
-        queries = list(settings.queries) or [""]
         with TabbedContent(id="graph-tabs"):
-            for query in queries:
-                yield self._pane(query, settings.range_seconds)
+            for query in self._queries or ("",):
+                yield self._pane(query)
 
-    def _pane(self, query: str, range_seconds: int) -> TabPane:
+    def _pane(self, query: str) -> TabPane:
         self._count += 1
         graph_id = f"g{self._count}"
         view = GraphView(
             graph_id,
             query=query,
-            range_seconds=range_seconds,
-            catalog=self.dash.catalog,
-            history=self.dash.history,
+            range_seconds=self.range_seconds,
+            catalog=self.catalog,
+            history=self.history,
         )
+        view.paused = self.paused
         return TabPane(f"{self._count}: {view.title()}", view, id=f"pane-{graph_id}")
 
     @property
@@ -490,23 +113,52 @@ class GraphPanel(Panel):
         found = self.query(f"#view-{graph_id}")
         return found.first(GraphView) if found else None
 
+    def wanted(self) -> GraphWanted | None:
+        """What the graph on screen shows, for the poll (None: nothing to ask)."""
+        view = self.active_view()
+        return view.wanted() if view is not None else None
+
     def redraw(self) -> None:
         view = self.active_view()
         if view is not None:
             view.apply()
 
-    def view_changed(self, view: GraphView) -> None:
-        """A query or range changed: retitle its tab and fetch it now."""
-        pane_id = f"pane-{view.graph_id}"
+    # ------------------------------------------------------------ answers
+
+    def _in_view(self, view: GraphView) -> bool:
+        return self.shown and self.active_view() is view
+
+    def show_result(self, message: GraphFetched) -> None:
+        view = self.view(message.graph_id)
+        if view is not None:
+            view.show_result(message, self._in_view(view))
+
+    def show_error(self, message: GraphFailed) -> None:
+        view = self.view(message.graph_id)
+        if view is not None:
+            view.show_error(message, self._in_view(view))
+
+    def set_paused(self, paused: bool) -> None:
+        self.paused = paused
+        for view in self.views():
+            view.paused = paused
+        self.redraw()
+
+    # ------------------------------------------------------------ tabs
+
+    @on(FetchGraph)
+    def _retitle(self, message: FetchGraph) -> None:
+        """A graph asks for data because its query or range changed: its tab names the query.
+
+        The message goes on up to the poller.
+        """
+        view = self.view(message.wanted.graph_id)
+        if view is not None:
+            self._retitle_tab(view)
+
+    def _retitle_tab(self, view: GraphView) -> None:
         number = view.graph_id.removeprefix("g")
-        label = f"{number}: {view.title()}"
-        tab = self.tabs.get_tab(pane_id)
-        if tab.label_text != label:
-            tab.label = label
-            # As for the panel tabs: the underline follows the new width once laid out.
-            tabs = self.tabs.query_one(Tabs)
-            tabs.call_after_refresh(tabs._highlight_active, False)
-        self.dash.fetch_graph_now(view)
+        relabel(self.tabs.get_tab(f"pane-{view.graph_id}"), f"{number}: {view.title()}")
 
     async def open_queries(self, queries: list[str]) -> None:
         """Graph these: the first in the empty graph shown, if any; the others in new tabs."""
@@ -516,7 +168,7 @@ class GraphPanel(Panel):
             if first is None and active is not None and not active.expr:
                 target = active
             else:
-                pane = self._pane(query, self.dash.settings.range_seconds)
+                pane = self._pane(query)
                 await self.tabs.add_pane(pane)
                 target = pane.query_one(GraphView)
             target.run_query(query)
@@ -526,7 +178,7 @@ class GraphPanel(Panel):
             first.plot.focus()
 
     async def action_new_graph(self) -> None:
-        pane = self._pane("", self.dash.settings.range_seconds)
+        pane = self._pane("")
         await self.tabs.add_pane(pane)
         self.tabs.active = pane.id or ""
         pane.query_one(GraphView).editor.input.focus()
@@ -543,7 +195,7 @@ class GraphPanel(Panel):
             view.editor.set_value("")
             view.plot.clear_data(view.plot.placeholder)
             view.apply()
-            self.view_changed(view)
+            self._retitle_tab(view)
             return
         await self.tabs.remove_pane(pane.id or "")
 
@@ -552,15 +204,4 @@ class GraphPanel(Panel):
         view = self.active_view()
         if view is not None and self.shown:
             view.apply()
-            if view.expr:
-                self.dash.fetch_graph_now(view)
-
-    def set_range(self, seconds: int) -> None:
-        view = self.active_view()
-        if view is not None:
-            view.set_range(seconds)
-
-
-def parse_range(text: str) -> int | None:
-    seconds = parse_duration(text)
-    return int(seconds) if seconds and seconds >= 60 else None
+            view.fetch()

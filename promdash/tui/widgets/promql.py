@@ -275,7 +275,8 @@ class PromQLEditor(Vertical):
         completion = complete(field.value, field.cursor_position, self.catalog)
         self._completion = completion
         if completion.need is not None:
-            self.post_message(self.NeedNames(completion.need))
+            # Its own even when a parent asked (`catalog_grew`): it must reach the app.
+            self.post_message(self.NeedNames(completion.need).set_sender(self))
         context = completion.context
         wanted = force or bool(context.prefix) or context.kind in ("label", "value")
         if not completion.candidates or not wanted or not field.has_focus:

@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual import on
 from textual.binding import Binding, BindingType
-from textual.events import Resize
 from textual.widgets import Static
 
 from promdash.tui.format import clock_text, duration_text
+from promdash.tui.messages import LogsRequested, StackActionRequested
 from promdash.tui.themes import rich_colour
-from promdash.tui.widgets.panel import Panel, show
+from promdash.tui.widgets.panel import Clock, TablePanel, show
 from promdash.tui.widgets.table import Column, KeyedTable, Row
 
 if TYPE_CHECKING:
     # Types only: promdash.stack.runtime loads pydantic and YAML (~0.14 s of start-up).
     from promdash.stack.runtime import ServiceStatus
 
+_ACTION_WORDS = {"stop": "stopping…", "start": "starting…", "restart": "restarting…"}
 
-class StackPanel(Panel):
+
+class StackPanel(TablePanel):
     panel_name = "stack"
     title = "Stack"
+    table_id = "stack-table"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -56,14 +59,12 @@ class StackPanel(Panel):
     StackPanel #stack-hint { height: 1; padding: 0 1; color: $text-muted; }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
+    def __init__(self, *, clock: Clock = time.time, id: str | None = None) -> None:
+        super().__init__(clock=clock, id=id)
         self.stack_name: str | None = None
-        self.runtime = ""
         self.rows: list[ServiceStatus] | None = None
         self.fetched_at: float | None = None
         self.busy: dict[str, str] = {}  # service -> "stopping…" while an action runs
-        self.last_error = ""
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static("", id="stack-summary")
@@ -71,10 +72,6 @@ class StackPanel(Panel):
         yield Static(
             "x stop · s start · R restart · l logs — actions run in the background", id="stack-hint"
         )
-
-    @property
-    def table(self) -> KeyedTable:
-        return self.query_one("#stack-table", KeyedTable)
 
     def show_status(self, stack: str, rows: list[ServiceStatus], at: float) -> None:
         self.stack_name = stack
@@ -98,7 +95,7 @@ class StackPanel(Panel):
         good = rich_colour(variables, "health-up")
         bad = rich_colour(variables, "health-down")
         busy = rich_colour(variables, "health-unknown")
-        now = self.dash.now()
+        now = self.clock()
         table = self.table
         width = table.size.width or self.app.size.width
         rows = []
@@ -136,31 +133,33 @@ class StackPanel(Panel):
         )
         text = Text()
         text.append(f"stack {self.stack_name}", style="bold")
-        if self.runtime:
-            text.append(f" · {self.runtime} runtime", style="dim")
         running = sum(r.state == "running" for r in self.rows)
         text.append(f" · {running}/{len(self.rows)} running")
         if self.fetched_at is not None:
             text.append(f" · checked {clock_text(self.fetched_at)}", style="dim")
-        if self.last_error:
-            text.append(f"\n{self.last_error}", style=bad)
         with self.app.batch_update():
             table.sync(columns, rows)
             show(summary, text)
 
-    def on_resize(self, event: Resize) -> None:
-        if self.rows is not None:
-            self.call_after_refresh(self.changed)
+    def has_data(self) -> bool:
+        return self.rows is not None
 
     def selected(self) -> str | None:
         return self.table.cursor_key
 
-    def _act(self, action: str) -> None:
-        service = self.selected()
+    def _act(self, action: str, service: str | None = None) -> None:
+        """Ask for `action` ("stop", "start", "restart", "logs") on a service, else the selected."""
+        service = service or self.selected()
         if service is None or self.stack_name is None:
-            self.app.notify("No service selected.", severity="warning")
+            if action != "logs":
+                self.app.notify("No service selected.", severity="warning")
             return
-        self.dash.stack_action(self.stack_name, service, action)
+        if action == "logs":
+            self.post_message(LogsRequested(self.stack_name, service).set_sender(self))
+            return
+        self.set_busy(service, _ACTION_WORDS[action])
+        # Its own even when the palette asked: it must bubble up to the app.
+        self.post_message(StackActionRequested(self.stack_name, service, action).set_sender(self))
 
     def action_stop(self) -> None:
         self._act("stop")
@@ -172,19 +171,14 @@ class StackPanel(Panel):
         self._act("restart")
 
     def action_logs(self) -> None:
-        service = self.selected()
-        if service is not None and self.stack_name is not None:
-            self.dash.show_logs(self.stack_name, service)
+        self._act("logs")
 
     def action_service(self, action: str, service: str) -> None:
         """`action` ("stop", "start", "restart", "logs") on a service named by the palette."""
-        if self.stack_name is None:
-            return
-        if action == "logs":
-            self.dash.show_logs(self.stack_name, service)
-        else:
-            self.dash.stack_action(self.stack_name, service, action)
+        if self.stack_name is not None:
+            self._act(action, service)
 
-    @on(KeyedTable.RowSelected, "#stack-table")
-    def _selected(self, event: KeyedTable.RowSelected) -> None:
-        self.action_logs()
+    def open_key(self, key: str | None) -> None:
+        """Enter on a service follows its log."""
+        if key is not None:
+            self._act("logs", key)

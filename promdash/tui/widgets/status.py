@@ -9,11 +9,9 @@ from rich.text import Text
 from textual.widgets import Static
 
 from promdash.tui.format import clock_text, duration_text
+from promdash.tui.messages import Problem, ServerLost
 from promdash.tui.themes import rich_colour
 
-# Why polls fail, as people would say it: the server does not answer, answers too
-# slowly, answers something promdash cannot read, or refuses (the fix differs for each).
-Problem = Literal["lost", "slow", "unreadable", "refused"]
 ConnectionState = Literal["connecting", "connected"] | Problem
 
 
@@ -107,27 +105,19 @@ class Banner(Static):
     Banner.-shown { display: block; }
     """
 
-    def show_problem(
-        self,
-        problem: Problem,
-        url: str,
-        error: str,
-        since: float | None,
-        interval: float,
-        tries: int,
-        hint: str = "",
-    ) -> None:
+    def show_problem(self, url: str, lost: ServerLost) -> None:
         text = Text()
-        text.append("⚠ " + _HEADLINES[problem].format(url=url), style="bold")
-        text.append(f": {error}\n")
+        text.append("⚠ " + _HEADLINES[lost.problem].format(url=url), style="bold")
+        text.append(f": {lost.error}\n")
+        since = lost.since
         kept = f"from {clock_text(since)}" if since is not None else "none received yet"
         text.append(
             f"Panels keep the last data ({kept}), marked stale. "
-            f"Retrying every {duration_text(interval)} (attempt {tries})…",
+            f"Retrying every {duration_text(lost.retry_every)} (attempt {lost.tries})…",
             style="dim",
         )
-        if hint:
-            text.append(f"\n{hint}")
+        if lost.hint:
+            text.append(f"\n{lost.hint}")
         self.update(text)
         self.add_class("-shown")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -13,7 +14,6 @@ from rich.text import Text
 from textual import on
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.events import Resize
 from textual.widgets import Input, Static
 
 from promdash.prom.client import promql_string
@@ -27,7 +27,7 @@ from promdash.tui.format import (
 )
 from promdash.tui.messages import OpenGraphs
 from promdash.tui.themes import rich_colour
-from promdash.tui.widgets.panel import Panel, show
+from promdash.tui.widgets.panel import Clock, FilterLabel, TablePanel, show
 from promdash.tui.widgets.table import Cell, Column, KeyedTable, Row
 from promdash.views import clip, seconds_text
 
@@ -173,16 +173,12 @@ def target_graph_queries(target: Target) -> list[str]:
     return [f"up{{instance={instance}}}", f"scrape_duration_seconds{{instance={instance}}}"]
 
 
-class HealthFilterLabel(Static):
-    """`health: all`; a click cycles the filter like the `h` key."""
-
-    def on_click(self) -> None:
-        self.query_ancestor(TargetsPanel).action_cycle_health()
-
-
-class TargetsPanel(Panel):
+class TargetsPanel(TablePanel):
     panel_name = "targets"
     title = "Targets"
+    table_id = "targets-table"
+    filter_name = "health"
+    filter_values = HEALTH_FILTERS
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -220,37 +216,30 @@ class TargetsPanel(Panel):
     }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
+    def __init__(self, *, clock: Clock = time.time, id: str | None = None) -> None:
+        super().__init__(clock=clock, id=id)
         self.targets: Targets | None = None
-        self.fetched_at: float | None = None
-        self.health_filter = "all"
         self.needle = ""
         self.collapsed: set[str] = set()
         self._by_key: dict[str, Target] = {}
         self._label_cache: dict[str, tuple[dict[str, str], str]] = {}
-        self.last_view: TargetView | None = None
 
     def compose(self):  # type: ignore[no-untyped-def]
         with Horizontal(id="targets-bar"):
             yield Input(placeholder="/ filter targets…", id="targets-filter")
-            yield HealthFilterLabel(id="targets-health")
+            yield FilterLabel(id="targets-health")
             yield Static(id="targets-summary")
         yield KeyedTable(id="targets-table")
         yield Static("Waiting for the first answer…", id="target-detail")
 
-    def on_mount(self) -> None:
-        self._show_filter()
-
     @property
-    def table(self) -> KeyedTable:
-        return self.query_one("#targets-table", KeyedTable)
+    def health_filter(self) -> str:
+        return self.filter_value
 
     # ------------------------------------------------------------ data in
 
-    def show_targets(self, targets: Targets, at: float) -> None:
+    def show_targets(self, targets: Targets) -> None:
         self.targets = targets
-        self.fetched_at = at
         self._by_key = {t.key: t for t in targets.active}
         if len(self._label_cache) > 2 * len(self._by_key) + 64:
             self._label_cache.clear()
@@ -271,7 +260,7 @@ class TargetsPanel(Panel):
         width = table.size.width or self.size.width or self.app.size.width
         view = target_view(
             self.targets.active,
-            now=self.dash.now(),
+            now=self.clock(),
             width=width,
             health=self.health_filter,
             needle=self.needle,
@@ -279,7 +268,6 @@ class TargetsPanel(Panel):
             colours=self.colours(),
             label_cache=self._label_cache,
         )
-        self.last_view = view
         with self.app.batch_update():
             table.sync(view.columns, view.rows)
             colour = self.colours()["up" if view.up == view.total else "down"]
@@ -287,29 +275,18 @@ class TargetsPanel(Panel):
             if not view.rows and view.total:
                 summary.append("  (none match the filter)", style="dim")
             show(self.query_one("#targets-summary", Static), summary)
-            self._show_detail(table.cursor_key)
+            self.show_detail(table.cursor_key)
 
-    def on_resize(self, event: Resize) -> None:
-        if self.targets is not None:
-            self.call_after_refresh(self.changed)
+    def has_data(self) -> bool:
+        return self.targets is not None
 
     # ------------------------------------------------------------ filtering
 
-    def _show_filter(self) -> None:
-        text = Text.assemble(("health: ", "dim"), (self.health_filter, "bold"))
-        show(self.query_one("#targets-health", Static), text)
-
     def action_cycle_health(self) -> None:
-        index = HEALTH_FILTERS.index(self.health_filter)
-        self.set_health_filter(HEALTH_FILTERS[(index + 1) % len(HEALTH_FILTERS)])
+        self.cycle_filter()
 
     def action_set_health_filter(self, health: str) -> None:
-        self.set_health_filter(health)
-
-    def set_health_filter(self, health: str) -> None:
-        self.health_filter = health
-        self._show_filter()
-        self.changed()
+        self.set_filter(health)
 
     def action_focus_filter(self) -> None:
         self.query_one("#targets-filter", Input).focus()
@@ -325,17 +302,6 @@ class TargetsPanel(Panel):
 
     # ------------------------------------------------------------ selection
 
-    @on(KeyedTable.RowHighlighted, "#targets-table")
-    def _highlighted(self, event: KeyedTable.RowHighlighted) -> None:
-        self._show_detail(event.key)
-
-    @on(KeyedTable.RowSelected, "#targets-table")
-    def _selected(self, event: KeyedTable.RowSelected) -> None:
-        self.open_key(event.key)
-
-    def action_open_selected(self) -> None:
-        self.open_key(self.table.cursor_key)
-
     def open_key(self, key: str | None) -> None:
         if key is None:
             return
@@ -346,9 +312,10 @@ class TargetsPanel(Panel):
             return
         target = self._by_key.get(key.removesuffix("|error"))
         if target is not None:
-            self.post_message(OpenGraphs(target_graph_queries(target), title=target.instance))
+            graphs = OpenGraphs(target_graph_queries(target), title=target.instance)
+            self.post_message(graphs.set_sender(self))
 
-    def _show_detail(self, key: str | None) -> None:
+    def show_detail(self, key: str | None) -> None:
         detail = self.query_one("#target-detail", Static)
         if key is None:
             show(detail, "")
@@ -376,7 +343,7 @@ class TargetsPanel(Panel):
         text.append("  ")
         text.append(target.health, style="bold " + colours[target.health])
         text.append(
-            f"  scraped {ago(scraped, self.dash.now())} in "
+            f"  scraped {ago(scraped, self.clock())} in "
             f"{seconds_text(target.last_scrape_duration)}, every {target.scrape_interval} "
             f"(timeout {target.scrape_timeout})"
         )

@@ -1,0 +1,77 @@
+"""The keys that work everywhere in the dashboard.
+
+The app binds them; the help screen lists them. They live here, below both, so
+the help screen reads them without importing the app.
+"""
+
+from __future__ import annotations
+
+from textual.binding import Binding, BindingType
+
+APP_BINDINGS: list[BindingType] = [
+    Binding(
+        "question_mark,f1", "help", "Help", id="app.help", tooltip="Every key and what it does"
+    ),
+    Binding(
+        "1",
+        "show_panel('targets')",
+        "Targets",
+        show=False,
+        id="app.targets",
+        tooltip="Show the Targets panel",
+    ),
+    Binding(
+        "2",
+        "show_panel('graph')",
+        "Graph",
+        show=False,
+        id="app.graph",
+        tooltip="Show the Graph panel",
+    ),
+    Binding(
+        "3",
+        "show_panel('alerts')",
+        "Alerts",
+        show=False,
+        id="app.alerts",
+        tooltip="Show the Alerts panel",
+    ),
+    Binding(
+        "4",
+        "show_panel('stack')",
+        "Stack",
+        show=False,
+        id="app.stack",
+        tooltip="Show the Stack panel (when promdash started the stack)",
+    ),
+    Binding(
+        "g",
+        "toggle_layout",
+        "Layout",
+        id="app.layout",
+        tooltip="One panel at a time, or graph, targets and alerts together",
+    ),
+    Binding(
+        "p",
+        "toggle_pause",
+        "Pause",
+        id="app.pause",
+        tooltip="Stop or resume refreshing; the graph stops tailing",
+    ),
+    Binding("r", "refresh_now", "Refresh", id="app.refresh", tooltip="Ask the server again now"),
+    Binding(
+        "t",
+        "pick_theme",
+        "Theme",
+        show=False,
+        id="app.theme",
+        tooltip="Choose a colour theme (remembered in the config file)",
+    ),
+    Binding(
+        "q",
+        "quit",
+        "Quit",
+        id="app.quit",
+        tooltip="Leave promdash; a stack it started keeps running",
+    ),
+]

@@ -1,0 +1,437 @@
+"""The refresh loop, every worker of the dashboard, and their one error policy.
+
+After dolphie's WorkerManager, outside the App: the app owns one Poller and
+hands it every `Worker.StateChanged`; nothing else decides what a failure means.
+
+- One poll at a time: the next is scheduled only when the last one finished, so
+  a slow server never piles polls up; ticks while paused or under a modal
+  screen fetch nothing.
+- Workers do the I/O and post typed answers (messages.py) straight to the
+  screen that shows them (posting's habit); the screen hands them to its panels.
+- A poll that could not reach the server is said in the stale banner
+  (`ServerLost`, with why and how often it retries) and retried sooner; the
+  first poll that succeeds again takes the banner away (`ServerBack`).
+
+It is one module of some 430 lines on purpose: every worker sits beside the one
+policy for its failures, so what a failure means is decided in one place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from textual.app import App
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.timer import Timer
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from promdash.errors import PromdashError
+from promdash.prom.client import PromClient, selector
+from promdash.prom.types import (
+    BadResponseError,
+    BuildInfo,
+    NotPrometheusError,
+    PromError,
+    QueryTimeoutError,
+    UnreachableError,
+    UnsupportedError,
+)
+from promdash.tui.completion import Catalog, Need
+from promdash.tui.messages import (
+    BuildInfoFetched,
+    CatalogGrew,
+    GraphFailed,
+    GraphFetched,
+    GraphWanted,
+    LogLines,
+    PollingChanged,
+    Problem,
+    RulesFetched,
+    RulesUnavailable,
+    ServerBack,
+    ServerLost,
+    ServiceActionDone,
+    StackStatusFetched,
+    TargetsFetched,
+)
+from promdash.tui.screens.dashboard import DashboardScreen
+from promdash.tui.settings import DEFAULT_REFRESH, MAX_REFRESH, MIN_REFRESH, DashSettings
+from promdash.tui.widgets.graph import graph_window
+from promdash.tui.widgets.targets import shortest_interval
+
+if TYPE_CHECKING:
+    # Types only: promdash.stack loads pydantic and YAML (~0.14 s of start-up).
+    from promdash.stack.runtime import Runtime
+    from promdash.stack.state import StackState
+    from promdash.tui.screens.logs import LogScreen
+
+LOST_RETRY_MAX = 5.0  # seconds between retries while the server does not answer
+NOTICE_EVERY = 60.0  # seconds before the same failure is said again
+
+
+def _problem(error: PromError) -> Problem:
+    if isinstance(error, UnreachableError):
+        return "lost"
+    if isinstance(error, QueryTimeoutError):
+        return "slow"
+    if isinstance(error, BadResponseError | NotPrometheusError):
+        return "unreadable"
+    return "refused"  # credentials, an API error envelope, an endpoint it does not offer
+
+
+class Poller:
+    """Asks the server (and the stack's runtime) on workers; posts what it learns to the screen."""
+
+    def __init__(
+        self, app: App[Any], settings: DashSettings, client: PromClient, catalog: Catalog
+    ) -> None:
+        self.app = app
+        self.settings = settings
+        self.client = client
+        self.catalog = catalog
+        self.screen: DashboardScreen | None = None  # set by `start`
+        self.build_info: BuildInfo | None = None
+        self.paused = False
+        self.lost_since: float | None = None
+        self.lost_tries = 0
+        self.last_success: float | None = None
+        self.scrape_interval: float | None = None
+        self._poll_worker: Worker[None] | None = None
+        self._timer: Timer | None = None
+        self._asked: set[Need] = set()
+        self._catalog_asked = False
+        self._notices: dict[str, float] = {}
+
+    @property
+    def started(self) -> bool:
+        """Polling has begun. Requests before it are dropped: the first poll fetches what shows."""
+        return self.screen is not None
+
+    def now(self) -> float:
+        return self.settings.clock()
+
+    def start(self, screen: DashboardScreen) -> None:
+        self.screen = screen
+        self._announce()
+        self._poll_worker = self._start_poll()
+
+    # ------------------------------------------------------------ the refresh loop
+
+    def refresh_interval(self) -> float:
+        if self.settings.refresh:
+            return self.settings.refresh
+        interval = self.scrape_interval or DEFAULT_REFRESH
+        return min(max(interval, MIN_REFRESH), MAX_REFRESH)
+
+    def _next_delay(self) -> float:
+        interval = self.refresh_interval()
+        return min(interval, LOST_RETRY_MAX) if self.lost_since is not None else interval
+
+    def _announce(self) -> None:
+        self._post(PollingChanged(self.refresh_interval(), self.paused))
+
+    def _schedule_next(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.app.set_timer(self._next_delay(), self._tick, name="poll")
+
+    def _tick(self) -> None:
+        self._timer = None
+        if self.paused or isinstance(self.app.screen, ModalScreen):
+            self._schedule_next()
+            return
+        self._poll_worker = self._start_poll()
+
+    def refresh_now(self) -> None:
+        if not self.started or (self._poll_worker is not None and self._poll_worker.is_running):
+            return
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self._poll_worker = self._start_poll()
+
+    def toggle_pause(self) -> bool:
+        """Pause or resume; resuming asks at once. Returns whether it is paused now."""
+        self.paused = not self.paused
+        self._announce()
+        if not self.paused:
+            self.refresh_now()
+        return self.paused
+
+    def _start_poll(self) -> Worker[None] | None:
+        return self._run(self._poll, name="poll", group="poll", exclusive=True)
+
+    async def _poll(self) -> None:
+        """One refresh: targets, alert rules, the graph in view; failures raise to the policy."""
+        screen = self.screen
+        assert screen is not None, "polls start with `start`"
+        at = self.now()
+        if screen.stack_wanted():
+            # The stack's state comes from its runtime, not from Prometheus: it shows
+            # even while Prometheus is down (which is when restarting it matters).
+            self.fetch_stack_status()
+        graph = screen.graph_wanted()
+        # All asked at once; targets are shown as soon as they arrive (they are what
+        # people look for first), the rest when they come.
+        targets_job = asyncio.ensure_future(self.client.targets(state="active"))
+        jobs: list[Any] = [self.client.rules(type="alert")]
+        if self.build_info is None:
+            jobs.append(self.client.build_info())
+        others = asyncio.gather(*jobs, return_exceptions=True)
+        try:
+            targets = await targets_job
+        except BaseException:
+            others.cancel()
+            await asyncio.gather(others, return_exceptions=True)
+            raise
+        self.last_success = at
+        self._post(TargetsFetched(targets, at))
+        before = self.refresh_interval()
+        self.scrape_interval = shortest_interval(targets) or self.scrape_interval
+        if self.refresh_interval() != before:
+            self._announce()
+        answers: list[Any] = [targets, *await others]
+        rules = answers[1]
+        if isinstance(rules, UnsupportedError | NotPrometheusError):
+            self._post(RulesUnavailable(str(rules)))
+        elif isinstance(rules, BaseException):
+            raise rules
+        else:
+            self._post(RulesFetched(rules, at))
+        if len(answers) > 2 and not isinstance(answers[2], BaseException):
+            self.build_info = answers[2]
+            self._post(BuildInfoFetched(answers[2]))
+        if graph is not None:
+            await self._fetch_graph(graph, at)
+
+    async def _fetch_graph(self, wanted: GraphWanted, at: float) -> None:
+        start, end, step = graph_window(at, wanted.range_seconds, wanted.width)
+        try:
+            result = await self.client.query_range(wanted.query, start, end, step)
+        except UnreachableError:
+            raise
+        except PromError as exc:
+            bad = getattr(exc, "error_type", "") == "bad_data"
+            self._post(GraphFailed(wanted.graph_id, wanted.query, str(exc), bad))
+            return
+        self._post(
+            GraphFetched(wanted.graph_id, wanted.query, result, start, end, step, self.now())
+        )
+
+    def fetch_graph(self, wanted: GraphWanted) -> None:
+        """A query or range changed: fetch that graph at once, outside the poll rhythm."""
+        if self.started:
+            # One worker per graph: a new request supersedes that graph's previous one only.
+            work = partial(self._fetch_graph, wanted, self.now())
+            self._run(work, name="", group=f"graph-{wanted.graph_id}", exclusive=True)
+
+    # ------------------------------------------------------------ the one error policy
+
+    def worker_changed(self, event: Worker.StateChanged) -> None:
+        if self.app.return_code is not None:
+            return  # closing: the screen and its panels are going
+        worker = event.worker
+        if worker.state == WorkerState.ERROR:
+            error = worker.error
+            if (worker.group == "poll" or worker.group.startswith("graph-")) and isinstance(
+                error, PromError
+            ):
+                self._server_lost(error)
+            elif worker.group in ("catalog", "names"):
+                pass  # completion is a convenience: work without it
+            elif isinstance(error, PromdashError):
+                self._notify_once(str(error), worker.name or "error")
+            else:
+                self._notify_once(
+                    f"{type(error).__name__}: {error}",
+                    "unexpected error (the dashboard keeps running)",
+                )
+        if worker.group == "poll" and worker.is_finished:
+            if worker.state == WorkerState.SUCCESS:
+                self._server_back()
+            if worker is self._poll_worker:
+                self._schedule_next()
+        elif worker.group == "stack-action" and worker.state == WorkerState.SUCCESS:
+            # A service changed: read the stack again, and Prometheus (its targets did too).
+            self.fetch_stack_status()
+            self.refresh_now()
+
+    def _notify_once(self, message: str, title: str) -> None:
+        """A failure that repeats every poll (a stack gone away) is said once a minute."""
+        now = time.monotonic()
+        if self._notices.get(message, -NOTICE_EVERY) > now - NOTICE_EVERY:
+            return
+        self._notices[message] = now
+        self.app.notify(message, title=title, severity="error")
+
+    def _server_lost(self, error: PromError) -> None:
+        """A poll failed: the banner says why (each cause has its own remedy); retry soon."""
+        if self.lost_since is None:
+            self.lost_since = self.now()
+            self.lost_tries = 0
+        self.lost_tries += 1
+        problem = _problem(error)
+        hint = ""
+        if (
+            problem == "lost"
+            and self.settings.connection.source == "default"
+            and self.last_success is None
+        ):
+            hint = (
+                "No server was named, so promdash tried the default address: start the demo "
+                "stack with `promdash up`, or pass --url URL."
+            )
+        self._post(
+            ServerLost(
+                problem, str(error), self.last_success, self._next_delay(), self.lost_tries, hint
+            )
+        )
+
+    def _server_back(self) -> None:
+        if self.lost_since is None:
+            return
+        self.lost_since = None
+        self._post(ServerBack())
+        self.build_info = None  # it may be a new version now: ask on the next poll
+        if self.settings.catalog and not self.catalog.metrics:
+            self.fetch_catalog()  # it failed while the server was away
+        self.app.notify("The server answers again.", title="reconnected")
+
+    # ------------------------------------------------------------ completion names
+
+    def want_catalog(self) -> None:
+        """The first targets are on screen: metric names for completion may come now."""
+        if self.settings.catalog and not self._catalog_asked:
+            self._catalog_asked = True
+            self.fetch_catalog()
+
+    def fetch_catalog(self) -> None:
+        self._run(self._fetch_catalog, name="fetch_catalog", group="catalog", exclusive=True)
+
+    async def _fetch_catalog(self) -> None:
+        names, metadata = await asyncio.gather(
+            self.client.label_values("__name__"), self.client.metadata()
+        )
+        self.catalog.metrics = sorted(names)
+        self.catalog.set_metadata(metadata)
+        self._post(CatalogGrew())
+
+    def need_names(self, need: Need) -> None:
+        if need not in self._asked:
+            self._asked.add(need)
+            self._run(partial(self._fetch_names, need), name="_fetch_names", group="names")
+
+    async def _fetch_names(self, need: Need) -> None:
+        match = [selector(need.metric)] if need.metric else None
+        try:
+            if need.kind == "labels":
+                names = await self.client.label_names(match=match)
+                self.catalog.label_names[need.metric] = names
+            else:
+                values = await self.client.label_values(need.label, match=match)
+                self.catalog.label_values[(need.label, need.metric)] = values
+        except PromError:
+            self._asked.discard(need)  # ask again next time the user gets there
+            raise
+        self._post(CatalogGrew())
+
+    # ------------------------------------------------------------ the stack (thread workers)
+
+    def fetch_stack_status(self) -> None:
+        if self.started and self.settings.stack_name is not None:
+            self._run(
+                self._read_stack,
+                name="fetch_stack_status",
+                group="stack-status",
+                exclusive=True,
+                thread=True,
+            )
+
+    def _read_stack(self) -> None:
+        name = self.settings.stack_name
+        if name is None:
+            return
+        if self.settings.stack_status is not None:
+            rows = self.settings.stack_status(name)
+        else:
+            runtime, state = _running(name)
+            rows = runtime.status(state)
+        self._post(StackStatusFetched(name, rows, self.now()))
+
+    def stack_action(self, stack: str, service: str, action: str) -> None:
+        work = partial(self._stack_action, stack, service, action)
+        self._run(work, name="_stack_action", group="stack-action", thread=True)
+
+    def _stack_action(self, stack: str, service: str, action: str) -> None:
+        try:
+            runtime, state = _running(stack)
+            getattr(runtime, f"{action}_service")(state, service)
+        except PromdashError as exc:
+            self._post(ServiceActionDone(service, action, str(exc)))
+            return
+        self._post(ServiceActionDone(service, action))
+
+    def follow_logs(self, screen: LogScreen, stack: str, service: str) -> Worker[None] | None:
+        """Post a service's new log lines to `screen` until the worker is cancelled."""
+        work = partial(self._follow_logs, screen, stack, service)
+        return self._run(work, name="_follow_logs", group="logs", exclusive=True, thread=True)
+
+    def _follow_logs(self, screen: LogScreen, stack: str, service: str) -> None:
+        # Polls the log's tail rather than `logs(follow=True)`: a follow blocks
+        # in the runtime until a line arrives, and a cancelled worker must end.
+        from promdash.stack.runtimes import stack_state
+        from promdash.tui.screens.logs import new_lines
+
+        worker = get_current_worker()
+        runtime, state = _running(stack)
+        shown: list[str] = []
+        while not worker.is_cancelled:
+            state = stack_state(stack) or state
+            lines = list(runtime.logs(state, service, tail=500))
+            added, replace = new_lines(shown, lines)
+            if added or replace:
+                screen.post_message(LogLines(service, added, replace))
+                shown = lines
+            for _ in range(10):
+                if worker.is_cancelled:
+                    return
+                time.sleep(0.1)
+
+    # ------------------------------------------------------------ plumbing
+
+    def _run(
+        self,
+        work: Callable[[], Any],
+        *,
+        name: str,
+        group: str,
+        exclusive: bool = False,
+        thread: bool = False,
+    ) -> Worker[None] | None:
+        """Start a worker on the app, so its StateChanged reaches `worker_changed`."""
+        if self.app.return_code is not None:
+            return None  # closing
+        worker: Worker[None] = self.app.run_worker(
+            work, name=name, group=group, exclusive=exclusive, exit_on_error=False, thread=thread
+        )
+        return worker
+
+    def _post(self, message: Message) -> None:
+        """Hand an answer to the dashboard screen (thread-safe: thread workers call it too)."""
+        if self.screen is not None:
+            self.screen.post_message(message)
+
+
+def _running(stack: str) -> tuple[Runtime, StackState]:
+    """(runtime, state) of a running stack; PromdashError when it is gone."""
+    from promdash.stack.runtimes import runtime_for, stack_state
+
+    state = stack_state(stack)
+    if state is None:
+        raise PromdashError(f"stack {stack!r} is no longer running")
+    return runtime_for(state), state
