@@ -127,10 +127,10 @@ def _count(text: str) -> int:
 
 
 def _duration(text: str) -> float:
-    from promdash.prom.client import parse_duration
+    from promdash.timefmt import parse_seconds
 
     try:
-        return parse_duration(text)
+        return parse_seconds(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -140,7 +140,7 @@ def _step(text: str) -> float | None:
 
 
 def _time(text: str) -> float:
-    from promdash.prom.client import parse_time
+    from promdash.timefmt import parse_time
 
     try:
         return parse_time(text)

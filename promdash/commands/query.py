@@ -68,15 +68,15 @@ def command(handler: Handler) -> Callable[[argparse.Namespace], None]:
 
 @command
 def targets(s: Session, args: argparse.Namespace) -> None:
-    from promdash import views
+    from promdash.present import output as present
     from promdash.prom.client import run
 
     found = run(s.connection, lambda c: c.targets(state="active"))
     if s.output.format == "json":
-        print(views.targets_json(found.active, time.time(), health=args.state, pool=args.pool))
+        print(present.targets_json(found.active, time.time(), health=args.state, pool=args.pool))
     else:
         print(
-            views.targets_text(
+            present.targets_text(
                 found.active, time.time(), health=args.state, pool=args.pool, color=s.output.color
             )
         )
@@ -92,39 +92,39 @@ def query(s: Session, args: argparse.Namespace) -> None:
 
 
 def _instant_query(s: Session, expr: str, at: float | None) -> None:
-    from promdash import views
+    from promdash.present import output as present
     from promdash.prom.client import run
 
     result = run(s.connection, lambda c: c.query(expr, at))
     if s.output.format == "json":
-        print(views.query_json(result, expr, time=at))
+        print(present.query_json(result, expr, time=at))
     elif s.output.format == "csv":
-        print(views.query_csv(result))
+        print(present.query_csv(result))
     else:
-        print(views.instant_text(result))
+        print(present.instant_text(result))
     _warn(result.warnings)
 
 
 def _range_query(s: Session, expr: str, start: float, end: float, step: float) -> None:
-    from promdash import views
+    from promdash.present import output as present
     from promdash.prom.client import run
 
     result = run(s.connection, lambda c: c.query_range(expr, start, end, step))
     if s.output.format == "json":
-        print(views.query_json(result, expr, start=start, end=end, step=step))
+        print(present.query_json(result, expr, start=start, end=end, step=step))
     elif s.output.format == "csv":
-        print(views.query_csv(result))
+        print(present.query_csv(result))
     elif s.output.terminal and result.matrix:
-        legend = views.legend(result.matrix, color=s.output.color)
+        legend = present.legend(result.matrix, color=s.output.color)
         width, height = _plot_size(legend.count("\n") + 1)
         print(
-            views.plot(
+            present.plot(
                 result.matrix, width, height, title=expr, color=s.output.color, start=start, end=end
             )
         )
         print(legend)
     else:
-        print(views.range_text(result))
+        print(present.range_text(result))
     _warn(result.warnings)
 
 
@@ -145,8 +145,9 @@ def _auto_step(range_seconds: float) -> float:
     """About one point per plot column (plotext's y-axis labels take ~10 columns)."""
     import shutil
 
-    columns = max(shutil.get_terminal_size((100, 30)).columns - 10, 20)
-    return max(round(range_seconds / columns, 3), 0.001)
+    from promdash.timefmt import auto_step
+
+    return auto_step(range_seconds, max(shutil.get_terminal_size((100, 30)).columns - 10, 20))
 
 
 # ---------------------------------------------------------------- tail
@@ -203,16 +204,10 @@ async def _tail(
 
 
 async def _scrape_interval(client: PromClient) -> float:
-    from promdash.prom.client import parse_duration
+    from promdash.timefmt import shortest_interval
 
     targets = await client.targets(state="active")
-    intervals = []
-    for target in targets.active:
-        try:
-            intervals.append(parse_duration(target.scrape_interval))
-        except ValueError:
-            continue
-    return min(intervals, default=15.0)
+    return shortest_interval(t.scrape_interval for t in targets.active) or 15.0
 
 
 def _tail_screen(
@@ -225,34 +220,35 @@ def _tail_screen(
     end: float,
 ) -> str:
     """One frame of the tail on a terminal: a header, then the plot and its legend."""
-    from promdash import views
-    from promdash.prom.client import format_duration
+    from promdash.present import output as present
+    from promdash.timefmt import format_duration
 
     header = (
         f"promdash tail  {expr}  range {format_duration(range_seconds)}"
         f"  every {format_duration(every)}  {time.strftime('%H:%M:%S')}  (Ctrl-C quits)"
     )
-    legend = views.legend(result.matrix, color=out.color)
+    legend = present.legend(result.matrix, color=out.color)
     width, height = _plot_size(legend.count("\n") + 1, header_lines=2 + bool(problem))
     frame = [header]
     if problem:
-        frame.append(views.paint(problem, "red", out.color))
+        frame.append(present.paint(problem, "red", out.color))
     if not result.matrix:
         frame.append("no data yet (the query matched no series in that range)")
         return "\n".join(frame)
     start = end - range_seconds
-    frame.append(views.plot(result.matrix, width, height, color=out.color, start=start, end=end))
+    frame.append(present.plot(result.matrix, width, height, color=out.color, start=start, end=end))
     frame.append(legend)
     return "\n".join(frame)
 
 
 def _tail_lines(result: QueryResult, problem: str) -> str:
     """One refresh of the tail in a pipe: the latest value of each series."""
-    from promdash import views
+    from promdash.present.text import clip, series_name
+    from promdash.timefmt import value_text
 
     clock = time.strftime("%H:%M:%S")
     lines = [
-        f"{clock}  {views.clip(views.series_name(s.metric))}  {views.format_value(s.values[-1])}"
+        f"{clock}  {clip(series_name(s.metric))}  {value_text(s.values[-1])}"
         for s in result.matrix
         if s.values
     ]
@@ -266,23 +262,24 @@ def _tail_lines(result: QueryResult, problem: str) -> str:
 
 @command
 def alerts(s: Session, args: argparse.Namespace) -> None:
-    from promdash import views
+    from promdash.present import output as present
     from promdash.prom.client import run
 
     groups = run(s.connection, lambda c: c.rules(type="alert"))
     if s.output.format == "json":
-        print(views.alerts_json(groups, state=args.state))
+        print(present.alerts_json(groups, state=args.state))
     else:
-        print(views.alerts_text(groups, time.time(), state=args.state, color=s.output.color))
+        print(present.alerts_text(groups, time.time(), state=args.state, color=s.output.color))
 
 
 @command
 def metrics(s: Session, args: argparse.Namespace) -> None:
-    from promdash import views
+    from promdash.present import output as present
     from promdash.prom.client import run
 
-    entries = views.metric_entries(run(s.connection, _metric_names), args.pattern)
-    print(views.metrics_json(entries) if s.output.format == "json" else views.metrics_text(entries))
+    entries = present.metric_entries(run(s.connection, _metric_names), args.pattern)
+    json_out = s.output.format == "json"
+    print(present.metrics_json(entries) if json_out else present.metrics_text(entries))
 
 
 async def _metric_names(client: PromClient) -> dict[str, list[MetricMetadata]]:

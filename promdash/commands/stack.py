@@ -14,10 +14,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from promdash.commands import say
-from promdash.errors import RuntimeUnavailable
 
 if TYPE_CHECKING:
-    from promdash.stack.model import Stack
     from promdash.stack.runtime import Progress, Runtime
     from promdash.stack.state import StackState
 
@@ -53,12 +51,13 @@ class Running:
 
 
 def up(args: argparse.Namespace) -> None:
+    from promdash.stack import runtimes
     from promdash.stack.model import load_stack
 
     stack = load_stack(args.stack)
     if args.publish_all:
         stack = stack.model_copy(update={"publish": "all"})
-    state = _up_with_fallback(
+    state = runtimes.up(
         args.runtime,
         stack,
         without=args.without,
@@ -78,32 +77,6 @@ def up(args: argparse.Namespace) -> None:
     open_dashboard(resolve_connection(url=state.prometheus_url), DashOptions())
 
 
-# TODO(runtimes): this fallback belongs in promdash/stack/runtimes.py beside
-# pick_runtime's "no engine" fallback, with this signature; until it moves there,
-# this is the only place that decides "engine, but it cannot run the stack".
-def _up_with_fallback(
-    choice: str, stack: Stack, *, without: list[str], timeout: float, progress: Progress
-) -> StackState:
-    """Start `stack` on the runtime `choice` names ("auto", "docker" or "local").
-
-    "auto" is docker when an engine answers, else local processes (pick_runtime);
-    and local processes too when the engine answers but cannot run the stack (it
-    cannot get the images: no registry), if a prometheus binary is here.
-    """
-    from promdash.stack.local import find_prometheus
-    from promdash.stack.runtimes import pick_runtime
-
-    runtime = pick_runtime(choice, progress)
-    try:
-        return runtime.up(stack, without=without, timeout=timeout, progress=progress)
-    except RuntimeUnavailable as exc:
-        if choice != "auto" or runtime.name != "docker" or find_prometheus() is None:
-            raise
-        progress(f"docker: {exc}; using local processes instead")
-    runtime = pick_runtime("local", progress)
-    return runtime.up(stack, without=without, timeout=timeout, progress=progress)
-
-
 def down(args: argparse.Namespace) -> None:
     progress = progress_printer()
     stack = Running.find(args.name, progress)
@@ -112,8 +85,8 @@ def down(args: argparse.Namespace) -> None:
 
 
 def status(args: argparse.Namespace) -> None:
-    from promdash import views
     from promdash.stack.state import grafana_password
+    from promdash.timefmt import short_duration
 
     stack = Running.find(args.name, notice)
     state = stack.state
@@ -122,7 +95,7 @@ def status(args: argparse.Namespace) -> None:
     print(f"stack {state.name!r} ({state.runtime} runtime, from {state.stack_file})")
     print(f"  {'SERVICE':<12} {'STATE':<9} {'HEALTH':<10} {'UPTIME':<9} URL")
     for row in rows:
-        uptime = views.short_duration(now - row.started_at) if row.started_at else "-"
+        uptime = short_duration(now - row.started_at) if row.started_at else "-"
         print(f"  {row.name:<12} {row.state:<9} {row.health or '-':<10} {uptime:<9} {row.url}")
     if args.secrets and "grafana" in state.urls:
         print(f"  grafana admin password: {grafana_password(state.name)}")

@@ -1,7 +1,8 @@
 """How the CLI presents Prometheus answers: tables, CSV, JSON, plots.
 
-Plain functions from typed values to strings; printing and exit codes stay in
-cli.py. `color=False` (pipes, files, NO_COLOR) gives output without any escape
+Plain functions from typed values to strings, built from the pieces of
+`present.text` the dashboard shows too; printing and exit codes stay in the
+command line. `color=False` (pipes, files, NO_COLOR) gives output without any escape
 sequence. The JSON shapes are a documented interface: docs/json-output.md.
 """
 
@@ -16,12 +17,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from promdash.present.text import AlertRow as AlertRow
-from promdash.present.text import alert_rows as alert_rows
-from promdash.present.text import clip as clip
-from promdash.present.text import labels_text as labels_text
-from promdash.present.text import series_name as series_name
-from promdash.present.text import size_text as size_text
+from promdash.present.text import alert_rows, clip, labels_text, series_name
 from promdash.prom.types import (
     MetricMetadata,
     QueryResult,
@@ -29,11 +25,7 @@ from promdash.prom.types import (
     Series,
     Target,
 )
-from promdash.timefmt import is_number, nonfinite_text, value_text
-from promdash.timefmt import iso as iso
-from promdash.timefmt import seconds_text as seconds_text
-from promdash.timefmt import short_duration as short_duration
-from promdash.timefmt import since as since
+from promdash.timefmt import is_number, iso, nonfinite_text, seconds_text, since, value_text
 
 JSON_SCHEMA_VERSION = 1
 
@@ -55,10 +47,6 @@ def _swatch(index: int, enabled: bool) -> str:
 
 
 # ---------------------------------------------------------------- small formatters
-
-
-def format_value(value: float) -> str:
-    return value_text(value)
 
 
 def json_value(value: float) -> float | str:
@@ -201,12 +189,12 @@ def targets_json(
 
 def instant_text(result: QueryResult) -> str:
     if result.result_type == "scalar" and result.scalar is not None:
-        return f"scalar  {format_value(result.scalar[1])}"
+        return f"scalar  {value_text(result.scalar[1])}"
     if result.result_type == "string" and result.string is not None:
         return f"string  {clip(result.string[1])}"
     if not result.vector:
         return "no data (the query matched no series at that time)"
-    rows = [[series_name(s.metric), format_value(s.value)] for s in result.vector]
+    rows = [[series_name(s.metric), value_text(s.value)] for s in result.vector]
     return table(["SERIES", "VALUE"], rows)
 
 
@@ -221,9 +209,9 @@ def range_text(result: QueryResult) -> str:
             [
                 series_name(s.metric),
                 str(len(s.values)),
-                format_value(min(finite)) if finite else "-",
-                format_value(max(finite)) if finite else "-",
-                format_value(s.values[-1]) if s.values else "-",
+                value_text(min(finite)) if finite else "-",
+                value_text(max(finite)) if finite else "-",
+                value_text(s.values[-1]) if s.values else "-",
                 time.strftime("%H:%M:%S", time.localtime(s.timestamps[-1])) if s.values else "-",
             ]
         )
@@ -341,7 +329,7 @@ def legend(series: Sequence[Series], *, color: bool, limit: int = PLOT_MAX_SERIE
     """One line per plotted series: its colour swatch, name and latest value."""
     lines = []
     for index, s in enumerate(series[:limit]):
-        latest = format_value(s.values[-1]) if s.values else "-"
+        latest = value_text(s.values[-1]) if s.values else "-"
         lines.append(f"{_swatch(index, color)} {clip(series_name(s.metric))}  {latest}")
     if len(series) > limit:
         lines.append(f"   … {len(series) - limit} more series not plotted (use --csv for all)")
@@ -366,7 +354,7 @@ def alerts_text(
             r.rule.name,
             labels_text(r.labels, skip=("alertname",)) or "-",
             since(r.active_at, now),
-            format_value(float(r.value)) if r.value and is_number(r.value) else (r.value or "-"),
+            value_text(float(r.value)) if r.value and is_number(r.value) else (r.value or "-"),
             labels_text(r.annotations) or "-",
         ]
         for r in rows

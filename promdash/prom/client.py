@@ -32,10 +32,6 @@ from promdash.config import Connection
 from promdash.prom import wire
 from promdash.prom.promql import (
     escape_label_name_for_path,
-    promql_string,
-    quote_label_name,
-    quote_metric_name,
-    selector,
 )
 from promdash.prom.types import (
     Alert,
@@ -45,7 +41,6 @@ from promdash.prom.types import (
     BuildInfo,
     MetricMetadata,
     NotPrometheusError,
-    PromError,
     QueryResult,
     QueryTimeoutError,
     RuleGroup,
@@ -54,8 +49,6 @@ from promdash.prom.types import (
     UnreachableError,
     UnsupportedError,
 )
-from promdash.timefmt import format_duration, parse_rfc3339, parse_time
-from promdash.timefmt import parse_seconds as parse_duration  # CLI flags take numbers too
 
 T = TypeVar("T")
 D = TypeVar("D")
@@ -390,18 +383,4 @@ def run(conn: Connection, operation: Callable[[PromClient], Awaitable[T]]) -> T:
     return asyncio.run(go())
 
 
-__all__ = [
-    "POST_ABOVE",
-    "PromClient",
-    "PromError",
-    "escape_label_name_for_path",
-    "format_duration",
-    "parse_duration",
-    "parse_rfc3339",
-    "parse_time",
-    "promql_string",
-    "quote_label_name",
-    "quote_metric_name",
-    "run",
-    "selector",
-]
+__all__ = ["POST_ABOVE", "PromClient", "run"]

@@ -56,6 +56,30 @@ def pick_runtime(choice: str, progress: Progress = no_progress) -> Runtime:
         return Locked(LocalRuntime())
 
 
+def up(
+    choice: str,
+    stack: Stack,
+    *,
+    without: list[str],
+    timeout: float,
+    progress: Progress = no_progress,
+) -> StackState:
+    """Start `stack` on the runtime `choice` names ("auto", "docker" or "local").
+
+    "auto" is docker when an engine answers, else local processes; and local
+    processes too when the engine answers but cannot run the stack (it cannot
+    get the images: no registry), if a prometheus binary is here.
+    """
+    runtime = pick_runtime(choice, progress)
+    try:
+        return runtime.up(stack, without=without, timeout=timeout, progress=progress)
+    except RuntimeUnavailable as exc:
+        if choice != "auto" or runtime.name != "docker" or find_prometheus() is None:
+            raise
+        progress(f"docker: {exc}; using local processes instead")
+    return Locked(LocalRuntime()).up(stack, without=without, timeout=timeout, progress=progress)
+
+
 def runtime_for(state: StackState) -> Runtime:
     return Locked(_runtime(state.runtime))
 

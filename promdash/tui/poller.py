@@ -31,7 +31,8 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from promdash.errors import PromdashError
-from promdash.prom.client import PromClient, selector
+from promdash.prom.client import PromClient
+from promdash.prom.promql import selector
 from promdash.prom.types import (
     BadResponseError,
     BuildInfo,

@@ -29,15 +29,8 @@ import httpx
 import pytest
 
 from promdash.config import Connection
-from promdash.prom.client import (
-    PromClient,
-    escape_label_name_for_path,
-    format_duration,
-    parse_duration,
-    parse_rfc3339,
-    quote_metric_name,
-    selector,
-)
+from promdash.prom.client import PromClient
+from promdash.prom.promql import escape_label_name_for_path, quote_metric_name, selector
 from promdash.prom.types import (
     AuthError,
     BadQueryError,
@@ -641,20 +634,6 @@ def test_utf8_metric_names_are_quoted_in_selectors() -> None:
     assert escape_label_name_for_path("job") == "job"
     assert escape_label_name_for_path("service.name") == "U__service_2e_name"
     assert escape_label_name_for_path("a_b.c") == "U__a__b_2e_c"
-
-
-def test_durations_and_times() -> None:
-    assert parse_duration("1h30m") == 5400
-    assert parse_duration("500ms") == 0.5
-    assert parse_duration("15") == 15
-    for bad in ("", "5x", "m5", "-1s", "0s"):
-        with pytest.raises(ValueError):
-            parse_duration(bad)
-    assert format_duration(5400) == "1h30m" and format_duration(0.25) == "250ms"
-    moment = parse_rfc3339("2024-05-01T10:00:00.123456789+02:00")
-    assert moment is not None and moment.timestamp() == pytest.approx(1714550400.123456)
-    assert parse_rfc3339("0001-01-01T00:00:00Z") is None
-    assert parse_rfc3339("1970-01-01T00:00:00Z") is None  # VictoriaMetrics' "never"
 
 
 def test_recorded_answers_decode() -> None:

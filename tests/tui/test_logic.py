@@ -26,7 +26,7 @@ from promdash.tui.widgets.graph import graph_window
 from promdash.tui.widgets.promql import History
 from promdash.tui.widgets.table import Column, KeyedTable, Row, cell_plain
 from promdash.tui.widgets.targets import target_view
-from promdash.views import seconds_text
+from promdash.timefmt import seconds_text
 from tests.tui.helpers import SIZE, banner_attempt, dash, text_of, type_text, wait_for
 
 COLOURS = {"up": "green", "down": "red", "unknown": "yellow"}

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from promdash.present.text import clip
 from promdash.prom import wire
 from promdash.prom.types import (
     Alert,
@@ -32,7 +33,6 @@ from promdash.prom.types import (
     Target,
     Targets,
 )
-from promdash.views import clip
 
 # ---------------------------------------------------------------- strategies
 

@@ -12,13 +12,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
+from promdash.present.text import clip
 from promdash.prom.types import Alert, AlertingRule, AlertState, RuleGroup
 from promdash.tui.format import DETAIL_LIMIT, ago, clock_text, duration_text, labels_text
 from promdash.tui.messages import OpenGraphs
 from promdash.tui.themes import rich_colour
 from promdash.tui.widgets.panel import Clock, FilterLabel, TablePanel, show
 from promdash.tui.widgets.table import Cell, Column, KeyedTable, Row
-from promdash.views import clip
 
 STATE_FILTERS = ("all", "firing", "pending", "inactive")
 STATES: tuple[AlertState, ...] = ("firing", "pending", "inactive")

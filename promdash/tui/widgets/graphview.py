@@ -12,6 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, Static
 
+from promdash.present.text import clip
 from promdash.prom.types import QueryResult, Series
 from promdash.tui.completion import Catalog
 from promdash.tui.format import (
@@ -35,7 +36,6 @@ from promdash.tui.widgets.panel import show
 from promdash.tui.widgets.plotview import PlotView
 from promdash.tui.widgets.promql import History, PromQLEditor
 from promdash.tui.widgets.table import Column, KeyedTable, Row
-from promdash.views import clip
 
 PRESETS: tuple[tuple[str, int], ...] = (("5m", 300), ("15m", 900), ("1h", 3600), ("6h", 21600))
 MAX_SERIES = 10

@@ -16,8 +16,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Input, Static
 
-from promdash.prom.client import promql_string
+from promdash.present.text import clip
+from promdash.prom.promql import promql_string
 from promdash.prom.types import Target, Targets
+from promdash.timefmt import seconds_text
 from promdash.tui.format import (
     DETAIL_LIMIT,
     ago,
@@ -29,7 +31,6 @@ from promdash.tui.messages import OpenGraphs
 from promdash.tui.themes import rich_colour
 from promdash.tui.widgets.panel import Clock, FilterLabel, TablePanel, show
 from promdash.tui.widgets.table import Cell, Column, KeyedTable, Row
-from promdash.views import clip, seconds_text
 
 HEALTH_FILTERS = ("all", "up", "down", "unknown")
 # Labels every target has and the table shows elsewhere (endpoint, pool).
