@@ -259,7 +259,7 @@ async def refresh_2000() -> tuple[float, float]:
         for seed in range(31):
             targets = synthetic_targets(2000, now, seed)
             began = time.process_time()
-            app._targets(TargetsFetched(targets, now))  # type: ignore[arg-type]
+            app.dashboard.post_message(TargetsFetched(targets, now))
             await pilot.pause()
             took = time.process_time() - began
             if seed == 0:

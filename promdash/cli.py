@@ -470,12 +470,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    # Imports are done: from here on Ctrl-C is a KeyboardInterrupt we handle
-    # (see promdash/__main__.py). Only the main thread may set handlers.
-    with contextlib.suppress(ValueError):
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-    args = build_parser().parse_args(argv)
     try:
+        # Imports are done: from here on Ctrl-C is a KeyboardInterrupt handled
+        # below, parsing included (see promdash/__main__.py). Only the main
+        # thread may set handlers.
+        with contextlib.suppress(ValueError):
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        args = build_parser().parse_args(argv)
         args.handler(args)
     except KeyboardInterrupt:
         # A Ctrl-C that lands inside asyncio.run before its coroutine starts would

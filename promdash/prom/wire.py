@@ -139,7 +139,8 @@ class _DroppedTarget(Struct, rename="camel"):
 
 
 class _TargetsData(Struct, rename="camel"):
-    active_targets: list[_Target] | None = None
+    # Always sent (null from Go when empty); an answer without it is not a targets answer.
+    active_targets: list[_Target] | None
     dropped_targets: list[_DroppedTarget] | None = None
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from rich.style import Style
 from rich.text import Text
 
-from promdash.tui.format import value_text
+from promdash.timefmt import value_text
 
 RGB = tuple[int, int, int]
 Y_AXIS_WIDTH = 10  # columns the y tick labels and the frame take, about
@@ -135,7 +135,7 @@ def _frame(
     xticks, xlabels = time_ticks(start, end, max(2, width // 14))
     plt.xticks(xticks, xlabels)
     yticks = [low + i * spacing for i in range(round((high - low) / spacing) + 1)]
-    plt.yticks(yticks, [value_text(round(t, 12)) for t in yticks])
+    plt.yticks(yticks, [value_text(round(t, 12), compact=True) for t in yticks])
     return list(Text.from_ansi(str(plt.build())).split("\n"))
 
 

@@ -63,7 +63,7 @@ from promdash.tui.messages import (
 from promdash.tui.screens.dashboard import DashboardScreen
 from promdash.tui.settings import DEFAULT_REFRESH, MAX_REFRESH, MIN_REFRESH, DashSettings
 from promdash.tui.widgets.graph import graph_window
-from promdash.tui.widgets.targets import shortest_interval
+from promdash.tui.widgets.targets import scrape_interval
 
 if TYPE_CHECKING:
     # Types only: promdash.stack loads pydantic and YAML (~0.14 s of start-up).
@@ -193,7 +193,7 @@ class Poller:
         self.last_success = at
         self._post(TargetsFetched(targets, at))
         before = self.refresh_interval()
-        self.scrape_interval = shortest_interval(targets) or self.scrape_interval
+        self.scrape_interval = scrape_interval(targets) or self.scrape_interval
         if self.refresh_interval() != before:
             self._announce()
         answers: list[Any] = [targets, *await others]

@@ -116,6 +116,13 @@ BAD_SHAPES: dict[str, dict[str, Any]] = {
     },
 }
 
+# Another endpoint's answer: valid JSON, the wrong object (a query answer where
+# targets belong, and so on round). Missing fields must not read as "none".
+_QUERY_ANSWER = {"resultType": "vector", "result": [{"metric": {}, "value": [1, "1"]}]}
+BAD_SHAPES["another endpoint's answer"] = {
+    kind: ({"activeTargets": []} if kind.startswith("query") else _QUERY_ANSWER) for kind in KINDS
+}
+
 HUGE = "x" * (5 * 1024 * 1024)  # a 5 MB label value
 
 

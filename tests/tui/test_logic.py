@@ -12,9 +12,10 @@ from rich.console import Console
 from textual.app import App
 from textual.binding import Binding
 
+from promdash.present.text import error_position, short_scrape_error
 from promdash.prom.types import Alert, AlertingRule, RuleGroup, Target
 from promdash.stack.runtime import ServiceStatus
-from promdash.tui import format as fmt
+from promdash.timefmt import seconds_text, short_duration, value_text
 from promdash.tui.commands import palette_commands
 from promdash.tui.completion import Candidate, Catalog, apply, complete, context_at
 from promdash.tui.plot import PlotLine, render_plot, segments
@@ -26,7 +27,6 @@ from promdash.tui.widgets.graph import graph_window
 from promdash.tui.widgets.promql import History
 from promdash.tui.widgets.table import Column, KeyedTable, Row, cell_plain
 from promdash.tui.widgets.targets import target_view
-from promdash.timefmt import seconds_text
 from tests.tui.helpers import SIZE, banner_attempt, dash, text_of, type_text, wait_for
 
 COLOURS = {"up": "green", "down": "red", "unknown": "yellow"}
@@ -42,18 +42,12 @@ def closed_port() -> int:
 
 
 def test_durations_and_values_read_like_prometheus() -> None:
-    assert fmt.parse_duration("5s") == 5
-    assert fmt.parse_duration("1m30s") == 90
-    assert fmt.parse_duration("500ms") == 0.5
-    assert fmt.parse_duration("5 s") is None and fmt.parse_duration("") is None
-    assert fmt.duration_text(90) == "1m30s" and fmt.duration_text(3600) == "1h"
-    assert fmt.ago(100.0, 103.4) == "3s ago" and fmt.ago(None, 1) == "never"
-    assert fmt.value_text(0.000123) == "0.000123" and fmt.value_text(float("nan")) == "NaN"
+    # Durations and values themselves: tests/unit/test_timefmt.py (one vocabulary).
+    assert short_duration(90) == "1m30s" and short_duration(3600) == "1h"
+    assert value_text(0.000123, compact=True) == "0.000123"
     assert seconds_text(0.0042) == "4.2ms"
-    assert fmt.error_position("1:17: parse error: unclosed left parenthesis") == (1, 17)
-    assert fmt.short_scrape_error('Get "http://a/metrics": refused', "http://a/metrics") == (
-        "refused"
-    )
+    assert error_position("1:17: parse error: unclosed left parenthesis") == (1, 17)
+    assert short_scrape_error('Get "http://a/metrics": refused', "http://a/metrics") == ("refused")
 
 
 def test_graph_window_asks_about_one_point_per_column() -> None:

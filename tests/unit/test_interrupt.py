@@ -41,3 +41,28 @@ def test_ctrl_c_once_running_is_one_line_and_exit_130() -> None:
     )
     assert result.returncode == 130
     assert result.stderr == "promdash: interrupted\n"
+
+
+# The same press while the parser is built, after main() has taken over SIGINT.
+CTRL_C_WHILE_PARSING = """
+import os, signal, sys
+import promdash.cli as cli
+
+build = cli.build_parser
+def build_and_press():
+    os.kill(os.getpid(), signal.SIGINT)
+    return build()
+
+cli.build_parser = build_and_press
+sys.argv = ["promdash", "targets", "--url", "http://127.0.0.1:1"]
+from promdash.__main__ import run
+run()
+"""
+
+
+def test_ctrl_c_while_parsing_the_command_line_is_one_line_and_exit_130() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", CTRL_C_WHILE_PARSING], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 130
+    assert result.stderr == "promdash: interrupted\n"

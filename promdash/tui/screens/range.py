@@ -10,7 +10,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from promdash.tui.format import duration_text, parse_duration
+from promdash.timefmt import parse_seconds, short_duration
 
 
 class RangeScreen(ModalScreen[int | None]):
@@ -32,13 +32,16 @@ class RangeScreen(ModalScreen[int | None]):
     def compose(self):  # type: ignore[no-untyped-def]
         with Vertical():
             yield Label("Graph range (a Prometheus duration: 30m, 2h, 3d)")
-            yield Input(value=duration_text(self.current), id="range-input")
+            yield Input(value=short_duration(self.current), id="range-input")
             yield Static("", id="range-error")
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
-        seconds = parse_duration(event.value)
-        if seconds is None or seconds < 60:
+        try:
+            seconds = parse_seconds(event.value)
+        except ValueError:
+            seconds = 0
+        if seconds < 60:
             self.query_one("#range-error", Static).update(
                 f"{event.value!r} is not a duration of at least 1m (examples: 30m, 2h, 3d)"
             )

@@ -12,9 +12,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
-from promdash.present.text import clip
+from promdash.present.text import DETAIL_LIMIT, clip, labels_text
 from promdash.prom.types import Alert, AlertingRule, AlertState, RuleGroup
-from promdash.tui.format import DETAIL_LIMIT, ago, clock_text, duration_text, labels_text
+from promdash.timefmt import ago, clock_text, short_duration, value_text
 from promdash.tui.messages import OpenGraphs
 from promdash.tui.themes import rich_colour
 from promdash.tui.widgets.panel import Clock, FilterLabel, TablePanel, show
@@ -138,7 +138,7 @@ def alert_rows(
             about = Text(style=base)
             about.append(clip(labels_text(rule.labels)), style="dim")
             if rule.duration:
-                about.append(f"  for {duration_text(rule.duration)}", style="dim")
+                about.append(f"  for {short_duration(rule.duration)}", style="dim")
             if rule.health and rule.health != "ok":
                 about.append(f"  {rule.health}: {clip(rule.last_error)}", style=colours["firing"])
             name = ("● " if lit else "  ") + rule.name
@@ -198,9 +198,7 @@ def _short_value(value: str) -> str:
         number = float(value)
     except ValueError:
         return value
-    from promdash.tui.format import value_text
-
-    return value_text(number)
+    return value_text(number, compact=True)
 
 
 class AlertsPanel(TablePanel):
@@ -386,7 +384,7 @@ class AlertsPanel(TablePanel):
         text.append(rule.state, style=f"bold {colours[rule.state]}")
         text.append(f"  group {rule.group}", style="dim")
         if rule.duration:
-            text.append(f"  for {duration_text(rule.duration)}", style="dim")
+            text.append(f"  for {short_duration(rule.duration)}", style="dim")
         text.append("\nexpr: ", style="dim")
         text.append(clip(rule.query, DETAIL_LIMIT))
         annotations = rule.annotations

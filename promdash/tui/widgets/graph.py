@@ -10,8 +10,8 @@ from textual import on
 from textual.binding import Binding, BindingType
 from textual.widgets import TabbedContent, TabPane
 
+from promdash.timefmt import auto_step
 from promdash.tui.completion import Catalog
-from promdash.tui.format import step_for
 from promdash.tui.messages import FetchGraph, GraphFailed, GraphFetched, GraphWanted
 from promdash.tui.plot import plot_columns
 from promdash.tui.widgets.graphview import GraphView
@@ -28,7 +28,7 @@ def graph_window(now: float, range_seconds: float, width: int) -> tuple[float, f
     Aligning `end` to a multiple of the step makes two polls within one step ask
     for the same points, so the answer is the same and the plot is not redrawn.
     """
-    step = step_for(range_seconds, plot_columns(width))
+    step = auto_step(range_seconds, plot_columns(width))
     end = math.floor(now / step) * step
     return end - range_seconds, end, step
 

@@ -12,17 +12,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, Static
 
-from promdash.present.text import clip
+from promdash.present.text import clip, common_labels, labels_text, series_name
 from promdash.prom.types import QueryResult, Series
+from promdash.timefmt import clock_text, short_duration, value_text
 from promdash.tui.completion import Catalog
-from promdash.tui.format import (
-    clock_text,
-    common_labels,
-    duration_text,
-    labels_text,
-    series_name,
-    value_text,
-)
 from promdash.tui.messages import (
     FetchGraph,
     GraphFailed,
@@ -286,7 +279,9 @@ class GraphView(Vertical):
                     labels_text(s.metric) or name,
                     (
                         (name, ""),
-                        Text(value_text(latest[1]) if latest else "–", justify="right"),
+                        Text(
+                            value_text(latest[1], compact=True) if latest else "–", justify="right"
+                        ),
                         (clock_text(latest[0]) if latest else "", "dim"),
                     ),
                 )
@@ -331,9 +326,9 @@ class GraphView(Vertical):
 
     def _show_info(self) -> None:
         info = self.query_one("#graph-info", Static)
-        parts = [f"range {duration_text(self.range_seconds)}"]
+        parts = [f"range {short_duration(self.range_seconds)}"]
         if self.result is not None:
-            parts.append(f"step {duration_text(self.window[2])}")
+            parts.append(f"step {short_duration(self.window[2])}")
             count = len(self.result.matrix)
             parts.append(f"{count} series" if count != 1 else "1 series")
             if self.hidden_series:
@@ -359,7 +354,9 @@ class GraphView(Vertical):
             if choice.seconds is None:
                 custom = self.range_seconds not in preset
                 choice.set_class(custom, "-active")
-                choice.update(f"custom {duration_text(self.range_seconds)}" if custom else "custom")
+                choice.update(
+                    f"custom {short_duration(self.range_seconds)}" if custom else "custom"
+                )
             else:
                 choice.set_class(choice.seconds == self.range_seconds, "-active")
 

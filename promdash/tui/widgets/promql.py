@@ -15,8 +15,8 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from promdash.files import FileProblem, atomic_write, private_dir, read_text
+from promdash.present.text import error_position
 from promdash.tui.completion import Candidate, Catalog, Completion, Need, apply, complete
-from promdash.tui.format import error_position
 
 HISTORY_KEEP = 200
 _KIND_LABEL = {

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
-from promdash.tui.format import clock_text, duration_text
+from promdash.timefmt import clock_text, short_duration
 from promdash.tui.messages import LogsRequested, StackActionRequested
 from promdash.tui.themes import rich_colour
 from promdash.tui.widgets.panel import Clock, TablePanel, show
@@ -109,7 +109,7 @@ class StackPanel(TablePanel):
                 row.health or "-",
                 good if row.health == "healthy" else bad if row.health else "dim",
             )
-            uptime = duration_text(now - row.started_at) if row.started_at else "-"
+            uptime = short_duration(now - row.started_at) if row.started_at else "-"
             rows.append(
                 Row(
                     row.name,

@@ -8,7 +8,7 @@ from typing import Literal
 from rich.text import Text
 from textual.widgets import Static
 
-from promdash.tui.format import clock_text, duration_text
+from promdash.timefmt import clock_text, short_duration
 from promdash.tui.messages import Problem, ServerLost
 from promdash.tui.themes import rich_colour
 
@@ -75,7 +75,7 @@ class StatusBar(Static):
             text.append("○ connecting…", style=warn)
         if s.last_refresh is not None:
             text.append(f" │ refreshed {clock_text(s.last_refresh)}")
-        text.append(f" │ every {duration_text(s.interval)}", style="dim")
+        text.append(f" │ every {short_duration(s.interval)}", style="dim")
         if s.paused:
             text.append(" │ ")
             text.append("⏸ PAUSED", style=f"bold {warn}")
@@ -113,7 +113,7 @@ class Banner(Static):
         kept = f"from {clock_text(since)}" if since is not None else "none received yet"
         text.append(
             f"Panels keep the last data ({kept}), marked stale. "
-            f"Retrying every {duration_text(lost.retry_every)} (attempt {lost.tries})…",
+            f"Retrying every {short_duration(lost.retry_every)} (attempt {lost.tries})…",
             style="dim",
         )
         if lost.hint:

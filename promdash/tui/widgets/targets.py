@@ -16,17 +16,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Input, Static
 
-from promdash.present.text import clip
+from promdash.present.text import DETAIL_LIMIT, clip, labels_text, short_scrape_error
 from promdash.prom.promql import promql_string
 from promdash.prom.types import Target, Targets
-from promdash.timefmt import seconds_text
-from promdash.tui.format import (
-    DETAIL_LIMIT,
-    ago,
-    labels_text,
-    parse_duration,
-    short_scrape_error,
-)
+from promdash.timefmt import ago, seconds_text, shortest_interval
 from promdash.tui.messages import OpenGraphs
 from promdash.tui.themes import rich_colour
 from promdash.tui.widgets.panel import Clock, FilterLabel, TablePanel, show
@@ -162,11 +155,9 @@ def target_view(
     return TargetView(columns, rows, up_total, total)
 
 
-def shortest_interval(targets: Targets) -> float | None:
+def scrape_interval(targets: Targets) -> float | None:
     """The shortest scrape interval of the active targets, in seconds."""
-    seconds = [parse_duration(text) for text in {t.scrape_interval for t in targets.active}]
-    known = [s for s in seconds if s]
-    return min(known) if known else None
+    return shortest_interval(t.scrape_interval for t in targets.active)
 
 
 def target_graph_queries(target: Target) -> list[str]:
