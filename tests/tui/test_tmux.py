@@ -83,7 +83,8 @@ def _quit(tmux: list[str]) -> str:
             text=True,
             check=False,
         ).stdout.strip()
-        if status.startswith("1"):
+        # tmux may show the pane dead a moment before it knows the exit status.
+        if status.startswith("1 ") and status[2:].isdigit():
             break
         time.sleep(0.2)
     return status

@@ -93,7 +93,7 @@ def _earliest(alerts: list[Alert]) -> float | None:
     return min(times) if times else None
 
 
-def alert_rows(
+def rules_table(
     groups: list[RuleGroup],
     *,
     state_filter: str,
@@ -102,6 +102,8 @@ def alert_rows(
     colours: dict[str, str],
     width: int,
 ) -> tuple[tuple[Column, ...], list[Row]]:
+    """The panel's table as Prometheus's /alerts page shows it: rules by group, each
+    with its alerts below it (the CLI lists alert instances: present.text.alert_rows)."""
     rows: list[Row] = []
     blank: Cell = ("", "")
     name_width = 28
@@ -305,7 +307,7 @@ class AlertsPanel(TablePanel):
         colours = self.colours()
         table = self.table
         width = table.size.width or self.size.width or self.app.size.width
-        columns, rows = alert_rows(
+        columns, rows = rules_table(
             self.groups,
             state_filter=self.state_filter,
             tracker=self.tracker,
