@@ -3,6 +3,9 @@
 The only place that prints errors and picks exit codes. What each command does
 is in promdash/commands/ (one module per family); this module declares the
 flags, parses them and maps the errors handlers raise to exit codes.
+
+About 500 lines, most of them flag declarations and their help: kept in one
+file so every flag of every command can be read in one place.
 """
 
 from __future__ import annotations

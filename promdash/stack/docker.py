@@ -4,6 +4,10 @@ What each container looks like is decided by the pure functions of
 `docker_specs`; this module talks to the engine. `down` finds a stack by label
 alone, and `up` keeps each running container whose spec hash matches the spec
 it wants, recreating what changed.
+
+About 470 lines: one engine client's whole lifecycle (up with its rollback,
+down, status, service actions, logs, finding a stack by label) shares the
+labelled lookups; the pure specs and the images are modules of their own.
 """
 
 from __future__ import annotations
