@@ -83,6 +83,8 @@ _KEY_NAMES = {
     "/": "slash",
     ":": "colon",
     "?": "question_mark",
+    "{": "left_curly_bracket",
+    "}": "right_curly_bracket",
 }
 
 

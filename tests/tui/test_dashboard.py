@@ -21,6 +21,7 @@ from tests.tui.helpers import (
     row_text,
     rows_matching,
     text_of,
+    type_text,
     wait_for,
 )
 
@@ -364,3 +365,23 @@ async def test_completion_offers_names_from_the_server(local_stack: RunningStack
         editor.set_value("")
         await pilot.press("up")
         assert editor.value == 'rpc_durations_seconds_count{service="normal"}'
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (160, 50)])
+async def test_the_promql_input_shows_what_is_typed_while_it_has_focus(
+    local_stack: RunningStack, size: tuple[int, int]
+) -> None:
+    """Typed text stays on screen while the input is focused (it used to show only the
+    focused Input's border rows, the text appearing once focus left)."""
+    app = dash(local_stack.url, panel="graph")
+    async with app.run_test(size=size) as pilot:
+        view = app.dashboard.graph.active_view()
+        assert view is not None
+        field = view.editor.input
+        await wait_for(pilot, lambda: field.has_focus, what="the PromQL input")
+        await type_text(pilot, "up{job=")
+        await pilot.pause()
+        assert field.has_focus and field.value == "up{job="
+        assert field.content_region.height == 1
+        shown = "".join(segment.text for segment in field.render_line(0))
+        assert "up{job=" in shown, shown

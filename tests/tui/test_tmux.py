@@ -109,6 +109,23 @@ def test_dashboard_in_tmux_shows_every_targets_health(
     assert status == "1 0", f"promdash did not quit cleanly on q: {status!r}\n{_screen(tmux)}"
 
 
+def test_typed_promql_is_on_screen_while_the_input_has_focus(
+    local_stack: RunningStack, tmux: list[str]
+) -> None:
+    _launch(tmux, "--url", local_stack.url)
+    _wait(tmux, lambda screen: "connected" in screen, 30, "the dashboard")
+    subprocess.run([*tmux, "send-keys", "-t", "dash", "2"], check=True)
+    time.sleep(0.5)
+    subprocess.run([*tmux, "send-keys", "-t", "dash", "-l", "up{job="], check=True)
+    screen = _wait(tmux, lambda screen: "up{job=" in screen, 10, "the typed query")
+    assert "up{job=" in screen
+    for _ in range(2):  # the first Escape closes the completion list, the second leaves
+        time.sleep(0.3)
+        subprocess.run([*tmux, "send-keys", "-t", "dash", "Escape"], check=True)
+    time.sleep(0.3)
+    assert _quit(tmux) == "1 0", _screen(tmux)
+
+
 USER_CONFIG = """\
 # my servers -- this comment must survive
 contexts:

@@ -150,8 +150,8 @@ class PromQLEditor(Vertical):
 
     DEFAULT_CSS = """
     PromQLEditor { height: auto; }
-    PromQLEditor PromQLInput {
-        height: 1; border: none; padding: 0 1; background: $boost;
+    PromQLEditor PromQLInput.-textual-compact {
+        padding: 0 1; background: $boost;
     }
     PromQLEditor PromQLInput:focus { background: $primary 20%; }
     PromQLEditor #promql-error { height: auto; color: $error; padding: 0 1; display: none; }
@@ -189,6 +189,9 @@ class PromQLEditor(Vertical):
             placeholder="PromQL, e.g. rate(rpc_durations_seconds_count[1m])  "
             "(Tab completes, ↑↓ history, Enter runs)",
             id="promql-input",
+            # One row, no border, focused or not: Input's focus style adds a tall
+            # border, which in one row left no room for the text being typed.
+            compact=True,
         )
         yield CompletionList(id="promql-completions")
         yield Static(id="promql-error")
