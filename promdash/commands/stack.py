@@ -103,5 +103,9 @@ def status(args: argparse.Namespace) -> None:
 
 def logs(args: argparse.Namespace) -> None:
     stack = Running.find(args.name, notice)
+    written = False
     for line in stack.runtime.logs(stack.state, args.service, follow=args.follow, tail=args.tail):
         print(line, flush=args.follow)
+        written = True
+    if not written and not args.follow:
+        notice(f"{args.service} has written nothing to its log yet")

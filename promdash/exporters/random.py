@@ -439,6 +439,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     server.set_app(metrics_app(metrics))
     threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
     start_observers(metrics, options, stop)
+    # One line, as most exporters write at start: its log is never empty, and says where.
+    print(
+        f"random exporter: serving /metrics on {options.listen_address}",
+        file=sys.stderr,
+        flush=True,
+    )
     stop.wait()
     server.shutdown()
     server.server_close()

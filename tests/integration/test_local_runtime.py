@@ -96,6 +96,11 @@ def test_up_status_down_as_a_user_runs_them(tmp_path: Path) -> None:
             assert service in status.stdout
         assert status.stdout.count("running") == 4
         assert "healthy" in status.stdout
+
+        # An exporter's log says where it serves from its first second on.
+        log = _run("logs", "random-1", "--name", "it-cli")
+        assert log.returncode == 0, log.stderr
+        assert f"serving /metrics on 127.0.0.1:{ports[0]}" in log.stdout
     finally:
         down = _run("down", "--name", "it-cli")
     assert down.returncode == 0, down.stderr
