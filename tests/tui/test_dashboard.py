@@ -119,6 +119,22 @@ async def test_text_filter_keeps_matching_targets(local_stack: RunningStack) -> 
         assert 'group="canary"' in rows_matching(table, "/metrics")[0]
 
 
+async def test_escape_leaves_the_text_filter_so_keys_reach_the_panel_again(
+    local_stack: RunningStack,
+) -> None:
+    app = dash(local_stack.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await _all_up(pilot, app, local_stack)
+        panel = app.dashboard.targets
+        await pilot.press("slash")
+        await _type(pilot, "canary")
+        await pilot.press("escape")
+        await pilot.press("h")  # the health filter's key, not a letter of the filter
+        assert panel.query_one("#targets-filter").value == "canary"  # type: ignore[attr-defined]
+        assert panel.table.has_focus
+        assert panel.health_filter == "up"
+
+
 async def test_query_renders_a_plot_with_a_legend(local_stack: RunningStack) -> None:
     app = dash(local_stack.url, panel="graph")
     async with app.run_test(size=SIZE) as pilot:

@@ -14,6 +14,7 @@ from rich.text import Text
 from textual import on
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.widgets import Input, Static
 
 from promdash.present.text import DETAIL_LIMIT, clip, labels_text, short_scrape_error
@@ -165,6 +166,27 @@ def target_graph_queries(target: Target) -> list[str]:
     return [f"up{{instance={instance}}}", f"scrape_duration_seconds{{instance={instance}}}"]
 
 
+class FilterInput(Input):
+    """The text filter: Escape leaves it (the filter stays), as Enter does."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "escape",
+            "leave",
+            "Done",
+            show=False,
+            id="targets.filter.leave",
+            tooltip="Leave the filter and go back to the targets (the filter stays applied)",
+        )
+    ]
+
+    class Left(Message):
+        """The user is done typing the filter."""
+
+    def action_leave(self) -> None:
+        self.post_message(self.Left())
+
+
 class TargetsPanel(TablePanel):
     panel_name = "targets"
     title = "Targets"
@@ -218,7 +240,7 @@ class TargetsPanel(TablePanel):
 
     def compose(self):  # type: ignore[no-untyped-def]
         with Horizontal(id="targets-bar"):
-            yield Input(placeholder="/ filter targets…", id="targets-filter")
+            yield FilterInput(placeholder="/ filter targets…", id="targets-filter")
             yield FilterLabel(id="targets-health")
             yield Static(id="targets-summary")
         yield KeyedTable(id="targets-table")
@@ -289,6 +311,7 @@ class TargetsPanel(TablePanel):
         self.changed()
 
     @on(Input.Submitted, "#targets-filter")
+    @on(FilterInput.Left)
     def _filter_done(self) -> None:
         self.table.focus()
 
