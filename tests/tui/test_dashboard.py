@@ -401,3 +401,22 @@ async def test_the_promql_input_shows_what_is_typed_while_it_has_focus(
         assert field.content_region.height == 1
         shown = "".join(segment.text for segment in field.render_line(0))
         assert "up{job=" in shown, shown
+
+
+async def test_one_escape_leaves_the_promql_input_even_with_completions_open(
+    local_stack: RunningStack,
+) -> None:
+    app = dash(local_stack.url, panel="graph")
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.dashboard.graph.active_view()
+        assert view is not None
+        editor = view.editor
+        await wait_for(pilot, lambda: editor.input.has_focus, what="the PromQL input")
+        await wait_for(pilot, lambda: "rpc_durations_seconds" in app.catalog.metrics,
+                       what="metric names for completion")  # fmt: skip
+        await _type(pilot, "rpc_dur")
+        await wait_for(pilot, lambda: editor.dropdown.has_class("-shown"), what="completions")
+        await pilot.press("escape")
+        assert not editor.input.has_focus
+        assert not editor.dropdown.has_class("-shown")
+        assert editor.input.value == "rpc_dur"

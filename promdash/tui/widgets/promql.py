@@ -100,7 +100,7 @@ class PromQLInput(Input):
             "leave",
             "Done",
             id="promql.leave",
-            tooltip="Close the completion list, or leave the query input",
+            tooltip="Leave the query input (closing the completion list if open)",
         ),
     ]
 
@@ -338,9 +338,9 @@ class PromQLEditor(Vertical):
             self.post_message(self.Submitted(self, query))
 
     def leave(self) -> None:
-        if self.dropdown.has_class("-shown"):
-            self.hide_completions()
-            return
+        # One Escape leaves, list or no list: a second would be one more key that a
+        # person meaning the app's keys must remember, and the next key went into the query.
+        self.hide_completions()
         self.post_message(self.Left(self))
 
     def on_descendant_blur(self) -> None:
