@@ -209,6 +209,16 @@ async def test_enter_on_a_target_graphs_its_up_and_scrape_duration(
         assert first is not None and first.expr == exprs[0]
         await wait_for(pilot, lambda: first.result is not None and first.plot.draws)
 
+        # Enter on the same target again shows those graphs again: no duplicate tabs.
+        await pilot.press("1")
+        await wait_for(pilot, lambda: app.dashboard.panel_visible("targets"))
+        table.move_cursor(row=table.row_keys.index(key))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.dashboard.panel_visible("graph"))
+        await pilot.pause()
+        assert [v.expr for v in graph.views()] == exprs
+        assert graph.active_view() is first
+
 
 async def test_alert_goes_pending_and_the_timeline_records_it(local_stack: RunningStack) -> None:
     # InstanceDown has `for: 5s` in the test stack; a 1s refresh sees it pending.

@@ -161,10 +161,15 @@ class GraphPanel(Panel):
         relabel(self.tabs.get_tab(f"pane-{view.graph_id}"), f"{number}: {view.title()}")
 
     async def open_queries(self, queries: list[str]) -> None:
-        """Graph these: the first in the empty graph shown, if any; the others in new tabs."""
+        """Graph these: a query already graphed shows its tab again; the first new one
+        goes in the empty graph shown, if any; the others in new tabs."""
         first: GraphView | None = None
         for query in queries:
             active = self.active_view()
+            shown = next((v for v in self.views() if v.expr == query), None)
+            if shown is not None:
+                first = first or shown
+                continue
             if first is None and active is not None and not active.expr:
                 target = active
             else:
