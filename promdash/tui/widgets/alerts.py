@@ -399,7 +399,8 @@ class AlertsPanel(TablePanel):
         if labels:
             text.append("\nlabels: ", style="dim")
             text.append(clip(labels_text(labels), DETAIL_LIMIT))
-        for name, value in sorted(annotations.items()):
+        # The summary is the alert's headline: first, so a short pane never cuts it.
+        for name, value in sorted(annotations.items(), key=lambda a: (a[0] != "summary", a[0])):
             text.append(f"\n{clip(name)}: ", style="dim")
             text.append(clip(value, DETAIL_LIMIT))
         show(detail, text)
