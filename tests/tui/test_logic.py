@@ -267,6 +267,16 @@ def test_target_view_groups_pools_counts_up_and_puts_errors_under_down_targets()
         colours=COLOURS,
     )
     assert [r.key for r in text.rows] == keys[:2]
+    # A folded pool hides its targets, but not from a filter asking for them.
+    folded = frozenset({"b"})
+    view = target_view(
+        targets, now=0, width=120, health="all", needle="", collapsed=folded, colours=COLOURS
+    )
+    assert [r.key for r in view.rows] == keys[:3]
+    down = target_view(
+        targets, now=0, width=120, health="down", needle="", collapsed=folded, colours=COLOURS
+    )
+    assert [r.key for r in down.rows][1:] == keys[4:]
 
 
 def test_log_follow_appends_only_new_lines() -> None:

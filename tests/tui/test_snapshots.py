@@ -198,3 +198,15 @@ def test_help_snapshot(snap_compare: Any, recorded_port: int) -> None:
         await pilot.pause(0.3)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+async def test_an_alerts_filter_that_matches_nothing_says_so(recorded_port: int) -> None:
+    """Recorded data has firing rules and none pending: the table is empty, and says why."""
+    app = snapshot_app(recorded_port, "promdash-dark", "alerts")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settled(pilot, "alerts")
+        panel = app.dashboard.alerts
+        panel.set_filter("pending")
+        await pilot.pause()
+        assert panel.table.row_keys == []
+        assert "(no rule is pending)" in str(panel.query_one("#alerts-summary").render())

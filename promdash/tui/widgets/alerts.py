@@ -323,6 +323,8 @@ class AlertsPanel(TablePanel):
             text.append(f"{counts[state]} {state}", style=f"bold {colours[state]}")
         if not self._rules:
             text = Text("No alerting rules on this server.", style="dim")
+        elif not rows:
+            text.append(f"  (no rule is {self.state_filter})", style="dim")
         with self.app.batch_update():
             table.sync(columns, rows)
             show(summary, text)

@@ -118,14 +118,16 @@ def target_view(
         ]
         if not shown and (health != "all" or needle):
             continue
-        marker = "▸" if pool in collapsed else "▾"
+        # A filter asks to see what it matches: a folded pool opens for it.
+        folded = pool in collapsed and health == "all" and not needle
+        marker = "▸" if folded else "▾"
         header = Text.assemble(
             (f"{marker} {pool}  ", "bold"),
             (f"{up}/{len(members)} up", "bold " + colours["up" if up == len(members) else "down"]),
         )
         endpoint_width = max(endpoint_width, len(header.plain))
         rows.append(Row(f"pool|{pool}", (header, blank, blank, blank, blank, blank)))
-        if pool in collapsed:
+        if folded:
             continue
         for target in shown:
             key = target.key
