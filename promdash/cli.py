@@ -23,25 +23,23 @@ from typing import NoReturn
 from promdash import __version__
 from promdash.commands import dash, query, stack
 from promdash.errors import (
+    APIError,
+    AuthError,
+    BadQueryError,
+    BadResponseError,
     ConfigError,
+    NotPrometheusError,
     PortInUse,
     PromdashError,
+    QueryTimeoutError,
     ReadinessTimeout,
     RuntimeUnavailable,
     StackBusy,
     StackFileError,
     StackNotRunning,
     StateFileError,
-    UsageError,
-)
-from promdash.prom.types import (
-    APIError,
-    AuthError,
-    BadQueryError,
-    BadResponseError,
-    NotPrometheusError,
-    QueryTimeoutError,
     UnreachableError,
+    UsageError,
 )
 
 EXIT_OK = 0

@@ -176,8 +176,8 @@ async def _tail(
 ) -> None:
     import asyncio
 
+    from promdash.errors import PromError
     from promdash.prom.client import PromClient
-    from promdash.prom.types import PromError
 
     async with PromClient(s.connection) as client:
         every = every or await _scrape_interval(client)

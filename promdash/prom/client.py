@@ -29,26 +29,21 @@ from tenacity import (
 )
 
 from promdash.config import Connection
-from promdash.prom import wire
-from promdash.prom.promql import (
-    escape_label_name_for_path,
-)
-from promdash.prom.types import (
-    Alert,
+from promdash.errors import (
     APIError,
     AuthError,
     BadResponseError,
-    BuildInfo,
-    MetricMetadata,
     NotPrometheusError,
-    QueryResult,
     QueryTimeoutError,
-    RuleGroup,
-    Targets,
     TLSError,
     UnreachableError,
     UnsupportedError,
 )
+from promdash.prom import wire
+from promdash.prom.promql import (
+    escape_label_name_for_path,
+)
+from promdash.prom.types import Alert, BuildInfo, MetricMetadata, QueryResult, RuleGroup, Targets
 
 T = TypeVar("T")
 D = TypeVar("D")

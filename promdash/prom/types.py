@@ -11,51 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-# The errors of the client live in the one error tree; imported here too because
-# callers that hold these values catch them (`from promdash.prom.types import ...`).
-from promdash.errors import (
-    APIError,
-    AuthError,
-    BadQueryError,
-    BadResponseError,
-    NotPrometheusError,
-    PromError,
-    QueryTimeoutError,
-    TLSError,
-    UnreachableError,
-    UnsupportedError,
-    one_line,
-)
-
-__all__ = [
-    "APIError",
-    "Alert",
-    "AlertState",
-    "AlertingRule",
-    "AuthError",
-    "BadQueryError",
-    "BadResponseError",
-    "BuildInfo",
-    "DroppedTarget",
-    "Health",
-    "MetricMetadata",
-    "NotPrometheusError",
-    "PromError",
-    "QueryResult",
-    "QueryTimeoutError",
-    "RecordingRule",
-    "ResultType",
-    "RuleGroup",
-    "Sample",
-    "Series",
-    "TLSError",
-    "Target",
-    "Targets",
-    "UnreachableError",
-    "UnsupportedError",
-    "one_line",
-]
-
 Health = Literal["up", "down", "unknown"]
 AlertState = Literal["inactive", "pending", "firing"]
 ResultType = Literal["vector", "matrix", "scalar", "string"]

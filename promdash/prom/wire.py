@@ -27,13 +27,11 @@ from typing import Any, Generic, NoReturn, TypeVar, cast
 import msgspec
 from msgspec import UNSET, Struct, UnsetType
 
+from promdash.errors import APIError, BadQueryError, BadResponseError
 from promdash.prom.types import (
     Alert,
     AlertingRule,
     AlertState,
-    APIError,
-    BadQueryError,
-    BadResponseError,
     BuildInfo,
     DroppedTarget,
     Health,

@@ -8,7 +8,8 @@ rewritten. "No stack is running" is only said when neither finds anything.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from promdash.errors import PromdashError, RuntimeUnavailable, StackNotRunning, StateFileError
@@ -87,16 +88,28 @@ def runtime_for(state: StackState) -> Runtime:
 # ---------------------------------------------------------------- finding a stack
 
 
-def _finders() -> Iterator[Runtime]:
-    """The runtimes that can look for running stacks here; docker only with an engine."""
-    yield LocalRuntime()
-    try:
-        yield docker_runtime()
-    except (RuntimeUnavailable, ImportError):
-        return
+class _Finders:
+    """The runtimes that can look for running stacks here: local processes, then
+    docker, connected at most once however many stacks are looked for (a
+    connection costs the SDK's import and a ping) and only when local finds nothing."""
+
+    def __init__(self) -> None:
+        self._docker: Runtime | None = None
+        self._tried = False
+
+    def __iter__(self) -> Iterator[Runtime]:
+        yield LocalRuntime()
+        if not self._tried:
+            self._tried = True
+            with contextlib.suppress(RuntimeUnavailable, ImportError):
+                self._docker = docker_runtime()
+        if self._docker is not None:
+            yield self._docker
 
 
-def stack_state(name: str, notice: Progress = no_progress) -> StackState | None:
+def stack_state(
+    name: str, notice: Progress = no_progress, finders: Iterable[Runtime] | None = None
+) -> StackState | None:
     """The stack's state: its file, else what a runtime finds running (file rewritten)."""
     try:
         state = StackState.load(name)
@@ -106,7 +119,7 @@ def stack_state(name: str, notice: Progress = no_progress) -> StackState | None:
         if state is not None:
             return state
         problem = ""
-    for runtime in _finders():
+    for runtime in finders if finders is not None else _Finders():
         found = runtime.find(name)
         if found is not None:
             found.save()
@@ -124,13 +137,14 @@ def stack_state(name: str, notice: Progress = no_progress) -> StackState | None:
 def find_stack(name: str | None, notice: Progress = no_progress) -> StackState:
     """The named stack, or the most recently started one; StackNotRunning when none is."""
     names = [name] if name else stack_names()
-    states = [s for n in names if (s := stack_state(n, notice)) is not None]
+    finders = _Finders()
+    states = [s for n in names if (s := stack_state(n, notice, finders)) is not None]
     if not states and not name:
         # No state directory says anything: ask the runtimes what runs.
         seen = set(names)
-        for runtime in _finders():
+        for runtime in finders:
             for found in runtime.found_stacks():
-                if found not in seen and (state := stack_state(found, notice)) is not None:
+                if found not in seen and (state := stack_state(found, notice, finders)):
                     states.append(state)
                 seen.add(found)
     if not states:

@@ -30,18 +30,18 @@ from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from promdash.errors import PromdashError
-from promdash.prom.client import PromClient
-from promdash.prom.promql import selector
-from promdash.prom.types import (
+from promdash.errors import (
     BadResponseError,
-    BuildInfo,
     NotPrometheusError,
+    PromdashError,
     PromError,
     QueryTimeoutError,
     UnreachableError,
     UnsupportedError,
 )
+from promdash.prom.client import PromClient
+from promdash.prom.promql import selector
+from promdash.prom.types import BuildInfo
 from promdash.tui.completion import Catalog, Need
 from promdash.tui.messages import (
     BuildInfoFetched,

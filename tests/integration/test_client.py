@@ -29,9 +29,7 @@ import httpx
 import pytest
 
 from promdash.config import Connection
-from promdash.prom.client import PromClient
-from promdash.prom.promql import escape_label_name_for_path, quote_metric_name, selector
-from promdash.prom.types import (
+from promdash.errors import (
     AuthError,
     BadQueryError,
     NotPrometheusError,
@@ -39,6 +37,8 @@ from promdash.prom.types import (
     TLSError,
     UnreachableError,
 )
+from promdash.prom.client import PromClient
+from promdash.prom.promql import escape_label_name_for_path, quote_metric_name, selector
 
 pytestmark = pytest.mark.prometheus
 

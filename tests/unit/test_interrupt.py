@@ -14,7 +14,7 @@ import importlib.abc, os, signal, sys
 
 class PressCtrlC(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
-        if name == "promdash.prom.types":
+        if name == "promdash.commands.query":
             os.kill(os.getpid(), signal.SIGINT)
         return None
 
@@ -35,7 +35,7 @@ def test_ctrl_c_while_importing_ends_quietly_with_the_interrupt_status() -> None
 
 def test_ctrl_c_once_running_is_one_line_and_exit_130() -> None:
     # The same press, once main() runs: here the handler is promdash's own.
-    script = CTRL_C_DURING_IMPORT.replace('"promdash.prom.types"', '"promdash.prom.client"')
+    script = CTRL_C_DURING_IMPORT.replace('"promdash.commands.query"', '"promdash.prom.client"')
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=30
     )

@@ -17,12 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from promdash.errors import BadResponseError
 from promdash.present.text import clip
 from promdash.prom import wire
 from promdash.prom.types import (
     Alert,
     AlertingRule,
-    BadResponseError,
     BuildInfo,
     MetricMetadata,
     QueryResult,
