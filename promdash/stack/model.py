@@ -13,7 +13,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from promdash.errors import StackFileError, UsageError
 from promdash.files import FileProblem, describe_validation, line_of, parse_yaml, read_text
@@ -22,6 +30,7 @@ from promdash.timefmt import parse_duration
 _NAME_RE = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
 _LABEL_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 RESERVED_SERVICES = ("prometheus", "grafana")
+MAX_DASHBOARD_GRAPHS = 6
 
 
 def _check_duration(value: str) -> str:
@@ -135,6 +144,39 @@ class RuleGroupSpec(_Strict):
     _durations = field_validator("interval")(lambda v: v if v is None else _check_duration(v))
 
 
+def _not_blank(value: str) -> str:
+    """`value` without the spaces around it (a YAML `|` block ends in a newline)."""
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value.strip()
+
+
+def _one_line(value: str) -> str:
+    if "\n" in value:
+        raise ValueError("must be one line")
+    return value
+
+
+class GraphSpec(_Strict):
+    """One graph of the dashboard's overview."""
+
+    title: Annotated[str, AfterValidator(_not_blank), AfterValidator(_one_line)]
+    query: Annotated[str, AfterValidator(_not_blank)]  # PromQL; may span lines
+
+
+class DashboardSpec(_Strict):
+    graphs: list[GraphSpec] = Field(default_factory=list)
+
+    @field_validator("graphs")
+    @classmethod
+    def _few(cls, graphs: list[GraphSpec]) -> list[GraphSpec]:
+        # The overview shares its screen with targets and alerts: more graphs than
+        # this would each be too small to read.
+        if len(graphs) > MAX_DASHBOARD_GRAPHS:
+            raise ValueError(f"at most {MAX_DASHBOARD_GRAPHS} graphs (found {len(graphs)})")
+        return graphs
+
+
 class Stack(_Strict):
     version: Literal[1] = 1
     name: str = Field(pattern=_NAME_RE)
@@ -144,6 +186,8 @@ class Stack(_Strict):
     grafana: GrafanaSpec = Field(default_factory=GrafanaSpec)
     exporters: ExportersSpec
     rules: list[RuleGroupSpec] = Field(default_factory=list)
+    # Graphs the dashboard's overview shows for this stack's Prometheus.
+    dashboard: DashboardSpec = Field(default_factory=DashboardSpec)
 
     # Where the file was read from; relative paths in the stack resolve against it.
     source: Path | None = Field(default=None, exclude=True)

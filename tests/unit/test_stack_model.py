@@ -207,3 +207,77 @@ def _rules_file(directory: Path, stack: Stack) -> Path:
     path = directory / render.RULES_FILE
     path.write_text(render.rules_file(stack))
     return path
+
+
+# ------------------------------------------------------------ the `dashboard:` section
+
+
+def test_demo_dashboard_graphs_the_rpc_rate_and_a_latency_quantile() -> None:
+    graphs = {g.title: g.query for g in load_stack().dashboard.graphs}
+    assert any("rate(rpc_durations_seconds_count[1m])" in q for q in graphs.values()), graphs
+    assert any('quantile="0.9"' in q for q in graphs.values()), graphs
+    assert all(title and "\n" not in title for title in graphs)
+
+
+def test_dashboard_is_optional_and_a_multiline_query_is_trimmed() -> None:
+    bare = DEMO.split("\ndashboard:")[0] + "\n"
+    assert parse_stack(bare).dashboard.graphs == []
+    text = bare + "dashboard:\n  graphs:\n    - title: up\n      query: |\n        up\n"
+    assert [(g.title, g.query) for g in parse_stack(text).dashboard.graphs] == [("up", "up")]
+
+
+def _dashboard_error(graphs: str) -> tuple[str, list[str]]:
+    text = DEMO.split("\ndashboard:")[0] + "\ndashboard:\n  graphs:\n" + graphs
+    return _error(text), text.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("graphs", "field", "message"),
+    [
+        ('    - title: ""\n      query: up\n', "dashboard.graphs.0.title", "must not be empty"),
+        ("    - title: up\n      query: '  '\n", "dashboard.graphs.0.query", "must not be empty"),
+        ("    - title: up\n", "dashboard.graphs.0.query", "required field is missing"),
+        (
+            "    - title: up\n      query: up\n      legend: x\n",
+            "dashboard.graphs.0.legend",
+            "unknown field",
+        ),
+        (
+            '    - title: "two\\nlines"\n      query: up\n',
+            "dashboard.graphs.0.title",
+            "must be one line",
+        ),
+        (
+            "    - title: up\n      query: 1\n",
+            "dashboard.graphs.0.query",
+            "Input should be a valid string (got int)",
+        ),
+        ("    - {title: up, query: up}\n" * 7, "dashboard.graphs", "at most 6 graphs (found 7)"),
+    ],
+)
+def test_dashboard_mistakes_name_file_line_and_field(graphs: str, field: str, message: str) -> None:
+    error, lines = _dashboard_error(graphs)
+    line = int(error.split(":")[1])
+    assert error == f"my-stack.yaml:{line}: {field}: {message}"
+    assert line > lines.index("dashboard:")  # the line is in the dashboard section
+
+
+@pytest.mark.prometheus
+def test_demo_dashboard_queries_pass_promtool(tmp_path: Path) -> None:
+    """Each query parses as PromQL (checked as a recording rule, promtool's only offline check)."""
+    require_prometheus()
+    rules = [
+        {"record": f"dashboard_graph_{n}", "expr": g.query}
+        for n, g in enumerate(load_stack().dashboard.graphs)
+    ]
+    (tmp_path / "dashboard.yml").write_text(
+        yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]})
+    )
+    result = subprocess.run(
+        ["promtool", "check", "rules", str(tmp_path / "dashboard.yml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"SUCCESS: {len(rules)} rules found" in result.stdout
