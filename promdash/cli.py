@@ -221,9 +221,11 @@ def dash_options(*, after_command: bool = False) -> _Parser:
     )
     g.add_argument(
         "--layout",
-        choices=["tabs", "grid"],
-        default=_default("tabs", after_command),
-        help="one panel at a time, or graph, targets and alerts together (default: tabs)",
+        choices=["auto", "overview", "tabs", "grid"],
+        default=_default("auto", after_command),
+        help="open on the overview (targets, alerts and graphs together) or on one panel; "
+        "auto: the overview when the terminal has at least 100x30 cells (default: auto; "
+        "grid is the old name of overview)",
     )
     g.add_argument(
         "--query",

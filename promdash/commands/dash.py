@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from promdash.commands import connection
@@ -15,6 +16,9 @@ from promdash.errors import UsageError
 
 if TYPE_CHECKING:
     from promdash.config import Connection
+    from promdash.preferences import GraphMemory
+    from promdash.stack.state import StackState
+    from promdash.tui.settings import OverviewGraph
 
 
 @dataclass(frozen=True)
@@ -23,7 +27,7 @@ class DashOptions:
 
     theme: str | None = None  # None: the remembered theme, else the config file's
     refresh: float | None = None  # None: the shortest scrape interval of the targets
-    layout: Literal["tabs", "grid"] = "tabs"
+    layout: Literal["auto", "overview", "tabs"] = "auto"
     queries: tuple[str, ...] = ()
     graph_range: float = 900.0
 
@@ -32,7 +36,7 @@ class DashOptions:
         return cls(
             theme=args.theme,
             refresh=args.refresh,
-            layout=args.layout,
+            layout="overview" if args.layout == "grid" else args.layout,
             queries=tuple(args.query),
             graph_range=args.graph_range,
         )
@@ -45,11 +49,13 @@ def run(args: argparse.Namespace) -> None:
 def open_dashboard(conn: Connection, options: DashOptions) -> None:
     from promdash.config import load_config
     from promdash.files import state_root
-    from promdash.preferences import remember_theme, remembered_theme
+    from promdash.preferences import GraphMemory, remember_theme, remembered_theme, server_key
     from promdash.tui.app import make_app
     from promdash.tui.settings import DashSettings
 
     config = load_config()
+    stack = _managed_stack(conn.url)
+    memory = GraphMemory(server_key(conn))
     if options.theme is not None:
         _check_theme(options.theme)
         if options.theme != remembered_theme():
@@ -58,12 +64,14 @@ def open_dashboard(conn: Connection, options: DashOptions) -> None:
         connection=conn,
         theme=options.theme or remembered_theme() or config.theme,
         refresh=options.refresh,
-        stack_name=_managed_stack(conn.url),
+        stack_name=stack.name if stack else None,
         layout=options.layout,
         queries=options.queries,
         range_seconds=int(options.graph_range),
         remember_theme=remember_theme,
         history_file=state_root() / "promql-history",
+        overview_graphs=overview_graphs(memory, stack.stack_file if stack else None),
+        graph_memory=memory,
     )
     make_app(settings).run()
 
@@ -78,7 +86,39 @@ def _check_theme(theme: str) -> None:
         raise UsageError(f"--theme {theme}: no such theme (themes: {', '.join(sorted(known))})")
 
 
-def _managed_stack(url: str) -> str | None:
+def overview_graphs(memory: GraphMemory, stack_file: str | None) -> tuple[OverviewGraph, ...]:
+    """The overview's graphs at start, from the first source that has any.
+
+    The user's own choice for this server (even none: they removed them all), else
+    the `dashboard:` graphs of the stack file promdash started this server from,
+    else the two graphs the user opened last here, else one any Prometheus can show.
+    """
+    from promdash.tui.settings import FALLBACK_GRAPH
+
+    chosen = memory.overview()
+    if chosen is not None:
+        return tuple(chosen)
+    if stack_file and (graphs := _stack_graphs(Path(stack_file))):
+        return graphs
+    if recent := memory.recent()[:2]:
+        return tuple((query, query) for query in recent)
+    return (FALLBACK_GRAPH,)
+
+
+def _stack_graphs(path: Path) -> tuple[OverviewGraph, ...]:
+    """The stack file's `dashboard:` graphs; none when the file is gone or no longer valid
+    (it was checked when the stack started; the dashboard is no place to report it)."""
+    from promdash.errors import StackFileError
+    from promdash.stack.model import load_stack
+
+    try:
+        stack = load_stack(path)
+    except StackFileError:
+        return ()
+    return tuple((graph.title, graph.query) for graph in stack.dashboard.graphs)
+
+
+def _managed_stack(url: str) -> StackState | None:
     """The stack promdash started whose Prometheus is `url`, for the Stack panel."""
     from promdash.stack.state import running_stacks
 
@@ -86,4 +126,4 @@ def _managed_stack(url: str) -> str | None:
         stacks = running_stacks()
     except OSError:
         return None
-    return next((s.name for s in stacks if s.prometheus_url.rstrip("/") == url.rstrip("/")), None)
+    return next((s for s in stacks if s.prometheus_url.rstrip("/") == url.rstrip("/")), None)

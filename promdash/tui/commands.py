@@ -36,15 +36,13 @@ def palette_commands(app: App[Any]) -> list[PaletteCommand]:
         return []
     screen = screens[0]
     commands = [
+        PaletteCommand(
+            "Show Overview", "Targets, alerts and live graphs together", "show_panel('overview')"
+        ),
         PaletteCommand("Show Targets", "Scrape targets grouped by pool", "show_panel('targets')"),
         PaletteCommand("Show Graph", "PromQL range graphs", "show_panel('graph')"),
         PaletteCommand(
             "Show Alerts", "Alerting rules, alerts and the timeline", "show_panel('alerts')"
-        ),
-        PaletteCommand(
-            "Toggle layout (tabs / grid)",
-            "One panel at a time, or graph, targets and alerts together",
-            "toggle_layout",
         ),
         PaletteCommand(
             "Resume refreshing" if screen.paused else "Pause refreshing",

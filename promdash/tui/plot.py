@@ -12,13 +12,16 @@ plotext keeps one global figure, so this module is only called from the event lo
 from __future__ import annotations
 
 import math
+import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from rich.style import Style
 from rich.text import Text
 
+from promdash.present.text import common_labels, labels_text, series_name
+from promdash.prom.types import QueryResult, Series
 from promdash.timefmt import value_text
 
 RGB = tuple[int, int, int]
@@ -244,3 +247,116 @@ def render_plot(
         out.append(Text.assemble(framed[: left + 1], canvas, framed[right:]))
     out.extend(frame[bottom:])
     return Text("\n").join(out)
+
+
+# ------------------------------------------------------------ what a graph shows beside its plot
+
+MAX_LINES = 10  # series drawn in one plot; more cannot be told apart by colour
+
+
+@dataclass(frozen=True, slots=True)
+class GraphLines:
+    """An answer made ready to draw: the lines, and the labels their legend factors out."""
+
+    lines: list[PlotLine]
+    series: list[Series]  # every series, in legend order (the table view shows them all)
+    common: dict[str, str]  # labels every series shares, `__name__` included
+    hidden: int  # series beyond MAX_LINES, not drawn
+
+
+def graph_lines(result: QueryResult, colours: Sequence[RGB], limit: int = MAX_LINES) -> GraphLines:
+    """The series of a range answer as plot lines, each named by what sets it apart."""
+    series = list(result.matrix)
+    if result.result_type == "scalar" and result.scalar is not None:
+        series = [Series({}, [result.scalar[0]], [result.scalar[1]])]
+    ordered = sorted(series, key=lambda s: series_name(s.metric))
+    metrics = [s.metric for s in ordered]
+    common = common_labels(metrics)
+    names = {m.get("__name__") for m in metrics}
+    if len(ordered) > 1 and len(names) == 1 and None not in names:
+        common = {"__name__": str(names.pop()), **common}
+    shown = ordered[:limit]
+    lines = [
+        PlotLine(distinct_name(s.metric, common), s.timestamps, s.values, colours[i % len(colours)])
+        for i, s in enumerate(shown)
+    ]
+    return GraphLines(lines, ordered, common, len(ordered) - len(shown))
+
+
+def distinct_name(metric: Mapping[str, str], common: Mapping[str, str]) -> str:
+    """A series by the labels it does not share with the others: `service="uniform"`."""
+    rest = {k: v for k, v in metric.items() if k not in common and k != "__name__"}
+    name = metric.get("__name__", "") if "__name__" not in common else ""
+    if name and rest:
+        return series_name({"__name__": name, **rest})
+    return name or labels_text(rest) or series_name(metric)
+
+
+def common_text(common: Mapping[str, str]) -> str:
+    """The shared labels, once: `rpc_durations_seconds{job="example-random"}`."""
+    name = common.get("__name__", "")
+    rest = {k: v for k, v in common.items() if k != "__name__"}
+    if not rest:
+        return name
+    return f"{name}{{{labels_text(rest)}}}"
+
+
+def legend(
+    lines: Sequence[PlotLine], common: Mapping[str, str], width: int, rows: int, hidden: int = 0
+) -> Text:
+    """A legend of `rows` lines at most where every drawn line can be told apart.
+
+    Entries go in equal columns; when they do not fit, each is shortened to its
+    label values, and what still does not fit is counted (`+3 more`), never cut
+    silently. The labels all series share are said once, first.
+    """
+    width = max(width, 20)
+    text = Text()
+    shared = common_text(common)
+    if shared:
+        text.append("all: ", style="dim")
+        room = max(width - 5, 10)
+        text.append(shared if len(shared) <= room else shared[: room - 1] + "…", style="dim")
+        rows -= 1
+    rows = max(rows, 1)
+    names = [line.name for line in lines]
+    short = [_values_only(name) for name in names]
+    for candidate in (names, short):
+        cell = max((len(n) for n in candidate), default=0) + 2
+        per_row = max(1, (width + 2) // (cell + 2))
+        if math.ceil(len(candidate) / per_row) <= rows:
+            break
+    cell = min(cell, width)
+    fits = per_row * rows
+    more = len(lines) - fits if len(lines) > fits else 0
+    if more:
+        fits -= 1  # the last place says how many more
+        more += 1
+    for index, (line, name) in enumerate(zip(lines[:fits], candidate, strict=False)):
+        if index % per_row == 0:
+            if text:
+                text.append("\n")
+        else:
+            text.append("  ")
+        r, g, b = line.colour
+        text.append("■ ", style=f"#{r:02x}{g:02x}{b:02x}")
+        shown = name if len(name) + 2 <= cell else name[: max(cell - 3, 1)] + "…"
+        last = (index + 1) % per_row == 0 or index + 1 == min(fits, len(lines))
+        text.append(shown if last else shown.ljust(cell - 2))
+    if more or hidden:
+        extra = []
+        if more:
+            extra.append(f"+{more} more")
+        if hidden:
+            extra.append(f"{hidden} series not drawn (limit {MAX_LINES})")
+        # `+N more` takes the place kept for it; a count of undrawn series, its own line.
+        inline = more and text and fits % per_row
+        text.append("  " if inline else "\n" if text else "")
+        text.append(" · ".join(extra) + " (v: table of all)", style="bold")
+    return text
+
+
+def _values_only(name: str) -> str:
+    """`instance="a:1", service="x"` → `a:1 x`: the values tell series apart in a legend."""
+    values = re.findall(r'="((?:[^"\\]|\\.)*)"', name)
+    return " ".join(values) if values else name

@@ -4,8 +4,8 @@ After dolphie's WorkerManager, outside the App: the app owns one Poller and
 hands it every `Worker.StateChanged`; nothing else decides what a failure means.
 
 - One poll at a time: the next is scheduled only when the last one finished, so
-  a slow server never piles polls up; ticks while paused or under a modal
-  screen fetch nothing.
+  a slow server never piles polls up; ticks while paused fetch nothing. Polls go
+  on under a dialog (help, the palette): the dashboard shows around it.
 - Workers do the I/O and post typed answers (messages.py) straight to the
   screen that shows them (posting's habit); the screen hands them to its panels.
 - A poll that could not reach the server is said in the stale banner
@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -143,7 +142,7 @@ class Poller:
 
     def _tick(self) -> None:
         self._timer = None
-        if self.paused or isinstance(self.app.screen, ModalScreen):
+        if self.paused:
             self._schedule_next()
             return
         self._poll_worker = self._start_poll()
@@ -168,7 +167,7 @@ class Poller:
         return self._run(self._poll, name="poll", group="poll", exclusive=True)
 
     async def _poll(self) -> None:
-        """One refresh: targets, alert rules, the graph in view; failures raise to the policy."""
+        """One refresh: targets, alert rules, the graphs in view; failures raise to the policy."""
         screen = self.screen
         assert screen is not None, "polls start with `start`"
         at = self.now()
@@ -176,7 +175,7 @@ class Poller:
             # The stack's state comes from its runtime, not from Prometheus: it shows
             # even while Prometheus is down (which is when restarting it matters).
             self.fetch_stack_status()
-        graph = screen.graph_wanted()
+        graphs = screen.graphs_wanted()
         # All asked at once; targets are shown as soon as they arrive (they are what
         # people look for first), the rest when they come.
         targets_job = asyncio.ensure_future(self.client.targets(state="active"))
@@ -207,8 +206,8 @@ class Poller:
         if len(answers) > 2 and not isinstance(answers[2], BaseException):
             self.build_info = answers[2]
             self._post(BuildInfoFetched(answers[2]))
-        if graph is not None:
-            await self._fetch_graph(graph, at)
+        if graphs:
+            await asyncio.gather(*(self._fetch_graph(graph, at) for graph in graphs))
 
     async def _fetch_graph(self, wanted: GraphWanted, at: float) -> None:
         start, end, step = graph_window(at, wanted.range_seconds, wanted.width)

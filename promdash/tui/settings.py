@@ -19,11 +19,20 @@ from promdash.config import Connection
 
 if TYPE_CHECKING:
     # Types only: promdash.stack.runtime loads pydantic and YAML (~0.14 s of start-up).
+    from promdash.preferences import GraphMemory
     from promdash.stack.runtime import ServiceStatus
 
-Layout = Literal["tabs", "grid"]
-PanelName = Literal["targets", "graph", "alerts", "stack"]
-PANELS: tuple[PanelName, ...] = ("targets", "graph", "alerts", "stack")
+# `auto` opens the overview when the terminal has room for it (OVERVIEW_MIN), else the
+# panel asked for; `overview` always opens it; `tabs` opens the panel asked for.
+Layout = Literal["auto", "overview", "tabs"]
+PanelName = Literal["overview", "targets", "graph", "alerts", "stack"]
+PANELS: tuple[PanelName, ...] = ("overview", "targets", "graph", "alerts", "stack")
+OVERVIEW_MIN = (100, 30)  # columns, rows
+
+# A graph of the overview: its title and PromQL.
+OverviewGraph = tuple[str, str]
+# What everyone's Prometheus can show: how many targets of each job are up.
+FALLBACK_GRAPH: OverviewGraph = ("targets up per job", "sum by (job) (up)")
 
 DEFAULT_REFRESH = 5.0  # seconds, until the targets tell us their scrape interval
 MIN_REFRESH = 1.0
@@ -45,6 +54,11 @@ class DashSettings:
     # Called with the theme name whenever the user picks one; None remembers nothing.
     remember_theme: Callable[[str], None] | None = None
     history_file: Path | None = None  # PromQL history; None keeps it in memory only
+    # The overview's graphs at start (commands/dash.py chooses them: the user's own
+    # choice for this server, else the stack file's `dashboard:`, else recent graphs).
+    overview_graphs: tuple[OverviewGraph, ...] = (FALLBACK_GRAPH,)
+    # Remembers graphs opened and the overview's choice per server; None: nothing kept.
+    graph_memory: GraphMemory | None = None
     catalog: bool = True  # fetch metric names and metadata for completion
     # How the Stack panel learns the services' state; None asks the stack's runtime.
     # Snapshot tests pass rows recorded from a real stack (uptimes move with the clock).

@@ -153,6 +153,9 @@ async def _settled(pilot: Any, panel: PanelName) -> None:
     if panel == "graph":
         view = screen.graph.active_view()
         await wait_for(pilot, lambda: view is not None and view.plot.draws > 0, what="the plot")
+    if panel == "overview":
+        minis = screen.overview.minis()
+        await wait_for(pilot, lambda: all(m.plot.draws > 0 for m in minis), what="the graphs")
     if panel == "stack":
         stack = screen.stack
         await wait_for(pilot, lambda: stack is not None and stack.rows is not None)
@@ -180,13 +183,23 @@ def test_panel_snapshot(
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
-def test_grid_layout_snapshot(snap_compare: Any, recorded_port: int) -> None:
-    app = snapshot_app(recorded_port, "promdash-dark", "graph", layout="grid")
+# The overview's graphs: queries the recording holds (any range gets the recorded one).
+OVERVIEW_GRAPHS = (("RPC calls per second", GRAPH_QUERY), ("targets up", "up"))
+
+
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("size", [(120, 40), (160, 50)])
+def test_overview_snapshot(
+    snap_compare: Any, recorded_port: int, size: tuple[int, int], theme: str
+) -> None:
+    app = snapshot_app(
+        recorded_port, theme, "targets", layout="auto", overview_graphs=OVERVIEW_GRAPHS
+    )
 
     async def run_before(pilot: Any) -> None:
-        await _settled(pilot, "graph")
+        await _settled(pilot, "overview")
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def test_help_snapshot(snap_compare: Any, recorded_port: int) -> None:

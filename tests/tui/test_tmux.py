@@ -93,7 +93,7 @@ def _quit(tmux: list[str]) -> str:
 def test_dashboard_in_tmux_shows_every_targets_health(
     local_stack: RunningStack, tmux: list[str]
 ) -> None:
-    _launch(tmux, "--url", local_stack.url)
+    _launch(tmux, "--url", local_stack.url, "--layout", "tabs")
     ports = [e.port for e in local_stack.stack.exporters.instances]
 
     def all_up(screen: str) -> bool:

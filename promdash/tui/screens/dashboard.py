@@ -1,8 +1,9 @@
 """The dashboard screen: header, stale banner, panel tabs, the panels and the footer.
 
-Two layouts: `tabs` shows one panel at a time; `grid` shows the graph above the
-targets and the alerts, for watching everything at once. Hidden panels keep
-receiving data but draw it only when shown again.
+One panel shows at a time, chosen by the tabs. The overview, the first panel and
+the default where the terminal has room, shows targets, alerts and live graphs
+together; Enter on anything in it opens its full panel, and Escape comes back.
+Hidden panels keep receiving data but draw it only when shown again.
 
 The screen is the parent its panels talk to: it hands each answer the poller
 posts to the panel that shows it, and passes the panels' requests on up (they
@@ -11,14 +12,17 @@ bubble to the app, whose poller does the work). It never knows the app.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from textual import on
+from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.screen import Screen
 from textual.theme import Theme
+from textual.widget import Widget
 from textual.widgets import Footer, Tab, Tabs
 
 from promdash.tui.completion import Catalog
@@ -27,6 +31,7 @@ from promdash.tui.messages import (
     CatalogGrew,
     CatalogWanted,
     DashboardReady,
+    FetchGraph,
     FetchStackStatus,
     GraphFailed,
     GraphFetched,
@@ -42,18 +47,24 @@ from promdash.tui.messages import (
     StackStatusFetched,
     TargetsFetched,
 )
-from promdash.tui.settings import PANELS, DashSettings, Layout
+from promdash.tui.settings import OVERVIEW_MIN, PANELS, DashSettings, Layout
 from promdash.tui.widgets.alerts import AlertsPanel
 from promdash.tui.widgets.graph import GraphPanel
+from promdash.tui.widgets.overview import OVERVIEW_RANGE, OverviewPanel
 from promdash.tui.widgets.panel import Panel, relabel
 from promdash.tui.widgets.promql import History, PromQLEditor
 from promdash.tui.widgets.stack import StackPanel
 from promdash.tui.widgets.status import Banner, StatusBar
 from promdash.tui.widgets.targets import TargetsPanel
 
-GRID_PANELS = ("graph", "targets", "alerts")
-
 M = TypeVar("M")
+
+
+def wants_overview(layout: Layout, width: int, height: int) -> bool:
+    """Whether the dashboard opens on the overview: asked for, or `auto` with room for it."""
+    if layout == "auto":
+        return width >= OVERVIEW_MIN[0] and height >= OVERVIEW_MIN[1]
+    return layout == "overview"
 
 
 def _while_open(
@@ -76,49 +87,60 @@ class DashboardScreen(Screen[None]):
     DashboardScreen #panels { height: 1fr; }
     DashboardScreen #panels > .panel { height: 1fr; display: none; }
     DashboardScreen #panels > .panel.-shown { display: block; }
-    DashboardScreen #panels.-grid {
-        layout: grid;
-        grid-size: 2 2;
-        grid-rows: 3fr 2fr;
-    }
-    DashboardScreen #panels.-grid > .panel {
-        border: round $panel-lighten-2;
-        border-title-color: $text-muted;
-    }
-    DashboardScreen #panels.-grid > .panel:focus-within {
-        border: round $primary;
-        border-title-color: $text;
-    }
-    DashboardScreen #panels.-grid > #graph { column-span: 2; }
-    DashboardScreen #panels.-grid #target-detail { display: none; }
-    DashboardScreen #panels.-grid #alert-detail { display: none; }
-    DashboardScreen #panels.-grid #alerts-timeline-box { height: 4; }
     DashboardScreen #panels > .panel.-stale { opacity: 75%; }
     """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "o",
+            "show_panel('overview')",
+            "Overview",
+            id="dashboard.overview",
+            tooltip="Targets, alerts and live graphs on one screen",
+        ),
+        Binding(
+            "escape",
+            "back",
+            "Back",
+            show=False,
+            id="dashboard.back",
+            tooltip="Back to the overview, after opening something from it",
+        ),
+    ]
 
     def __init__(self, settings: DashSettings, catalog: Catalog, history: History) -> None:
         super().__init__()
         self.settings = settings
         self.catalog = catalog
         self.history = history
-        self.layout_mode: Layout = settings.layout
-        self.active: str = settings.panel
         self.has_stack = settings.stack_name is not None
+        self.active: str = settings.panel
         if self.active == "stack" and not self.has_stack:
             self.active = "targets"
         self.paused = False
+        self.back_to: str | None = None  # where Escape goes: the overview, after a drill-down
+        self._overview_focus: Widget | None = None
+        self._remembered: set[str] = set()  # queries already recorded as opened this run
+        self.previous = "targets"  # the panel shown before the overview (`g` goes back to it)
 
     def compose(self):  # type: ignore[no-untyped-def]
         settings = self.settings
+        if wants_overview(settings.layout, self.app.size.width, self.app.size.height):
+            self.active = "overview"
         yield StatusBar(settings.connection.url, id="status")
         yield Banner(id="banner")
         tabs = [
-            Tab(f"{i} {name.capitalize()}", id=f"tab-{name}")
-            for i, name in enumerate(self.panel_names(), start=1)
+            Tab(f"{i or 'o'} {name.capitalize()}", id=f"tab-{name}")
+            for i, name in enumerate(self.panel_names())
         ]
         yield Tabs(*tabs, id="panel-tabs", active=f"tab-{self.active}")
         with Container(id="panels"):
-            # The graph comes first: the grid layout puts it across the top row.
+            yield OverviewPanel(
+                graphs=settings.overview_graphs,
+                range_seconds=OVERVIEW_RANGE,
+                clock=settings.clock,
+                id="overview",
+            )
             yield GraphPanel(
                 queries=settings.queries,
                 range_seconds=settings.range_seconds,
@@ -168,18 +190,23 @@ class DashboardScreen(Screen[None]):
         return self.query_one(AlertsPanel)
 
     @property
+    def overview(self) -> OverviewPanel:
+        return self.query_one(OverviewPanel)
+
+    @property
     def stack(self) -> StackPanel | None:
         found = self.query(StackPanel)
         return found.first() if found else None
 
     def panel_visible(self, name: str) -> bool:
-        if self.layout_mode == "grid":
-            return name in GRID_PANELS
         return name == self.active
 
-    def graph_wanted(self) -> GraphWanted | None:
-        """The graph a poll refreshes: the one on screen, if the Graph panel shows."""
-        return self.graph.wanted() if self.panel_visible("graph") else None
+    def graphs_wanted(self) -> list[GraphWanted]:
+        """The graphs a poll refreshes: the overview's, or the Graph panel's tab on screen."""
+        if self.panel_visible("overview"):
+            return self.overview.wanted()
+        wanted = self.graph.wanted() if self.panel_visible("graph") else None
+        return [wanted] if wanted is not None else []
 
     def stack_wanted(self) -> bool:
         """Whether a poll reads the stack's state (only while its panel shows)."""
@@ -195,27 +222,45 @@ class DashboardScreen(Screen[None]):
                 severity="warning",
             )
             return
-        if self.layout_mode == "grid" and name not in GRID_PANELS:
-            self.layout_mode = "tabs"
+        if name == self.active:
+            self._focus_panel(name)
+            return
+        if self.active == "overview":
+            self._overview_focus = self.focused
+        self.back_to = None
         self.query_one(Tabs).active = f"tab-{name}"
-        self.active = name
+        self.previous, self.active = self.active, name
         self.apply_layout()
+        back = self._overview_focus
+        if name == "overview" and back is not None and back.is_attached:
+            self.call_after_refresh(back.focus)
+            return
         self._focus_panel(name)
 
     def toggle_layout(self) -> None:
-        self.layout_mode = "tabs" if self.layout_mode == "grid" else "grid"
-        if self.layout_mode == "grid" and self.active not in GRID_PANELS:
-            self.active = "graph"
-            self.query_one(Tabs).active = "tab-graph"
-        self.apply_layout()
+        """The overview, or back to the panel shown before it."""
+        if self.active != "overview":
+            self.show_panel("overview")
+        else:
+            self.show_panel(self.previous)
+
+    def action_show_panel(self, name: str) -> None:
+        self.show_panel(name)
+
+    def action_back(self) -> None:
+        if self.back_to is not None:
+            self.show_panel(self.back_to)
+
+    def drill_down(self, panel: str) -> None:
+        """Open `panel` from the overview; Escape comes back to it."""
+        self.show_panel(panel)
+        self.back_to = "overview"
 
     def apply_layout(self) -> None:
         self._lay_out()
         self._fetch_shown()
 
     def _lay_out(self) -> None:
-        container = self.query_one("#panels")
-        container.set_class(self.layout_mode == "grid", "-grid")
         with self.app.batch_update():
             for panel in self.panels():
                 shown = self.panel_visible(panel.panel_name)
@@ -227,6 +272,9 @@ class DashboardScreen(Screen[None]):
 
     def _fetch_shown(self) -> None:
         """What became visible is fetched without waiting for the next poll."""
+        if self.panel_visible("overview"):
+            for mini in self.overview.minis():
+                mini.fetch()
         if self.panel_visible("graph"):
             view = self.graph.active_view()
             if view is not None:
@@ -278,6 +326,7 @@ class DashboardScreen(Screen[None]):
         first = self.targets.targets is None
         self.status.set(state="connected", last_refresh=message.at)
         self.targets.show_targets(message.targets)
+        self.overview.show_targets(message.targets)
         active = message.targets.active
         up = sum(t.health == "up" for t in active)
         self.mark_tab("targets", f"1 Targets {up}/{len(active)}")
@@ -290,6 +339,7 @@ class DashboardScreen(Screen[None]):
     @_while_open
     def _rules(self, message: RulesFetched) -> None:
         changes = self.alerts.show_rules(message.groups, message.at)
+        self.overview.show_rules(message.groups, self.alerts.tracker.timeline)
         counts = self.alerts.counts()
         label = "3 Alerts"
         if counts["firing"]:
@@ -297,7 +347,7 @@ class DashboardScreen(Screen[None]):
         if counts["pending"]:
             label += f" {counts['pending']} pending"
         self.mark_tab("alerts", label)
-        if changes and not self.panel_visible("alerts"):
+        if changes and not (self.panel_visible("alerts") or self.panel_visible("overview")):
             newest = changes[-1]
             self.app.notify(
                 f"{newest.rule} {newest.labels}: {newest.old} → {newest.new}",
@@ -309,6 +359,7 @@ class DashboardScreen(Screen[None]):
     @_while_open
     def _no_rules(self, message: RulesUnavailable) -> None:
         self.alerts.show_unavailable(message.reason)
+        self.overview.show_unavailable(message.reason)
 
     @on(BuildInfoFetched)
     @_while_open
@@ -318,12 +369,14 @@ class DashboardScreen(Screen[None]):
     @on(GraphFetched)
     @_while_open
     def _graph(self, message: GraphFetched) -> None:
-        self.graph.show_result(message)
+        if not self.overview.show_result(message):
+            self.graph.show_result(message)
 
     @on(GraphFailed)
     @_while_open
     def _graph_failed(self, message: GraphFailed) -> None:
-        self.graph.show_error(message)
+        if not self.overview.show_error(message):
+            self.graph.show_error(message)
 
     @on(StackStatusFetched)
     @_while_open
@@ -376,9 +429,57 @@ class DashboardScreen(Screen[None]):
     @on(OpenGraphs)
     async def _open_graphs(self, message: OpenGraphs) -> None:
         message.stop()
-        if not self.panel_visible("graph"):
+        if self.panel_visible("overview"):
+            self.drill_down("graph")
+        elif not self.panel_visible("graph"):
             self.show_panel("graph")
         await self.graph.open_queries(message.queries)
+
+    @on(OverviewPanel.Open)
+    def _open_from_overview(self, message: OverviewPanel.Open) -> None:
+        message.stop()
+        self.drill_down(message.panel)
+        panel = self.targets if message.panel == "targets" else self.alerts
+        panel.select(message.key)
+
+    @on(OverviewPanel.EditGraph)
+    def _edit_overview_graph(self, message: OverviewPanel.EditGraph) -> None:
+        from promdash.tui.screens.query import QueryScreen
+
+        message.stop()
+        graph_id = message.graph_id
+
+        async def chosen(query: str | None) -> None:
+            if query and self.overview.is_attached:
+                await self.overview.set_graph(graph_id, query)
+
+        what = "Replace the graph's query" if graph_id else "Add a graph to the overview"
+        screen = QueryScreen(what, message.current, self.catalog, self.history)
+        self.app.push_screen(screen, chosen)
+
+    @on(OverviewPanel.GraphsChanged)
+    def _overview_graphs_changed(self, message: OverviewPanel.GraphsChanged) -> None:
+        message.stop()
+        memory = self.settings.graph_memory
+        if memory is None:
+            return
+        try:
+            memory.set_overview(message.graphs)
+        except OSError as exc:
+            self.app.notify(f"could not remember the overview's graphs: {exc}", severity="warning")
+
+    @on(FetchGraph)
+    def _remember_opened(self, message: FetchGraph) -> None:
+        """A query graphed in the Graph panel is remembered for this server (it goes on up)."""
+        memory = self.settings.graph_memory
+        query = message.wanted.query
+        if memory is None or not message.wanted.graph_id.startswith("g"):
+            return
+        if query in self._remembered:
+            return
+        self._remembered.add(query)
+        with contextlib.suppress(OSError):  # a convenience: the graph works without it
+            memory.opened(query)
 
     @on(RangeRequested)
     def _custom_range(self, message: RangeRequested) -> None:

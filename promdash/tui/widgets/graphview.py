@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, Static
 
-from promdash.present.text import clip, common_labels, labels_text, series_name
+from promdash.present.text import labels_text, series_name
 from promdash.prom.types import QueryResult, Series
 from promdash.timefmt import clock_text, short_duration, value_text
 from promdash.tui.completion import Catalog
@@ -23,15 +23,15 @@ from promdash.tui.messages import (
     GraphWanted,
     RangeRequested,
 )
-from promdash.tui.plot import PlotLine
+from promdash.tui.plot import GraphLines, graph_lines, legend
 from promdash.tui.themes import plot_colours, rgb
 from promdash.tui.widgets.panel import show
 from promdash.tui.widgets.plotview import PlotView
 from promdash.tui.widgets.promql import History, PromQLEditor
-from promdash.tui.widgets.table import Column, KeyedTable, Row
+from promdash.tui.widgets.table import Cell, Column, KeyedTable, Row
 
 PRESETS: tuple[tuple[str, int], ...] = (("5m", 300), ("15m", 900), ("1h", 3600), ("6h", 21600))
-MAX_SERIES = 10
+LEGEND_ROWS = 6
 
 
 def _latest(series: Series) -> tuple[float, float] | None:
@@ -70,6 +70,7 @@ class GraphView(Vertical):
             "plus,equals_sign",
             "longer",
             "Longer",
+            group=Binding.Group("Range"),  # `+ - Range` in the footer (Groups are equal by value)
             id="graph.longer",
             tooltip="Show a longer range (5m → 15m → 1h → 6h)",
         ),
@@ -77,6 +78,7 @@ class GraphView(Vertical):
             "minus",
             "shorter",
             "Shorter",
+            group=Binding.Group("Range"),
             id="graph.shorter",
             tooltip="Show a shorter range (6h → 1h → 15m → 5m)",
         ),
@@ -92,6 +94,7 @@ class GraphView(Vertical):
             "v",
             "toggle_view",
             "Plot/table",
+            show=False,  # the footer has no room at 80 columns; the legend and help say it
             id="graph.view",
             tooltip="Switch between the plot and a table of every series' latest value",
         ),
@@ -111,7 +114,7 @@ class GraphView(Vertical):
     GraphView #graph-info { width: 1fr; padding: 0 1; color: $text-muted; }
     GraphView #graph-info.-warn { color: $warning; }
     GraphView ContentSwitcher { height: 1fr; }
-    GraphView #graph-legend { height: auto; max-height: 6; padding: 0 1; }
+    GraphView #graph-legend { height: auto; max-height: 8; padding: 0 1; }
     """
 
     def __init__(
@@ -241,88 +244,61 @@ class GraphView(Vertical):
         if result is None:
             self._show_info()
             return
-        series = list(result.matrix)
-        if result.result_type == "scalar" and result.scalar is not None:
-            series = [Series({}, [result.scalar[0]], [result.scalar[1]])]
-        ordered = sorted(series, key=lambda s: series_name(s.metric))
-        common = common_labels([s.metric for s in ordered])
-        shown = ordered[:MAX_SERIES]
-        self.hidden_series = len(ordered) - len(shown)
-        variables = self.app.theme_variables
-        colours = plot_colours(variables)
-        lines = [
-            PlotLine(
-                series_name(s.metric, common), s.timestamps, s.values, colours[i % len(colours)]
-            )
-            for i, s in enumerate(shown)
-        ]
+        drawn = graph_lines(result, plot_colours(self.app.theme_variables))
+        self.hidden_series = drawn.hidden
+        lines = drawn.lines
         start, end, step = self.window
         if self.mode == "plot":
             if lines:
-                self.plot.set_data(lines, start, end, step, rgb(variables, "plot-axes"))
+                axes = rgb(self.app.theme_variables, "plot-axes")
+                self.plot.set_data(lines, start, end, step, axes)
             else:
                 self.plot.clear_data("No series: the query matched nothing in this range.")
         else:
-            self._fill_table(ordered, common)
-        self._show_legend(lines, common)
+            self._fill_table(drawn)
+        width = max((self.size.width or self.app.size.width) - 2, 20)
+        text = legend(lines, drawn.common, width, LEGEND_ROWS, drawn.hidden)
+        show(self.query_one("#graph-legend", Static), text)
         self._show_info()
 
-    def _fill_table(self, ordered: list[Series], common: dict[str, str]) -> None:
+    def _fill_table(self, drawn: GraphLines) -> None:
+        """Every series' latest value, with a column for each label that tells them apart."""
         table = self.query_one("#latest", KeyedTable)
         width = table.size.width or self.app.size.width
+        names = sorted({k for s in drawn.series for k in s.metric} - set(drawn.common))
         rows = []
-        for s in ordered:
+        for s in drawn.series:
             latest = _latest(s)
-            name = series_name(s.metric, common)
-            rows.append(
-                Row(
-                    labels_text(s.metric) or name,
-                    (
-                        (name, ""),
-                        Text(
-                            value_text(latest[1], compact=True) if latest else "–", justify="right"
-                        ),
-                        (clock_text(latest[0]) if latest else "", "dim"),
-                    ),
-                )
+            cells: list[Cell] = [(s.metric.get(name, ""), "") for name in names]
+            if not names:
+                cells.append((series_name(s.metric), ""))
+            value = value_text(latest[1], compact=True) if latest else "–"
+            cells.append(Text(value, justify="right"))
+            cells.append((clock_text(latest[0]) if latest else "", "dim"))
+            rows.append(Row(labels_text(s.metric) or "{}", tuple(cells)))
+        spare = max(width - 14 - 9 - 6 * 2, 12)
+        label_columns = [
+            Column(
+                name, name, max([len(name), *(len(s.metric.get(name, "")) for s in drawn.series)])
+            )
+            for name in names
+        ] or [Column("series", "Series", spare)]
+        # Columns wider than the room share it, the widest narrowed first.
+        while (
+            sum(c.width + 2 for c in label_columns) > spare
+            and max(c.width for c in label_columns) > 8
+        ):
+            widest = max(label_columns, key=lambda c: c.width)
+            label_columns[label_columns.index(widest)] = Column(
+                widest.key, widest.label, widest.width - 1
             )
         columns = (
-            Column("series", f"Series ({len(ordered)})", max(20, width - 36)),
+            *label_columns,
             Column("value", "Latest", 14),
             Column("at", "At", 9),
         )
         with self.app.batch_update():
             table.sync(columns, rows)
-
-    def _show_legend(self, lines: list[PlotLine], common: dict[str, str]) -> None:
-        """Entries laid out by hand, so none is split across two lines."""
-        width = max((self.size.width or self.app.size.width) - 2, 20)
-        text = Text()
-        if common:
-            text.append("all: ", style="dim")
-            text.append(clip(labels_text(common)), style="dim")
-            text.append("\n")
-        used = 0
-        for line in lines:
-            name = line.name if len(line.name) + 2 <= width else line.name[: width - 3] + "…"
-            size = len(name) + 2
-            if used and used + 3 + size > width:
-                text.append("\n")
-                used = 0
-            elif used:
-                text.append("   ")
-                used += 3
-            r, g, b = line.colour
-            text.append("■ ", style=f"#{r:02x}{g:02x}{b:02x}")
-            text.append(name)
-            used += size
-        if self.hidden_series:
-            text.append(
-                f"\n{self.hidden_series} series not shown (plot limit {MAX_SERIES}; "
-                "press v for the table of all)",
-                style="bold",
-            )
-        show(self.query_one("#graph-legend", Static), text)
 
     def _show_info(self) -> None:
         info = self.query_one("#graph-info", Static)

@@ -87,6 +87,14 @@ class TablePanel(Panel):
         if self.has_data():
             self.call_after_refresh(self.changed)
 
+    def select(self, key: str) -> None:
+        """Put the cursor on row `key` (a row opened from the overview)."""
+        if self.has_data():
+            self.redraw()
+        keys = self.table.row_keys
+        if key in keys:
+            self.table.move_cursor(row=keys.index(key))
+
     # ------------------------------------------------------------ filtering
 
     def _show_filter(self) -> None:

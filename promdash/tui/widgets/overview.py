@@ -1,0 +1,601 @@
+"""The overview: targets, alerts and live graphs on one screen, each compact.
+
+What a person wants at a glance: are the targets up (a line per pool, what is
+down first, with its error), what is firing or pending, and how a few key series
+move now. Every list chooses its columns for its width (the least telling go
+first), so nothing a person needs is cut. Enter on a row or a graph opens it in
+its full panel (the screen does that, and Escape comes back).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.events import Resize
+from textual.message import Message
+from textual.widgets import Static
+
+from promdash.present.text import AlertRow, alert_rows, labels_text, short_scrape_error
+from promdash.prom.types import QueryResult, RuleGroup, Target, Targets
+from promdash.timefmt import ago, clock_text, seconds_text, short_duration, value_text
+from promdash.tui.messages import (
+    FetchGraph,
+    GraphFailed,
+    GraphFetched,
+    GraphWanted,
+    OpenGraphs,
+)
+from promdash.tui.plot import graph_lines, legend
+from promdash.tui.settings import OverviewGraph
+from promdash.tui.themes import plot_colours, rgb, rich_colour
+from promdash.tui.widgets.alerts import Change, alert_key, rule_key
+from promdash.tui.widgets.panel import Clock, Panel, show
+from promdash.tui.widgets.plotview import PlotView
+from promdash.tui.widgets.table import Cell, Column, KeyedTable, Row
+
+MARKS = {"up": "✔", "down": "✖", "unknown": "?"}  # health, beside the colour
+POOL_LISTED = 12  # up targets of a larger pool are counted, not listed (its down ones are)
+OVERVIEW_RANGE = 300  # seconds: the overview's graphs show the last minutes, live
+BAR_WIDTH = 20
+# Labels the rows show elsewhere or that every alert of a rule has.
+_TARGET_HIDDEN = frozenset({"instance", "job"})
+_ALERT_HIDDEN = frozenset({"alertname", "job"})
+
+
+def _fit_columns(wanted: list[Column], width: int, keep: int) -> tuple[Column, ...]:
+    """Columns that fit `width`: the last ones (least telling) are dropped first, then
+    column `keep` (the labels) is narrowed; never the first."""
+    columns = list(wanted)
+
+    def used() -> int:
+        return sum(c.width + 2 for c in columns) + 1  # and the scrollbar's edge
+
+    while used() > width and len(columns) > keep + 1:
+        columns.pop()
+    if used() > width and len(columns) > keep:
+        column = columns[keep]
+        columns[keep] = Column(column.key, column.label, max(6, column.width - (used() - width)))
+    return tuple(columns)
+
+
+def distinguishing(members: Sequence[Target]) -> list[str]:
+    """Label names whose values differ between the targets of a pool (`group`)."""
+    if len(members) < 2:
+        return []
+    names = {k for t in members for k in t.labels} - _TARGET_HIDDEN
+    first = members[0].labels
+    return sorted(n for n in names if any(t.labels.get(n) != first.get(n) for t in members))
+
+
+def _bar(up: int, total: int, colours: dict[str, str]) -> Text:
+    text = Text()
+    if not total:
+        return text
+    good = round(BAR_WIDTH * up / total)
+    if up < total:
+        good = min(good, BAR_WIDTH - 1)  # one down target in 5,000 still shows
+    text.append("█" * good, style=colours["up"])
+    text.append("█" * (BAR_WIDTH - good), style=colours["down"])
+    return text
+
+
+def overview_targets(
+    targets: Sequence[Target], *, now: float, width: int, colours: dict[str, str]
+) -> tuple[tuple[Column, ...], list[Row], int]:
+    """(columns, rows, up): a line per pool with its health bar, the targets not up
+    first with their last error, then the up ones by instance with the labels that
+    tell them apart."""
+    pools: dict[str, list[Target]] = defaultdict(list)
+    for target in targets:
+        pools[target.scrape_pool].append(target)
+    rows: list[Row] = []
+    name_width = labels_width = 8
+    up_total = 0
+    blank: Cell = ("", "")
+    for pool in sorted(pools):
+        members = sorted(pools[pool], key=lambda t: t.instance)
+        up = sum(t.health == "up" for t in members)
+        up_total += up
+        state = "up" if up == len(members) else "down"
+        header = Text.assemble(
+            (f"{up}/{len(members)} up ", f"bold {colours[state]}"), _bar(up, len(members), colours)
+        )
+        rows.append(Row(f"pool|{pool}", ((pool, "bold"), header), span=1))
+        name_width = max(name_width, len(pool))
+        names = distinguishing(members)
+        down = [t for t in members if t.health != "up"]
+        listed = down + (
+            [t for t in members if t.health == "up"] if len(members) <= POOL_LISTED else []
+        )
+        for target in listed:
+            colour = colours[target.health]
+            name = f"{MARKS[target.health]} {target.instance}"
+            shown_labels = labels_text({n: target.labels.get(n, "") for n in names})
+            name_width = max(name_width, len(name))
+            labels_width = max(labels_width, len(shown_labels))
+            scraped = target.last_scrape.timestamp() if target.last_scrape else None
+            rows.append(
+                Row(
+                    target.key,
+                    (
+                        Text.assemble((name[0], f"bold {colour}"), name[1:]),
+                        (shown_labels, "dim"),
+                        (ago(scraped, now), ""),
+                        (seconds_text(target.last_scrape_duration), ""),
+                    ),
+                )
+            )
+            if target.health != "up" and target.last_error:
+                error = short_scrape_error(target.last_error, target.scrape_url)
+                rows.append(
+                    Row(
+                        f"{target.key}|error", (("  └ last error", colour), (error, colour)), span=1
+                    )
+                )
+        hidden = len(members) - len(down) - sum(t.health == "up" for t in listed)
+        if hidden:
+            rows.append(Row(f"more|{pool}", ((f"  … {hidden} more up", "dim"), blank), span=1))
+    columns = _fit_columns(
+        [
+            Column("name", "Pool / instance", min(name_width, 40)),
+            Column("labels", "Labels", labels_width),
+            Column("scraped", "Scraped", 8),
+            Column("took", "Took", 6),
+        ],
+        width,
+        keep=1,
+    )
+    return columns, rows, up_total
+
+
+def overview_alerts(
+    groups: Sequence[RuleGroup], *, now: float, width: int, colours: dict[str, str]
+) -> tuple[tuple[Column, ...], list[Row], dict[str, int]]:
+    """(columns, rows, counts): firing alerts, then pending, each by its telling labels,
+    value and since when; the inactive rules as one count."""
+    # Rows are keyed as in the Alerts panel, so opening one finds it there.
+    keys: dict[tuple[int, str], str] = {}
+    for group in groups:
+        for index, rule in enumerate(group.alerting):
+            for alert in rule.alerts:
+                keys[(id(rule), labels_text(alert.labels))] = alert_key(
+                    rule_key(group, index, rule), alert
+                )
+    counts = {"firing": 0, "pending": 0, "inactive": 0}
+    for group in groups:
+        for rule in group.alerting:
+            counts[rule.state] += 1
+    active = [r for r in alert_rows(groups) if r.state != "inactive"]
+    by_rule: dict[int, list[dict[str, str]]] = defaultdict(list)
+    for row in active:
+        by_rule[id(row.rule)].append(row.labels)
+    found: list[tuple[str, AlertRow, str]] = []  # (key, alert, its telling labels)
+    for row in active:
+        siblings = by_rule[id(row.rule)]
+        skip = set(_ALERT_HIDDEN) | set(row.rule.labels)
+        if len(siblings) > 1:  # what all alerts of the rule share does not tell them apart
+            skip |= {k for k, v in row.labels.items() if all(s.get(k) == v for s in siblings)}
+        found.append(
+            (keys[(id(row.rule), labels_text(row.labels))], row, labels_text(row.labels, skip))
+        )
+    rule_width = min(max((len(r.rule.name) for _, r, _ in found), default=8), 32)
+    labels_width = max((len(shown) for _, _, shown in found), default=0)
+    fixed = [Column("state", "State", 9), Column("rule", "Alert", rule_width)]
+    tail = [Column("value", "Value", 8), Column("since", "For", 6)]
+    # One line per alert when its labels fit; else the labels go on a line of their own
+    # below it, so neither they nor the value and since are cut.
+    one_line = sum(c.width + 2 for c in (*fixed, *tail)) + labels_width + 3 <= width
+    if one_line:
+        columns = (*fixed, Column("labels", "Labels", max(labels_width, 6)), *tail)
+    else:
+        room = width - sum(c.width + 2 for c in (fixed[0], *tail)) - 3
+        # The alert's name takes the room, so its labels' line below spans the width.
+        columns = (fixed[0], Column("rule", "Alert", max(room, 6)), *tail)
+    rows: list[Row] = []
+    for key, row, shown in found:
+        colour = colours[row.state]
+        active_at = row.active_at.timestamp() if row.active_at else None
+        mark = "●" if row.state == "firing" else "◐"
+        cells: list[Cell] = [(f"{mark} {row.state}", f"bold {colour}"), (row.rule.name, "bold")]
+        if one_line:
+            cells.append((shown, "dim"))
+        cells += [
+            Text(_value(row.value), justify="right"),
+            (short_duration(now - active_at) if active_at else "", ""),
+        ]
+        rows.append(Row(key, tuple(cells)))
+        if shown and not one_line:
+            rows.append(Row(f"{key}|labels", ((f"    {shown}", "dim"),), span=0))
+    if counts["inactive"]:
+        word = "rule" if counts["inactive"] == 1 else "rules"
+        note = f"  {counts['inactive']} inactive {word}"
+        rows.append(Row("inactive", ((note, colours["inactive"]), ("", "")), span=0))
+    return columns, rows, counts
+
+
+def _value(value: str | None) -> str:
+    if value is None:
+        return ""
+    try:
+        return value_text(float(value), compact=True)
+    except ValueError:
+        return value
+
+
+def timeline_text(changes: Sequence[Change], colours: dict[str, str], rows: int) -> Text:
+    text = Text(no_wrap=True, overflow="ellipsis")
+    for change in changes[:rows]:
+        if text:
+            text.append("\n")
+        text.append(f"{clock_text(change.at)} ", style="dim")
+        text.append(change.rule, style="bold")
+        if change.labels:
+            text.append(f" {{{change.labels}}}", style="dim")
+        text.append(" ")
+        text.append(change.old, style=colours[change.old])
+        text.append(" → ")
+        text.append(change.new, style=f"bold {colours[change.new]}")
+    return text
+
+
+# ------------------------------------------------------------ graphs
+
+
+class MiniGraph(Vertical, can_focus=False):
+    """One live graph of the overview: its plot, with a legend of what each line is."""
+
+    DEFAULT_CSS = """
+    MiniGraph {
+        width: 1fr; height: 1fr;
+        border: round $panel-lighten-2;
+        border-title-color: $text;
+        border-subtitle-color: $text-muted;
+    }
+    MiniGraph:focus-within { border: round $primary; }
+    MiniGraph PlotView { min-height: 4; }
+    MiniGraph .mini-legend { height: auto; max-height: 5; padding: 0 1; }
+    """
+
+    def __init__(self, graph_id: str, title: str, query: str, range_seconds: int) -> None:
+        super().__init__(id=f"mini-{graph_id}")
+        self.graph_id = graph_id
+        self.graph_title = title
+        self.expr = query
+        self.range_seconds = range_seconds
+        self.result: QueryResult | None = None
+        self.window = (0.0, 1.0, 1.0)
+        self.error = ""
+        self.border_title = title
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        plot = PlotView()
+        plot.placeholder = "Waiting for the first answer…"
+        yield plot
+        yield Static("", classes="mini-legend")
+
+    @property
+    def plot(self) -> PlotView:
+        return self.query_one(PlotView)
+
+    def wanted(self) -> GraphWanted:
+        width = self.plot.size.width or max(self.app.size.width // 2, 40)
+        return GraphWanted(self.graph_id, self.expr, self.range_seconds, width)
+
+    def fetch(self) -> None:
+        self.post_message(FetchGraph(self.wanted()).set_sender(self))
+
+    def show_result(self, message: GraphFetched) -> None:
+        if message.query != self.expr:
+            return
+        self.result = message.result
+        self.window = (message.start, message.end, message.step)
+        self.error = ""
+        self.draw()
+
+    def show_error(self, message: GraphFailed) -> None:
+        if message.query != self.expr:
+            return
+        self.error = message.error
+        if message.bad_query or self.result is None:
+            self.result = None
+            self.plot.clear_data(f"The server said: {message.error}")
+        self.border_subtitle = "last refresh failed"
+
+    def draw(self) -> None:
+        result = self.result
+        if result is None:
+            return
+        drawn = graph_lines(result, plot_colours(self.app.theme_variables))
+        start, end, step = self.window
+        # A young server's data begins inside the window: draw from where it begins,
+        # so a fresh stack's graph moves from its first seconds.
+        first = min((s.timestamps[0] for s in drawn.series if s.timestamps), default=start)
+        start = max(start, min(first, end - 60))
+        if drawn.lines:
+            axes = rgb(self.app.theme_variables, "plot-axes")
+            self.plot.set_data(drawn.lines, start, end, step, axes)
+        else:
+            self.plot.clear_data("No series: the query matched nothing in this range.")
+        width = max(self.size.width - 4, 20)
+        rows = 4 if self.size.height >= 18 else 3 if self.size.height >= 14 else 2
+        show(
+            self.query_one(".mini-legend", Static),
+            legend(drawn.lines, drawn.common, width, rows, drawn.hidden),
+        )
+        self.border_subtitle = f"{short_duration(self.range_seconds)} · {clock_text(end)}"
+
+    def on_resize(self, event: Resize) -> None:
+        self.call_after_refresh(self.draw)
+
+
+# ------------------------------------------------------------ the panel
+
+
+class OverviewPanel(Panel):
+    panel_name = "overview"
+    title = "Overview"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open", "Open", id="overview.open",
+                tooltip="Open the selected pool, target, alert or graph in its full panel"),
+        Binding("a", "add_graph", "Add graph", id="overview.add",
+                tooltip="Add a graph to the overview (remembered for this server)"),
+        Binding("e", "edit_graph", "Replace", show=False, id="overview.edit",
+                tooltip="Replace the query of the graph that has the focus"),
+        Binding("x,delete", "remove_graph", "Remove", show=False, id="overview.remove",
+                tooltip="Remove the graph that has the focus from the overview"),
+    ]  # fmt: skip
+
+    DEFAULT_CSS = """
+    OverviewPanel #overview-top { height: 2fr; min-height: 7; }
+    OverviewPanel #overview-graphs { height: 3fr; }
+    OverviewPanel .overview-box {
+        width: 1fr; border: round $panel-lighten-2;
+        border-title-color: $text; border-subtitle-color: $text-muted;
+    }
+    OverviewPanel .overview-box:focus-within { border: round $primary; }
+    OverviewPanel #overview-timeline { height: auto; max-height: 4; color: $text-muted;
+        border-top: solid $panel-lighten-2; }
+    OverviewPanel #overview-no-graphs { width: 1fr; height: 1fr; content-align: center middle;
+        color: $text-muted; }
+    """
+
+    @dataclass
+    class GraphsChanged(Message):
+        """The user added, replaced or removed a graph: the screen remembers the choice."""
+
+        graphs: list[OverviewGraph]
+
+    @dataclass
+    class EditGraph(Message):
+        """Ask for a query (the screen opens the prompt); `graph_id` None adds a graph."""
+
+        graph_id: str | None
+        current: str
+
+    @dataclass
+    class Open(Message):
+        """Enter on a row: open it in its full panel (`panel`, the row's key there)."""
+
+        panel: str
+        key: str
+
+    def __init__(
+        self,
+        *,
+        graphs: Sequence[OverviewGraph],
+        range_seconds: int,
+        clock: Clock = time.time,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(clock=clock, id=id)
+        self._graphs = list(graphs)
+        self.range_seconds = range_seconds
+        self.targets: Targets | None = None
+        self.groups: list[RuleGroup] | None = None
+        self.timeline: list[Change] = []
+        self.unavailable = ""
+        self._count = 0
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        with Horizontal(id="overview-top"):
+            with Vertical(id="overview-targets-box", classes="overview-box"):
+                yield KeyedTable(id="overview-targets")
+            with Vertical(id="overview-alerts-box", classes="overview-box"):
+                yield KeyedTable(id="overview-alerts")
+                yield Static("", id="overview-timeline")
+        with Horizontal(id="overview-graphs"):
+            yield Static("No graphs: press a to add one.", id="overview-no-graphs")
+            for title, query in self._graphs:
+                yield self._mini(title, query)
+
+    def on_mount(self) -> None:
+        self.query_one("#overview-targets-box").border_title = "Targets"
+        self.query_one("#overview-alerts-box").border_title = "Alerts"
+        self._show_no_graphs()
+
+    def _mini(self, title: str, query: str) -> MiniGraph:
+        self._count += 1
+        return MiniGraph(f"ov{self._count}", title, query, self.range_seconds)
+
+    def minis(self) -> list[MiniGraph]:
+        return list(self.query(MiniGraph))
+
+    def graphs(self) -> list[OverviewGraph]:
+        return [(m.graph_title, m.expr) for m in self.minis()]
+
+    def wanted(self) -> list[GraphWanted]:
+        return [m.wanted() for m in self.minis()]
+
+    def mini(self, graph_id: str) -> MiniGraph | None:
+        found = self.query(f"#mini-{graph_id}")
+        return found.first(MiniGraph) if found else None
+
+    # ------------------------------------------------------------ data in
+
+    def colours(self) -> dict[str, str]:
+        variables = self.app.theme_variables
+        names = {
+            "up": "health-up",
+            "down": "health-down",
+            "unknown": "health-unknown",
+            "firing": "alert-firing",
+            "pending": "alert-pending",
+            "inactive": "alert-inactive",
+        }
+        return {key: rich_colour(variables, name) for key, name in names.items()}
+
+    def show_targets(self, targets: Targets) -> None:
+        self.targets = targets
+        self.changed()
+
+    def show_rules(self, groups: list[RuleGroup], timeline: list[Change]) -> None:
+        self.groups = groups
+        self.timeline = timeline
+        self.unavailable = ""
+        self.changed()
+
+    def show_unavailable(self, reason: str) -> None:
+        self.unavailable = reason
+        self.changed()
+
+    def show_result(self, message: GraphFetched) -> bool:
+        mini = self.mini(message.graph_id)
+        if mini is not None:
+            mini.show_result(message)
+        return mini is not None
+
+    def show_error(self, message: GraphFailed) -> bool:
+        mini = self.mini(message.graph_id)
+        if mini is not None:
+            mini.show_error(message)
+        return mini is not None
+
+    def redraw(self) -> None:
+        colours = self.colours()
+        now = self.clock()
+        with self.app.batch_update():
+            if self.targets is not None:
+                table = self.query_one("#overview-targets", KeyedTable)
+                width = table.size.width or self.size.width // 2
+                active = self.targets.active
+                columns, rows, up = overview_targets(active, now=now, width=width, colours=colours)
+                table.sync(columns, rows)
+                box = self.query_one("#overview-targets-box")
+                box.border_title = f"Targets {up}/{len(active)} up"
+            self._redraw_alerts(colours, now)
+            for mini in self.minis():
+                mini.draw()
+
+    def _redraw_alerts(self, colours: dict[str, str], now: float) -> None:
+        box = self.query_one("#overview-alerts-box")
+        table = self.query_one("#overview-alerts", KeyedTable)
+        timeline = self.query_one("#overview-timeline", Static)
+        if self.unavailable:
+            box.border_title = "Alerts: none on this server"
+            table.sync(
+                (Column("note", "", max(table.size.width - 3, 10)),),
+                [Row("none", ((self.unavailable, "dim"),))],
+            )
+            return
+        if self.groups is None:
+            return
+        width = table.size.width or self.size.width // 2
+        columns, rows, counts = overview_alerts(self.groups, now=now, width=width, colours=colours)
+        if not rows:
+            rows = [Row("none", (("  No alerting rules on this server.", "dim"),), span=0)]
+        table.sync(columns, rows)
+        parts = [f"{counts[s]} {s}" for s in ("firing", "pending") if counts[s]]
+        box.border_title = "Alerts " + (" · ".join(parts) if parts else "none firing")
+        # The timeline shows below the alerts when the box has room for both.
+        room = box.size.height - 2 - (len(rows) + 1)
+        timeline.display = room >= 3 and bool(self.timeline)
+        if timeline.display:
+            show(timeline, timeline_text(self.timeline, colours, min(room - 1, 4)))
+
+    def has_data(self) -> bool:
+        return self.targets is not None or self.groups is not None
+
+    def on_resize(self, event: Resize) -> None:
+        if self.has_data():
+            self.call_after_refresh(self.changed)
+
+    def on_theme_changed(self) -> None:
+        super().on_theme_changed()
+        for mini in self.minis():
+            mini.draw()
+
+    # ------------------------------------------------------------ opening
+
+    def action_open(self) -> None:
+        focused = self.screen.focused
+        if focused is None:
+            return
+        mini = next((m for m in self.minis() if focused in m.walk_children()), None)
+        if mini is not None:
+            self.post_message(OpenGraphs([mini.expr], title=mini.graph_title).set_sender(self))
+            return
+        if isinstance(focused, KeyedTable) and focused.cursor_key is not None:
+            key = focused.cursor_key
+            if focused.id == "overview-targets":
+                key = key.removesuffix("|error").replace("more|", "pool|", 1)
+                self.post_message(self.Open("targets", key).set_sender(self))
+            elif key != "none":
+                key = key.removesuffix("|labels")
+                self.post_message(self.Open("alerts", key).set_sender(self))
+
+    @on(KeyedTable.RowSelected)
+    def _row_selected(self, event: KeyedTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    # ------------------------------------------------------------ changing the graphs
+
+    def _focused_mini(self) -> MiniGraph | None:
+        focused = self.screen.focused
+        return next((m for m in self.minis() if focused in m.walk_children()), None)
+
+    def action_add_graph(self) -> None:
+        self.post_message(self.EditGraph(None, "").set_sender(self))
+
+    def action_edit_graph(self) -> None:
+        mini = self._focused_mini()
+        if mini is None:
+            self.app.notify("Move to a graph first (Tab), then press e to replace its query.")
+            return
+        self.post_message(self.EditGraph(mini.graph_id, mini.expr).set_sender(self))
+
+    async def set_graph(self, graph_id: str | None, query: str) -> None:
+        """Put `query` in graph `graph_id`, or in a new graph when None."""
+        old = self.mini(graph_id) if graph_id is not None else None
+        new = self._mini(query, query)
+        box = self.query_one("#overview-graphs", Horizontal)
+        if old is not None:
+            await box.mount(new, after=old)
+            await old.remove()
+        else:
+            await box.mount(new)
+        self._show_no_graphs()
+        new.plot.focus()
+        new.fetch()
+        self.post_message(self.GraphsChanged(self.graphs()).set_sender(self))
+
+    async def action_remove_graph(self) -> None:
+        mini = self._focused_mini()
+        if mini is None:
+            self.app.notify("Move to a graph first (Tab), then press x to remove it.")
+            return
+        await mini.remove()
+        self._show_no_graphs()
+        self.post_message(self.GraphsChanged(self.graphs()).set_sender(self))
+
+    def _show_no_graphs(self) -> None:
+        self.query_one("#overview-no-graphs").display = not self.minis()
