@@ -29,7 +29,7 @@ from promdash.config import Connection
 from promdash.stack.runtime import ServiceStatus
 from promdash.tui.app import PromdashApp, make_app
 from promdash.tui.settings import DashSettings, PanelName
-from tests.tui.helpers import SIZE, wait_for
+from tests.tui.helpers import SIZE, type_text, wait_for
 
 RECORDED = Path(__file__).resolve().parent.parent / "data" / "recorded"
 STACK_STATUS = Path(__file__).resolve().parent / "data" / "stack_status.json"
@@ -198,6 +198,21 @@ def test_overview_snapshot(
 
     async def run_before(pilot: Any) -> None:
         await _settled(pilot, "overview")
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 50)])
+def test_typed_query_snapshot(snap_compare: Any, recorded_port: int, size: tuple[int, int]) -> None:
+    """The PromQL input shows what is typed while it has the focus."""
+    app = snapshot_app(recorded_port, "promdash-dark", "graph")
+
+    async def run_before(pilot: Any) -> None:
+        await _settled(pilot, "graph")
+        await pilot.press("ctrl+n")
+        await pilot.pause(0.2)
+        await type_text(pilot, "rate(up")
+        await pilot.pause(0.3)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 

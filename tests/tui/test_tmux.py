@@ -53,8 +53,13 @@ def _wait(tmux: list[str], condition, timeout: float, what: str) -> str:  # type
     raise AssertionError(f"timed out waiting for {what}; the screen was:\n{screen}")
 
 
-def _launch(tmux: list[str], *args: str, env: dict[str, str] | None = None) -> None:
-    """`promdash ARGS` in a new 120x40 tmux session named "dash", as a user types it."""
+def _launch(
+    tmux: list[str],
+    *args: str,
+    env: dict[str, str] | None = None,
+    size: tuple[int, int] = (120, 40),
+) -> None:
+    """`promdash ARGS` in a new tmux session named "dash" (120x40), as a user types it."""
     program = shutil.which("promdash")
     launcher = [program] if program else [sys.executable, "-m", "promdash"]
     keep = ("PROMDASH_CONFIG", "PROMDASH_STATE_DIR")
@@ -66,7 +71,8 @@ def _launch(tmux: list[str], *args: str, env: dict[str, str] | None = None) -> N
         + [shlex.quote(part) for part in [*launcher, *args]]
     )
     subprocess.run(
-        [*tmux, "new-session", "-d", "-x", "120", "-y", "40", "-s", "dash", command], check=True
+        [*tmux, "new-session", "-d", "-x", str(size[0]), "-y", str(size[1]), "-s", "dash", command],
+        check=True,
     )
     subprocess.run([*tmux, "set-option", "-t", "dash", "remain-on-exit", "on"], check=True)
 
@@ -109,10 +115,11 @@ def test_dashboard_in_tmux_shows_every_targets_health(
     assert status == "1 0", f"promdash did not quit cleanly on q: {status!r}\n{_screen(tmux)}"
 
 
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (160, 50)])
 def test_typed_promql_is_on_screen_while_the_input_has_focus(
-    local_stack: RunningStack, tmux: list[str]
+    local_stack: RunningStack, tmux: list[str], size: tuple[int, int]
 ) -> None:
-    _launch(tmux, "--url", local_stack.url)
+    _launch(tmux, "--url", local_stack.url, size=size)
     _wait(tmux, lambda screen: "connected" in screen, 30, "the dashboard")
     subprocess.run([*tmux, "send-keys", "-t", "dash", "2"], check=True)
     time.sleep(0.5)

@@ -62,8 +62,13 @@ def test_up_in_a_terminal_opens_the_dashboard(tmp_path: Path) -> None:
         check=True,
     )
     try:
-        screen = _wait_for(session, "Targets 4/4", "example-random", timeout=90)
-        assert "127.0.0.1" in screen and "up" in screen
+        # The first screen is the overview: targets by pool, the alert rules, live graphs.
+        screen = _wait_for(session, "Targets 4/4", "example-random", "3/3", timeout=90)
+        screen = _wait_for(session, "canary", "┤", timeout=30)
+        assert any(rule in screen for rule in ("InstanceDown", "RPCLatencyHigh", "RPCRateLow"))
+        assert all(f"127.0.0.1:{port}" in screen for port in ports), screen
+        assert "Overview" in screen.splitlines()[1]
+        assert any("\u2800" <= char <= "\u28ff" for char in screen), "no plotted line"
         subprocess.run(["tmux", "send-keys", "-t", session, "q"], check=True)
         _wait_for(session, "EXITED=0", timeout=15)
         # Quitting the dashboard leaves the stack running.

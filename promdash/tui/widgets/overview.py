@@ -215,9 +215,14 @@ def overview_alerts(
         if shown and not one_line:
             rows.append(Row(f"{key}|labels", ((f"    {shown}", "dim"),), span=0))
     if counts["inactive"]:
+        # Named while they fit: a person sees which rules are watching and quiet.
+        names = sorted({r.name for g in groups for r in g.alerting if r.state == "inactive"})
         word = "rule" if counts["inactive"] == 1 else "rules"
-        note = f"  {counts['inactive']} inactive {word}"
-        rows.append(Row("inactive", ((note, colours["inactive"]), ("", "")), span=0))
+        note = f"  {counts['inactive']} inactive {word}: {', '.join(names)}"
+        while len(note) > width - 3 and len(names) > 1:
+            names.pop()
+            note = f"  {counts['inactive']} inactive {word}: {', '.join(names)}, …"
+        rows.append(Row("inactive", ((note, colours["inactive"]),), span=0))
     return columns, rows, counts
 
 
