@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Screenshots of the real dashboard on a local demo stack: screenshots/<panel>-<theme>.svg|png.
 
+The overview is shot at 120x40 and 160x50 (overview-<theme>-<size>), each panel at 120x40.
+
     python scripts/screenshots.py [--out screenshots] [--history 90] [--themes a,b]
 
 Starts the demo stack on the local runtime (free ports, a private state
@@ -72,13 +74,23 @@ async def wait_for(pilot: Any, condition: Callable[[], object], timeout: float =
 
 
 async def shoot(
-    url: str, stack: StackState, panel: PanelName, theme: str, out: Path, runtime: LocalRuntime
+    url: str,
+    stack: StackState,
+    panel: PanelName,
+    theme: str,
+    out: Path,
+    runtime: LocalRuntime,
+    size: tuple[int, int] = (120, 40),
 ) -> None:
+    stack_file = Path(stack.stack_file)
+    graphs = parse_stack(stack_file.read_text(), stack_file).dashboard.graphs
     app: PromdashApp = make_app(
         DashSettings(
             connection=Connection(url=url),
             theme=theme,
             panel=panel,
+            layout="overview" if panel == "overview" else "tabs",
+            overview_graphs=tuple((g.title, g.query) for g in graphs),
             queries=(QUERY,),
             range_seconds=300,
             stack_name=stack.name,
@@ -86,7 +98,7 @@ async def shoot(
             remember_theme=None,
         )
     )
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=size) as pilot:
         screen = app.dashboard
         await wait_for(pilot, lambda: screen.targets.targets is not None)
         await wait_for(pilot, lambda: screen.alerts.groups is not None)
@@ -95,6 +107,9 @@ async def shoot(
             view = screen.graph.active_view()
             assert view is not None
             await wait_for(pilot, lambda: view.plot.draws > 0)
+        if panel == "overview":
+            minis = screen.overview.minis()
+            await wait_for(pilot, lambda: all(m.plot.draws > 0 for m in minis))
         if panel == "stack":
             await wait_for(pilot, lambda: screen.stack is not None and screen.stack.rows)
         if panel == "targets":
@@ -115,7 +130,7 @@ async def shoot(
         await pilot.pause(0.5)
         if panel == "alerts":
             runtime.stop_service(stack, "random-3")
-        name = f"{panel}-{theme}"
+        name = f"{panel}-{theme}" + (f"-{size[0]}x{size[1]}" if panel == "overview" else "")
         svg = out / f"{name}.svg"
         app.save_screenshot(svg.name, path=str(out))
         to_png(svg, out / f"{name}.png")
@@ -145,6 +160,10 @@ def main() -> int:
         runtime.stop_service(state, "random-3")  # a down target and a pending alert
         time.sleep(15)
         for theme in args.themes.split(","):
+            for size in ((120, 40), (160, 50)):
+                asyncio.run(
+                    shoot(state.prometheus_url, state, "overview", theme, args.out, runtime, size)
+                )
             for panel in PANELS:
                 asyncio.run(shoot(state.prometheus_url, state, panel, theme, args.out, runtime))
                 if panel == "alerts":
