@@ -35,7 +35,7 @@ from promdash.tui.messages import (
 from promdash.tui.poller import Poller
 from promdash.tui.screens.dashboard import DashboardScreen
 from promdash.tui.settings import DashSettings
-from promdash.tui.themes import DEFAULT_THEME, VARIABLE_DEFAULTS, load_themes
+from promdash.tui.themes import DEFAULT_THEME, load_themes, theme_defaults
 from promdash.tui.widgets.promql import History, PromQLEditor
 
 if TYPE_CHECKING:
@@ -82,7 +82,9 @@ class PromdashApp(App[None]):
         return self._dashboard
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
-        return dict(VARIABLE_DEFAULTS)
+        # Made from the current theme's own colours: a theme without promdash's (textual's
+        # built-in ones) keeps health and state readable on its backgrounds.
+        return theme_defaults(self.current_theme)
 
     @property
     def dashboard(self) -> DashboardScreen:

@@ -167,10 +167,10 @@ async def test_theme_variables_reach_css_and_switching_repaints() -> None:
     )
     async with app.run_test(size=SIZE) as pilot:
         assert app.theme == "promdash-light"
-        assert app.get_css_variables()["health-up"].lower() == "#1e7a3c"
+        assert app.get_css_variables()["health-up"].lower() == "#186431"
         app.theme = "promdash-high-contrast"
         await pilot.pause(0.2)
-        assert app.get_css_variables()["health-down"].lower() == "#ff3030"
+        assert app.get_css_variables()["health-down"].lower() == "#ff6363"
         assert remembered[-1] == "promdash-high-contrast"
 
 

@@ -120,9 +120,13 @@ class KeyedTable(ScrollView, can_focus=True):
         overflow-x: hidden;
         background: $surface;
         & > .keyed-table--header { background: $panel; color: $foreground; text-style: bold; }
-        /* A tint, not a solid block: health and state colours stay readable on it. */
+        /* A light tint (themes.CURSOR_TINTS): status colours are made readable on it. */
         & > .keyed-table--cursor { background: $primary 12%; }
-        &:focus > .keyed-table--cursor { background: $primary 30%; text-style: bold; }
+        &:focus > .keyed-table--cursor { background: $primary 22%; text-style: bold; }
+        /* The terminal's own palette (an ANSI theme): no tint is known to be readable, and
+           reversed, every cell keeps its own colours' contrast. */
+        &:ansi > .keyed-table--cursor { background: ansi_default; text-style: reverse; }
+        &:ansi:focus > .keyed-table--cursor { text-style: bold reverse; }
     }
     """
 
