@@ -35,12 +35,17 @@ class Output:
     format: Format = "table"
     terminal: bool = False  # stdout is a terminal: range queries are plotted
     color: bool = False
+    width: int | None = None  # columns a table fits in; None: a pipe, one line a row
 
     @classmethod
     def to_stdout(cls, format: Format) -> Output:
+        import shutil
+
         terminal = sys.stdout.isatty()
         color = terminal and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
-        return cls(format, terminal, color)
+        # $COLUMNS sizes a table in a pipe too (`COLUMNS=120 promdash alerts | less`).
+        sized = terminal or os.environ.get("COLUMNS")
+        return cls(format, terminal, color, shutil.get_terminal_size().columns if sized else None)
 
 
 @dataclass(frozen=True)
@@ -115,8 +120,9 @@ def _range_query(s: Session, expr: str, start: float, end: float, step: float) -
     elif s.output.format == "csv":
         print(present.query_csv(result))
     elif s.output.terminal and result.matrix:
-        legend = present.legend(result.matrix, color=s.output.color)
-        width, height = _plot_size(legend.count("\n") + 1)
+        width, lines = _terminal_size()
+        legend = present.legend(result.matrix, color=s.output.color, width=width)
+        height = _plot_height(lines, legend)
         print(
             present.plot(
                 result.matrix, width, height, title=expr, color=s.output.color, start=start, end=end
@@ -133,21 +139,23 @@ def _warn(warnings: Sequence[str]) -> None:
         say(f"promdash: warning from the server: {warning}")
 
 
-def _plot_size(legend_lines: int, header_lines: int = 0) -> tuple[int, int]:
+def _terminal_size() -> tuple[int, int]:
+    """Columns and lines of the terminal, asked each time: a tail's may be resized."""
     import shutil
 
     columns, lines = shutil.get_terminal_size((100, 30))
-    height = max(8, min(lines - legend_lines - header_lines - 2, 30))
-    return columns, height
+    return columns, lines
+
+
+def _plot_height(lines: int, legend: str, header_lines: int = 0) -> int:
+    return max(8, min(lines - (legend.count("\n") + 1) - header_lines - 2, 30))
 
 
 def _auto_step(range_seconds: float) -> float:
     """About one point per plot column (plotext's y-axis labels take ~10 columns)."""
-    import shutil
-
     from promdash.timefmt import auto_step
 
-    return auto_step(range_seconds, max(shutil.get_terminal_size((100, 30)).columns - 10, 20))
+    return auto_step(range_seconds, max(_terminal_size()[0] - 10, 20))
 
 
 # ---------------------------------------------------------------- tail
@@ -227,8 +235,9 @@ def _tail_screen(
         f"promdash tail  {expr}  range {format_duration(range_seconds)}"
         f"  every {format_duration(every)}  {time.strftime('%H:%M:%S')}  (Ctrl-C quits)"
     )
-    legend = present.legend(result.matrix, color=out.color)
-    width, height = _plot_size(legend.count("\n") + 1, header_lines=2 + bool(problem))
+    width, lines = _terminal_size()
+    legend = present.legend(result.matrix, color=out.color, width=width)
+    height = _plot_height(lines, legend, header_lines=2 + bool(problem))
     frame = [header]
     if problem:
         frame.append(present.paint(problem, "red", out.color))
@@ -269,7 +278,11 @@ def alerts(s: Session, args: argparse.Namespace) -> None:
     if s.output.format == "json":
         print(present.alerts_json(groups, state=args.state))
     else:
-        print(present.alerts_text(groups, time.time(), state=args.state, color=s.output.color))
+        print(
+            present.alerts_text(
+                groups, time.time(), state=args.state, color=s.output.color, width=s.output.width
+            )
+        )
 
 
 @command

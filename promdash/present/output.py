@@ -5,8 +5,9 @@ Plain functions from typed values to strings, built from the pieces of
 command line. `color=False` (pipes, files, NO_COLOR) gives output without any escape
 sequence. The JSON shapes are a documented interface: docs/json-output.md.
 
-About 430 lines: every command's text, JSON and CSV document side by side, so
-one answer's three forms are changed together.
+About 650 lines: every command's text, JSON and CSV document side by side, so
+one answer's three forms are changed together, and the table layout that fits
+them to a terminal's width (`fit_table`).
 """
 
 from __future__ import annotations
@@ -17,10 +18,22 @@ import json
 import math
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from promdash.present.text import alert_rows, clip, labels_text, series_name
+from promdash.present.text import (
+    CELL_LIMIT,
+    AlertRow,
+    alert_rows,
+    clip,
+    common_labels,
+    distinct_name,
+    headline,
+    label_parts,
+    labels_text,
+    series_name,
+    series_parts,
+)
 from promdash.prom.types import (
     MetricMetadata,
     QueryResult,
@@ -65,19 +78,167 @@ def csv_value(value: float) -> str:
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], indent: str = "") -> str:
     """Columns padded to the widest cell, each cell clipped; colour codes are not counted."""
-    rows = [[clip(cell) for cell in row] for row in rows]
-    widths = [len(_plain(h)) for h in headers]
+    return fit_table(headers, [[[[cell]] for cell in row] for row in rows], indent=indent)
+
+
+# A table cell as paragraphs, each a run of parts a wrapped line may break between
+# (labels whole, the words of prose); each paragraph starts a line of its own.
+Cell = Sequence[Sequence[str]]
+
+# A wrapped column keeps parts this wide whole before the table leaves columns out.
+_WRAP_FLOOR = 30
+# ...and is at least this wide: narrower, prose is a word a line.
+_WRAP_MIN = 20
+
+
+def fit_table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Cell]],
+    width: int | None = None,
+    *,
+    wrap: Collection[int] = (),
+    drop: Sequence[int] = (),
+    indent: str = "",
+) -> str:
+    """Columns padded to the widest cell; colour codes are not counted.
+
+    Without a `width` (a pipe) each row is one line and each cell is clipped to
+    CELL_LIMIT characters. Within a `width`, the columns in `drop` are left out, in
+    that order, while the rest cannot fit, and the `wrap` columns share the room the
+    others leave: their cells wrap between parts, inside their own column. A part
+    wider than its column is cut with "…" (-o json has it whole).
+    """
+    shown: Sequence[int] = range(len(headers))
+    if width is None:
+        grid = [[[clip(_joined(cell))] for cell in row] for row in rows]
+        widths = [len(_plain(h)) for h in headers]
+        for lines in grid:
+            for i, cell_lines in enumerate(lines):
+                widths[i] = max(widths[i], len(_plain(cell_lines[0])))
+    else:
+        capped = [[_capped(cell) for cell in row] for row in rows]
+        columns = _column_widths(headers, capped, width - len(indent), wrap, drop)
+        shown = list(columns)
+        widths = [columns.get(i, 0) for i in range(len(headers))]
+        grid = [[_wrap(row[i], widths[i]) for i in shown] for row in capped]
+    out = []
+    for lines in [[[headers[i]] for i in shown], *grid]:
+        for k in range(max(len(cell_lines) for cell_lines in lines)):
+            cells = [cell_lines[k] if k < len(cell_lines) else "" for cell_lines in lines]
+            padded = [
+                cell + " " * (widths[i] - len(_plain(cell)))
+                for i, cell in zip(shown, cells[:-1], strict=False)
+            ]
+            out.append((indent + "  ".join([*padded, cells[-1]])).rstrip())
+    return "\n".join(out)
+
+
+def _joined(cell: Cell) -> str:
+    return " ".join(part for paragraph in cell for part in paragraph)
+
+
+def _capped(cell: Cell) -> list[list[str]]:
+    """At most CELL_LIMIT characters of a cell, parts whole: a server's 5 MB label or
+    ten thousand labels must not fill the screen."""
+    kept: list[list[str]] = []
+    room = CELL_LIMIT
+    for paragraph in cell:
+        kept.append([])
+        for part in paragraph:
+            if room <= 0:
+                kept[-1].append("…")
+                return kept
+            kept[-1].append(clip(part, room))
+            room -= len(part) + 1
+    return kept
+
+
+def _column_widths(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Cell]],
+    room: int,
+    wrap: Collection[int],
+    drop: Sequence[int],
+) -> dict[int, int]:
+    """The width of each column shown, in order, within `room` when it can be done."""
+    natural = [len(h) for h in headers]
+    longest = [0] * len(headers)
     for row in rows:
         for i, cell in enumerate(row):
-            widths[i] = max(widths[i], len(_plain(cell)))
+            natural[i] = max(natural[i], len(_plain(_joined(cell))))
+            longest[i] = max([longest[i], *(len(_plain(p)) for para in cell for p in para)])
+    floor = [
+        min(natural[i], max(len(h), min(longest[i], _WRAP_FLOOR), _WRAP_MIN))
+        if i in wrap
+        else natural[i]
+        for i, h in enumerate(headers)
+    ]
+    shown = list(range(len(headers)))
+
+    def spare() -> int:
+        return room - sum(floor[i] for i in shown) - 2 * (len(shown) - 1)
+
+    for i in drop:
+        if spare() >= 0:
+            break
+        shown.remove(i)
+    widths = {i: floor[i] for i in shown}
+    growing = [i for i in shown if i in wrap]
+    extra = spare()
+    if extra < 0 and growing:
+        # Narrower than even the floors: the wrapped columns give up what is missing.
+        total = sum(widths[i] for i in growing)
+        for i in growing:
+            widths[i] = max(len(headers[i]), widths[i] + extra * widths[i] // total)
+    elif extra > 0 and growing:
+        # The room left goes, a step at a time, where it saves the most lines per
+        # column: short rows read better than an even split.
+        step = max(1, extra // 20)
+        counted: dict[tuple[int, int], list[int]] = {}
+
+        def height(trial: Mapping[int, int]) -> int:
+            for j in growing:
+                if (j, trial[j]) not in counted:
+                    counted[j, trial[j]] = [len(_wrap(row[j], trial[j])) for row in rows]
+            return sum(map(max, zip(*(counted[j, trial[j]] for j in growing), strict=True)))
+
+        while extra > 0:
+            now, best = height(widths), (0.0, 0, 0)
+            for i in growing:
+                most = min(extra, natural[i] - widths[i])
+                for more in [*range(step, most, step), most] if most > 0 else []:
+                    saved = now - height({**widths, i: widths[i] + more})
+                    if saved > 0:
+                        best = max(best, (saved / more, i, more))
+                        break
+            if not best[2]:
+                break  # more room saves no line: the table stays narrower than the screen
+            widths[best[1]] += best[2]
+            extra -= best[2]
+    return widths
+
+
+def _wrap(cell: Cell, width: int) -> list[str]:
+    """The lines of a cell within `width`, broken between parts only."""
     lines = []
-    for row in (headers, *rows):
-        cells = [
-            cell + " " * (widths[i] - len(_plain(cell))) if i < len(row) - 1 else cell
-            for i, cell in enumerate(row)
-        ]
-        lines.append((indent + "  ".join(cells)).rstrip())
-    return "\n".join(lines)
+    for paragraph in cell:
+        line = ""
+        for part in paragraph:
+            if len(_plain(part)) > width:
+                part = _plain(part)[: max(width - 1, 0)] + "…"
+            if line and len(_plain(line)) + 1 + len(_plain(part)) > width:
+                lines.append(line)
+                line = part
+            else:
+                line = f"{line} {part}" if line else part
+        lines.append(line)
+    return lines or [""]
+
+
+def _flow(lead: str, parts: Sequence[str], width: int) -> str:
+    """`lead` and then `parts`, wrapped between parts at `width` under a hanging indent."""
+    lines = _wrap(_capped([parts]), max(width - len(lead), 1))
+    return "\n".join((lead if i == 0 else " " * len(lead)) + line for i, line in enumerate(lines))
 
 
 _ESCAPES = re.compile(r"\x1b\[[0-9;]*m")
@@ -328,45 +489,114 @@ def plot(
     return text
 
 
-def legend(series: Sequence[Series], *, color: bool, limit: int = PLOT_MAX_SERIES) -> str:
-    """One line per plotted series: its colour swatch, name and latest value."""
-    lines = []
-    for index, s in enumerate(series[:limit]):
-        latest = value_text(s.values[-1]) if s.values else "-"
-        lines.append(f"{_swatch(index, color)} {clip(series_name(s.metric))}  {latest}")
+def legend(
+    series: Sequence[Series], *, color: bool, width: int, limit: int = PLOT_MAX_SERIES
+) -> str:
+    """The plotted series within `width`: what they all share once (`all: ...`), then
+    each one's swatch, what sets it apart and its latest value, in equal columns.
+
+    An entry too wide for a line shows only its label values, as the dashboard's legend
+    does, and is cut with "…" if that is still too wide; lines break between entries.
+    """
+    metrics = [s.metric for s in series]
+    common = common_labels(metrics)
+    names = {m.get("__name__") for m in metrics}
+    if len(series) > 1 and len(names) == 1 and None not in names:
+        common["__name__"] = str(names.pop())
+    lines = [_flow("all: ", series_parts(common), width)] if common else []
+    shown = series[:limit]
+    latest = [value_text(s.values[-1]) if s.values else "-" for s in shown]
+    room = max(width - 5 - max(map(len, latest), default=0), 1)  # swatch, spaces, value
+    entries = [distinct_name(s.metric, common) for s in shown]
+    if max(map(len, entries), default=0) > room:
+        values = [_distinct_values(s.metric, common) for s in shown]
+        entries = [short or long for short, long in zip(values, entries, strict=True)]
+    entries = [name if len(name) <= room else name[: room - 1] + "…" for name in entries]
+    name_width = max(map(len, entries), default=0)
+    value_width = max(map(len, latest), default=0)
+    cell = 3 + name_width + 2 + value_width
+    per_line = max(1, (width + 3) // (cell + 3))
+    for first in range(0, len(shown), per_line):
+        row = [
+            f"{_swatch(i, color)} {entries[i].ljust(name_width)}  {latest[i].ljust(value_width)}"
+            for i in range(first, min(first + per_line, len(shown)))
+        ]
+        lines.append("   ".join(row).rstrip())
     if len(series) > limit:
         lines.append(f"   … {len(series) - limit} more series not plotted (use --csv for all)")
     return "\n".join(lines)
+
+
+def _distinct_values(metric: Mapping[str, str], common: Mapping[str, str]) -> str:
+    """`canary 127.0.0.1:8082`: the values of the labels `distinct_name` shows."""
+    return " ".join(v for k, v in sorted(metric.items()) if k not in common and k != "__name__")
 
 
 # ---------------------------------------------------------------- alerts
 
 
 def alerts_text(
-    groups: Sequence[RuleGroup], now: float, *, state: str | None = None, color: bool = False
+    groups: Sequence[RuleGroup],
+    now: float,
+    *,
+    state: str | None = None,
+    color: bool = False,
+    width: int | None = None,
 ) -> str:
+    """Alerts, firing first, then pending, then inactive rules, and what they count.
+
+    Within a terminal's `width` the labels every row shares are said once above the
+    table, labels and each alert's headline (summary) wrap inside their columns, and a
+    narrow terminal leaves out the headline, then the value. Without one (a pipe) each
+    row is one line with every annotation.
+    """
     rows = alert_rows(groups, state)
     if not rows:
         total = sum(len(g.alerting) for g in groups)
         if total == 0:
             return "no alerting rules are loaded"
         return f"no {state} alerts ({total} alerting rules loaded)"
-    body = [
+    shared = common_labels([r.labels for r in rows]) if width is not None else {}
+    shared.pop("alertname", None)  # the ALERT column says it
+    skip = {"alertname", *shared}
+    body: list[list[Cell]] = [
         [
-            paint(r.state, _STATE_COLOR[r.state], color),
-            r.rule.name,
-            labels_text(r.labels, skip=("alertname",)) or "-",
-            since(r.active_at, now),
-            value_text(float(r.value)) if r.value and is_number(r.value) else (r.value or "-"),
-            labels_text(r.annotations) or "-",
+            [[paint(r.state, _STATE_COLOR[r.state], color)]],
+            [[r.rule.name]],
+            [label_parts(r.labels, skip) or ["-"]],
+            [[since(r.active_at, now)]],
+            [[value_text(float(r.value)) if r.value and is_number(r.value) else (r.value or "-")]],
+            [(headline(r.annotations) or "-").split(" ")]
+            if width is not None
+            else [[labels_text(r.annotations) or "-"]],
         ]
         for r in rows
     ]
-    firing = sum(r.state == "firing" for r in rows)
-    pending = sum(r.state == "pending" for r in rows)
-    summary = f"{firing} firing, {pending} pending, {len(rows) - firing - pending} inactive"
-    headers = ["STATE", "ALERT", "LABELS", "ACTIVE SINCE", "VALUE", "ANNOTATIONS"]
-    return f"{table(headers, body)}\n\n{summary}"
+    last = "ANNOTATIONS" if width is None else "SUMMARY"
+    headers = ["STATE", "ALERT", "LABELS", "ACTIVE SINCE", "VALUE", last]
+    text = fit_table(headers, body, width, wrap=(2, 5), drop=(5, 4, 3))
+    if shared and width is not None:
+        text = f"{_flow('all: ', label_parts(shared), width)}\n{text}"
+    return f"{text}\n\n{_alert_totals(rows, state)}"
+
+
+def _alert_totals(rows: Sequence[AlertRow], state: str | None) -> str:
+    """`3 firing alerts (1 rule), 0 pending alerts, 2 inactive rules`: alerts where a
+    rule has them, and how many rules they come from, since the dashboard counts rules."""
+    said = []
+    for wanted in ("firing", "pending"):
+        if state in (None, wanted):
+            alerts = [r for r in rows if r.state == wanted]
+            rules = len({id(r.rule) for r in alerts})  # by identity: two rules can share a name
+            count = _count(len(alerts), f"{wanted} alert")
+            said.append(f"{count} ({_count(rules, 'rule')})" if alerts else count)
+    if state in (None, "inactive"):
+        said.append(_count(sum(r.state == "inactive" for r in rows), "inactive rule"))
+    return ", ".join(said)
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}{'' if n == 1 else 's'}"
 
 
 def alerts_json(groups: Sequence[RuleGroup], *, state: str | None = None) -> str:

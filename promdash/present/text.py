@@ -42,13 +42,29 @@ def _pair(name: str, value: str) -> str:
 
 def labels_text(labels: Mapping[str, str], skip: Iterable[str] = ()) -> str:
     """Labels as PromQL writes them, sorted: `group="canary", le="0.5"`; "" for none."""
+    return " ".join(label_parts(labels, skip))
+
+
+def label_parts(labels: Mapping[str, str], skip: Iterable[str] = ()) -> list[str]:
+    """`labels_text` in the pieces a line may break between, each label whole with its
+    comma: `['group="canary",', 'le="0.5"']`."""
     skipped = set(skip)
-    return ", ".join(_pair(k, v) for k, v in sorted(labels.items()) if k not in skipped)
+    return _with_commas([_pair(k, v) for k, v in sorted(labels.items()) if k not in skipped])
+
+
+def _with_commas(pairs: list[str]) -> list[str]:
+    return [pair + "," for pair in pairs[:-1]] + pairs[-1:]
 
 
 def series_name(metric: Mapping[str, str], common: Mapping[str, str] | None = None) -> str:
     """A series as Prometheus writes it, `up{instance="a:9100", job="node"}`, leaving out
     the `common` labels every series shares (a legend shows those once)."""
+    return " ".join(series_parts(metric, common))
+
+
+def series_parts(metric: Mapping[str, str], common: Mapping[str, str] | None = None) -> list[str]:
+    """`series_name` in the pieces a line may break between, each label whole:
+    `['up{instance="a:9100",', 'job="node"}']`."""
     name = metric.get("__name__", "")
     pairs = [
         _pair(k, v)
@@ -56,10 +72,24 @@ def series_name(metric: Mapping[str, str], common: Mapping[str, str] | None = No
         if k != "__name__" and not (common and k in common)
     ]
     if name and not LEGACY_NAME.match(name):  # a UTF-8 name goes inside the braces
-        return "{" + ", ".join([promql_string(name), *pairs]) + "}"
-    if not pairs:
-        return name or "{}"
-    return name + "{" + ", ".join(pairs) + "}"
+        pairs.insert(0, promql_string(name))
+        name = ""
+    elif not pairs:
+        return [name or "{}"]
+    parts = _with_commas(pairs)
+    parts[0] = name + "{" + parts[0]
+    parts[-1] += "}"
+    return parts
+
+
+def distinct_name(metric: Mapping[str, str], common: Mapping[str, str]) -> str:
+    """A series by what it does not share with the others (`common`, `__name__` included
+    when they all have one name): `service="uniform"`; a legend says `common` once."""
+    rest = {k: v for k, v in metric.items() if k not in common and k != "__name__"}
+    name = metric.get("__name__", "") if "__name__" not in common else ""
+    if name and rest:
+        return series_name({"__name__": name, **rest})
+    return name or labels_text(rest) or series_name(metric)
 
 
 def common_labels(metrics: Sequence[Mapping[str, str]]) -> dict[str, str]:
@@ -100,6 +130,11 @@ class AlertRow:
 
 
 STATE_ORDER = {"firing": 0, "pending": 1, "inactive": 2}
+
+
+def headline(annotations: Mapping[str, str]) -> str:
+    """What an alert says of itself in one row: its summary, else its description."""
+    return annotations.get("summary") or annotations.get("description", "")
 
 
 def alert_rows(groups: Sequence[RuleGroup], state: str | None = None) -> list[AlertRow]:

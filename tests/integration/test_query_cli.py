@@ -37,6 +37,7 @@ from tests.integration.test_client import (
     own_prometheus,
     prometheus_like,
 )
+from tests.unit.test_output_width import check_labels_cell, check_legend, read_alert_table
 
 pytestmark = pytest.mark.prometheus
 
@@ -51,8 +52,8 @@ def prom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnPrometheus]:
 
 @pytest.fixture(autouse=True)
 def _no_ambient_connection(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """The developer's own server, token and config never leak into a test."""
-    for name in ("PROMDASH_URL", "PROMDASH_TOKEN", "NO_COLOR"):
+    """The developer's own server, token, config and terminal size never leak into a test."""
+    for name in ("PROMDASH_URL", "PROMDASH_TOKEN", "NO_COLOR", "COLUMNS", "LINES"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PROMDASH_CONFIG", str(tmp_path / "no-config.yaml"))
 
@@ -252,8 +253,9 @@ def test_range_query_in_a_terminal_draws_a_plot_with_a_legend(prom: OwnPrometheu
     )
     assert code == 0, err
     assert "┤" in screen and "└" in screen  # axes drawn by plotext
-    legend = [line for line in screen.splitlines() if "up{" in line]
-    assert len(legend) == 2
+    assert "\nall: up\r\n" in screen  # the name both series share, once
+    legend = [line for line in screen.splitlines() if 'job="' in line]
+    assert len(legend) == 2 and not any("up{" in line for line in legend)
     assert any('job="prometheus"' in line and line.rstrip().endswith("1") for line in legend)
     assert f"{ESC}[38;5;" in screen  # coloured swatches in a terminal
 
@@ -294,7 +296,8 @@ def test_alerts_lists_firing_and_inactive_rules(
     assert f'instance="{prom.closed}"' in firing and 'severity="critical"' in firing
     assert " ago " in firing and f'summary="Instance {prom.closed} is down"' in firing
     assert inactive.split()[:2] == ["inactive", "NeverFires"]
-    assert lines[-1] == "1 firing, 0 pending, 1 inactive"
+    # Alerts where a rule has them, with how many rules; the dashboard counts rules.
+    assert lines[-1] == "1 firing alert (1 rule), 0 pending alerts, 1 inactive rule"
 
     _, only, _ = promdash(capsys, "alerts", "--url", prom.url, "--state", "inactive")
     assert "NeverFires" in only and "InstanceDown" not in only
@@ -500,3 +503,120 @@ def test_demo_stack_targets_alerts_and_a_stopped_exporter(
     assert "connection refused" in down[0]["lastError"]
     assert table.splitlines()[0] == "example-random  2/3 up"
     assert "connection refused" in table
+
+
+# ---------------------------------------------------------------- at a terminal's width
+
+CSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+TOTALS = re.compile(
+    r"(\d+) firing alerts?(?: \((\d+) rules?\))?, "
+    r"(\d+) pending alerts?(?: \((\d+) rules?\))?, "
+    r"(\d+) inactive rules?"
+)
+
+
+def plain(screen: str) -> str:
+    """What a pty showed, without colours, cursor moves or carriage returns."""
+    return CSI.sub("", screen).replace("\r", "")
+
+
+def demo_alerts(capsys: pytest.CaptureFixture[str], url: str) -> list[dict[str, object]]:
+    _, out, _ = promdash(capsys, "alerts", "--url", url, "--json")
+    alerts: list[dict[str, object]] = json.loads(out)["alerts"]
+    return alerts
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_demo_alerts_fit_the_terminal_and_say_what_they_count(
+    local_stack: RunningStack, capsys: pytest.CaptureFixture[str], width: int
+) -> None:
+    """In a terminal `width` wide and in a pipe with COLUMNS=width: no line wider, every
+    label whole inside its column, and totals that name alerts and rules."""
+    url = local_stack.url
+    for _ in range(5):  # an alert may turn from pending to firing between two reads
+        before = demo_alerts(capsys, url)
+        code, screen, err = in_terminal(["alerts", "--url", url], lambda _: False, columns=width)
+        piped = run("alerts", "--url", url, env=child_env(COLUMNS=str(width)))
+        alerts = demo_alerts(capsys, url)
+        if [(a["name"], a["state"]) for a in alerts] == [(a["name"], a["state"]) for a in before]:
+            break
+    assert code == 0 and piped.returncode == 0, err + piped.stderr
+    for text in (plain(screen), piped.stdout):
+        table = read_alert_table(text, width)
+        assert len(table.rows) == len(alerts)
+        for row, alert in zip(table.rows, alerts, strict=True):
+            assert row["STATE"] == [alert["state"]] and row["ALERT"] == [alert["name"]]
+            labels = dict(alert["labels"])  # type: ignore[call-overload]
+            labels.pop("alertname")
+            assert {**check_labels_cell(row["LABELS"]), **table.shared} == labels
+        totals = TOTALS.fullmatch(table.totals)
+        assert totals, table.totals
+        firing = [a for a in alerts if a["state"] == "firing"]
+        pending = [a for a in alerts if a["state"] == "pending"]
+        assert f"{ESC}[31mfiring" in screen or not firing  # coloured in a terminal
+        assert int(totals[1]) == len(firing) and int(totals[3]) == len(pending)
+        assert int(totals[2] or 0) == len({a["name"] for a in firing})
+        assert int(totals[4] or 0) == len({a["name"] for a in pending})
+        assert int(totals[5]) == sum(a["state"] == "inactive" for a in alerts)
+
+
+def test_demo_firing_alerts_say_their_shared_labels_once(
+    local_stack: RunningStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = local_stack.url
+    deadline = time.monotonic() + 90  # RPCLatencyHigh fires 30 s after its first high p90
+    while time.monotonic() < deadline:
+        before = [a for a in demo_alerts(capsys, url) if a["state"] == "firing"]
+        piped = run("alerts", "--url", url, "--state", "firing", env=child_env(COLUMNS="120"))
+        firing = [a for a in demo_alerts(capsys, url) if a["state"] == "firing"]
+        if len(firing) >= 2 and firing == before:
+            break
+        time.sleep(1)
+    assert len(firing) >= 2, "usually all three exporters' p90 is above the threshold"
+    labels = [dict(a["labels"]) for a in firing]  # type: ignore[call-overload]
+    shared = {k: v for k, v in labels[0].items() if all(m.get(k) == v for m in labels)}
+    shared.pop("alertname")
+    table = read_alert_table(piped.stdout, 120)
+    assert table.shared == shared and "job" in shared
+    for name, value in shared.items():
+        assert piped.stdout.count(f'{name}="{value}"') == 1  # said once, above the table
+    for row, alert_labels in zip(table.rows, labels, strict=True):
+        own = check_labels_cell(row["LABELS"])
+        assert own == {k: v for k, v in alert_labels.items() if k not in {*shared, "alertname"}}
+
+
+QUERY = 'rpc_durations_seconds{service="normal"}'
+
+
+def legend_lines(text: str) -> list[str]:
+    """The legend under a plot: from its `all:` line to the end."""
+    lines = text.rstrip("\n").splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("all: ")), None)
+    assert start is not None, f"no all: line in {lines[-12:]}"
+    return lines[start:]
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_demo_range_and_tail_legends_say_shared_labels_once_and_keep_entries_whole(
+    local_stack: RunningStack, capsys: pytest.CaptureFixture[str], width: int
+) -> None:
+    url = local_stack.url
+    _, out, _ = promdash(capsys, "query", QUERY, "--url", url, "--range", "1m", "--json")
+    metrics = [s["metric"] for s in json.loads(out)["result"]]
+    assert len(metrics) == 9  # three quantiles of three exporters
+
+    code, screen, err = in_terminal(
+        ["query", QUERY, "--url", url, "--range", "1m"], lambda _: False, columns=width, rows=40
+    )
+    assert code == 0, err
+    shown = check_legend(legend_lines(plain(screen)), width, metrics)
+    assert shown.shared == 'rpc_durations_seconds{job="example-random", service="normal"}'
+
+    code, screen, err = in_terminal(
+        ["tail", QUERY, "--url", url, "--range", "1m"],
+        lambda text: text.count("promdash tail") >= 2,
+        interrupt=True, columns=width, rows=40,
+    )  # fmt: skip
+    assert code == 0, err
+    frame = screen.rsplit(f"{ESC}[H", 1)[0].rsplit(f"{ESC}[H", 1)[1]  # the last whole frame
+    check_legend(legend_lines(plain(frame)), width, metrics)
