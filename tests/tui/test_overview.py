@@ -17,7 +17,7 @@ from promdash.tui.screens.query import QueryScreen
 from promdash.tui.widgets.overview import MiniGraph
 from promdash.tui.widgets.table import KeyedTable
 from tests.conftest import RunningStack
-from tests.tui.helpers import dash, row_text, type_text, wait_for
+from tests.tui.helpers import dash, polls_go_on, row_text, type_text, wait_for
 
 pytestmark = pytest.mark.prometheus
 
@@ -196,3 +196,17 @@ async def test_graphs_added_replaced_and_removed_are_remembered(
         remembered = [q for _, q in memory.overview() or []]
         assert remembered == [m.expr for m in overview.minis()]
         assert remembered[-1] == "count(up)" and first.expr not in remembered
+
+
+@pytest.mark.parametrize("dialog", ["f1", "ctrl+p", "t"])
+async def test_refreshing_goes_on_under_help_the_palette_and_the_theme_picker(
+    local_stack: RunningStack, dialog: str
+) -> None:
+    app = _overview(local_stack)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: _everything_up(app, local_stack), what="every target up")
+        screen = app.screen
+        await pilot.press(dialog)
+        await wait_for(pilot, lambda: app.screen is not screen, what="the dialog")
+        await polls_go_on(pilot, app)
+        assert app.screen is not screen  # still open: the header moved on under it

@@ -52,7 +52,7 @@ _ALERT_HIDDEN = frozenset({"alertname", "job"})
 
 def _fit_columns(wanted: list[Column], width: int, keep: int) -> tuple[Column, ...]:
     """Columns that fit `width`: the last ones (least telling) are dropped first, then
-    column `keep` (the labels) is narrowed; never the first."""
+    column `keep` (the labels) is narrowed to fit or widened to fill; never the first."""
     columns = list(wanted)
 
     def used() -> int:
@@ -60,9 +60,11 @@ def _fit_columns(wanted: list[Column], width: int, keep: int) -> tuple[Column, .
 
     while used() > width and len(columns) > keep + 1:
         columns.pop()
-    if used() > width and len(columns) > keep:
+    if len(columns) > keep:
+        # The labels take what is left (or give up what is missing), so rows that
+        # span to the end (a pool's health bar, an error) reach the edge.
         column = columns[keep]
-        columns[keep] = Column(column.key, column.label, max(6, column.width - (used() - width)))
+        columns[keep] = Column(column.key, column.label, max(6, column.width + width - used()))
     return tuple(columns)
 
 
