@@ -40,6 +40,9 @@ def palette_commands(app: App[Any]) -> list[PaletteCommand]:
             "Show Overview", "Targets, alerts and live graphs together", "show_panel('overview')"
         ),
         PaletteCommand("Show Targets", "Scrape targets grouped by pool", "show_panel('targets')"),
+        PaletteCommand(
+            "Toggle overview", "The overview, or back to the panel before it", "toggle_layout"
+        ),
         PaletteCommand("Show Graph", "PromQL range graphs", "show_panel('graph')"),
         PaletteCommand(
             "Show Alerts", "Alerting rules, alerts and the timeline", "show_panel('alerts')"
@@ -60,6 +63,29 @@ def palette_commands(app: App[Any]) -> list[PaletteCommand]:
         )
     for name in sorted(app.available_themes):
         commands.append(PaletteCommand(f"Theme: {name}", "Use this theme", f"set_theme('{name}')"))
+
+    overview = screen.overview
+    commands += [
+        PaletteCommand(
+            "Overview: add a graph", "Remembered for this server", "add_graph", overview
+        ),
+        PaletteCommand(
+            "Overview: replace the graph's query",
+            "The graph with the focus",
+            "edit_graph",
+            overview,
+        ),
+        PaletteCommand(
+            "Overview: remove the graph", "The graph with the focus", "remove_graph", overview
+        ),
+        PaletteCommand(
+            "Overview: open the selection",
+            "In its full panel (Escape comes back)",
+            "open",
+            overview,
+        ),
+        PaletteCommand("Back to the overview", "After opening something from it", "back", screen),
+    ]
 
     targets = screen.targets
     for health in HEALTH_FILTERS:
