@@ -176,18 +176,22 @@ class Poller:
             # even while Prometheus is down (which is when restarting it matters).
             self.fetch_stack_status()
         graphs = screen.graphs_wanted()
-        # All asked at once; targets are shown as soon as they arrive (they are what
-        # people look for first), the rest when they come.
+        # All asked at once (the graphs too); targets are shown as soon as they arrive
+        # (they are what people look for first), the rest when they come.
         targets_job = asyncio.ensure_future(self.client.targets(state="active"))
         jobs: list[Any] = [self.client.rules(type="alert")]
         if self.build_info is None:
             jobs.append(self.client.build_info())
         others = asyncio.gather(*jobs, return_exceptions=True)
+        drawn = asyncio.gather(
+            *(self._fetch_graph(graph, at) for graph in graphs), return_exceptions=True
+        )
         try:
             targets = await targets_job
         except BaseException:
-            others.cancel()
-            await asyncio.gather(others, return_exceptions=True)
+            for pending in (others, drawn):
+                pending.cancel()
+            await asyncio.gather(others, drawn, return_exceptions=True)
             raise
         self.last_success = at
         self._post(TargetsFetched(targets, at))
@@ -206,8 +210,9 @@ class Poller:
         if len(answers) > 2 and not isinstance(answers[2], BaseException):
             self.build_info = answers[2]
             self._post(BuildInfoFetched(answers[2]))
-        if graphs:
-            await asyncio.gather(*(self._fetch_graph(graph, at) for graph in graphs))
+        for outcome in await drawn:
+            if isinstance(outcome, BaseException):
+                raise outcome
 
     async def _fetch_graph(self, wanted: GraphWanted, at: float) -> None:
         start, end, step = graph_window(at, wanted.range_seconds, wanted.width)

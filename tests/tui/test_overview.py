@@ -127,9 +127,9 @@ async def test_enter_on_a_target_opens_it_and_escape_comes_back(
         key = next(k for k in table.row_keys if f":{port}/" in k)
         table.move_cursor(row=table.row_keys.index(key))
         await pilot.press("enter")
-        await pilot.pause(0.2)
         screen = app.dashboard
-        assert screen.active == "targets"
+        await wait_for(pilot, lambda: screen.active == "targets", timeout=5, what="Targets")
+        await pilot.pause(0.2)
         assert screen.targets.table.cursor_key == key  # the same target, in the full panel
         assert screen.targets.table.has_focus
         await pilot.press("escape")
@@ -145,14 +145,15 @@ async def test_enter_on_a_graph_opens_it_in_the_graph_panel(local_stack: Running
         mini = app.dashboard.overview.minis()[0]
         mini.plot.focus()
         await pilot.press("enter")
-        await pilot.pause(0.3)
         screen = app.dashboard
-        assert screen.active == "graph"
-        view = screen.graph.active_view()
-        assert view is not None and view.expr == mini.expr
+
+        def graphed() -> bool:
+            view = screen.graph.active_view()
+            return screen.active == "graph" and view is not None and view.expr == mini.expr
+
+        await wait_for(pilot, graphed, timeout=10, what="the graph in the Graph panel")
         await pilot.press("escape")
-        await pilot.pause(0.2)
-        assert screen.active == "overview"
+        await wait_for(pilot, lambda: screen.active == "overview", timeout=5, what="the overview")
 
 
 async def test_graphs_added_replaced_and_removed_are_remembered(
