@@ -28,9 +28,11 @@ from promdash.present.text import (
     clip,
     common_labels,
     distinct_name,
+    distinct_values,
     headline,
     label_parts,
     labels_text,
+    legend_common,
     series_name,
     series_parts,
 )
@@ -498,18 +500,14 @@ def legend(
     An entry too wide for a line shows only its label values, as the dashboard's legend
     does, and is cut with "…" if that is still too wide; lines break between entries.
     """
-    metrics = [s.metric for s in series]
-    common = common_labels(metrics)
-    names = {m.get("__name__") for m in metrics}
-    if len(series) > 1 and len(names) == 1 and None not in names:
-        common["__name__"] = str(names.pop())
+    common = legend_common([s.metric for s in series])
     lines = [_flow("all: ", series_parts(common), width)] if common else []
     shown = series[:limit]
     latest = [value_text(s.values[-1]) if s.values else "-" for s in shown]
     room = max(width - 5 - max(map(len, latest), default=0), 1)  # swatch, spaces, value
     entries = [distinct_name(s.metric, common) for s in shown]
     if max(map(len, entries), default=0) > room:
-        values = [_distinct_values(s.metric, common) for s in shown]
+        values = [distinct_values(s.metric, common) for s in shown]
         entries = [short or long for short, long in zip(values, entries, strict=True)]
     entries = [name if len(name) <= room else name[: room - 1] + "…" for name in entries]
     name_width = max(map(len, entries), default=0)
@@ -525,11 +523,6 @@ def legend(
     if len(series) > limit:
         lines.append(f"   … {len(series) - limit} more series not plotted (use --csv for all)")
     return "\n".join(lines)
-
-
-def _distinct_values(metric: Mapping[str, str], common: Mapping[str, str]) -> str:
-    """`canary 127.0.0.1:8082`: the values of the labels `distinct_name` shows."""
-    return " ".join(v for k, v in sorted(metric.items()) if k not in common and k != "__name__")
 
 
 # ---------------------------------------------------------------- alerts

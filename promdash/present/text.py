@@ -92,6 +92,21 @@ def distinct_name(metric: Mapping[str, str], common: Mapping[str, str]) -> str:
     return name or labels_text(rest) or series_name(metric)
 
 
+def legend_common(metrics: Sequence[Mapping[str, str]]) -> dict[str, str]:
+    """What a legend says once: the common labels, and the metric name when all share one."""
+    common = common_labels(metrics)
+    names = {m.get("__name__") for m in metrics}
+    if len(metrics) > 1 and len(names) == 1 and None not in names:
+        common["__name__"] = str(names.pop())
+    return common
+
+
+def distinct_values(metric: Mapping[str, str], common: Mapping[str, str]) -> str:
+    """`canary 127.0.0.1:8082`: the values of the labels `distinct_name` shows, for a
+    legend too narrow for their names."""
+    return " ".join(v for k, v in sorted(metric.items()) if k not in common and k != "__name__")
+
+
 def common_labels(metrics: Sequence[Mapping[str, str]]) -> dict[str, str]:
     """Labels with one value across every series (shown once, not in every legend entry)."""
     if len(metrics) < 2:

@@ -12,7 +12,6 @@ plotext keeps one global figure, so this module is only called from the event lo
 from __future__ import annotations
 
 import math
-import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from dataclasses import dataclass
 from rich.style import Style
 from rich.text import Text
 
-from promdash.present.text import common_labels, labels_text, series_name
+from promdash.present.text import distinct_name, distinct_values, legend_common, series_name
 from promdash.prom.types import QueryResult, Series
 from promdash.timefmt import value_text
 
@@ -37,6 +36,7 @@ class PlotLine:
     timestamps: Sequence[float]
     values: Sequence[float]
     colour: RGB
+    short: str = ""  # the label values alone, for a legend too narrow for `name`
 
 
 def plot_columns(width: int) -> int:
@@ -270,35 +270,19 @@ def graph_lines(result: QueryResult, colours: Sequence[RGB], limit: int = MAX_LI
     if result.result_type == "scalar" and result.scalar is not None:
         series = [Series({}, [result.scalar[0]], [result.scalar[1]])]
     ordered = sorted(series, key=lambda s: series_name(s.metric))
-    metrics = [s.metric for s in ordered]
-    common = common_labels(metrics)
-    names = {m.get("__name__") for m in metrics}
-    if len(ordered) > 1 and len(names) == 1 and None not in names:
-        common = {"__name__": str(names.pop()), **common}
+    common = legend_common([s.metric for s in ordered])
     shown = ordered[:limit]
     lines = [
-        PlotLine(distinct_name(s.metric, common), s.timestamps, s.values, colours[i % len(colours)])
+        PlotLine(
+            distinct_name(s.metric, common),
+            s.timestamps,
+            s.values,
+            colours[i % len(colours)],
+            distinct_values(s.metric, common),
+        )
         for i, s in enumerate(shown)
     ]
     return GraphLines(lines, ordered, common, len(ordered) - len(shown))
-
-
-def distinct_name(metric: Mapping[str, str], common: Mapping[str, str]) -> str:
-    """A series by the labels it does not share with the others: `service="uniform"`."""
-    rest = {k: v for k, v in metric.items() if k not in common and k != "__name__"}
-    name = metric.get("__name__", "") if "__name__" not in common else ""
-    if name and rest:
-        return series_name({"__name__": name, **rest})
-    return name or labels_text(rest) or series_name(metric)
-
-
-def common_text(common: Mapping[str, str]) -> str:
-    """The shared labels, once: `rpc_durations_seconds{job="example-random"}`."""
-    name = common.get("__name__", "")
-    rest = {k: v for k, v in common.items() if k != "__name__"}
-    if not rest:
-        return name
-    return f"{name}{{{labels_text(rest)}}}"
 
 
 def legend(
@@ -312,7 +296,7 @@ def legend(
     """
     width = max(width, 20)
     text = Text()
-    shared = common_text(common)
+    shared = series_name(common) if common else ""
     if shared:
         text.append("all: ", style="dim")
         room = max(width - 5, 10)
@@ -320,7 +304,7 @@ def legend(
         rows -= 1
     rows = max(rows, 1)
     names = [line.name for line in lines]
-    short = [_values_only(name) for name in names]
+    short = [line.short or line.name for line in lines]
     for candidate in (names, short):
         cell = max((len(n) for n in candidate), default=0) + 2
         per_row = max(1, (width + 2) // (cell + 2))
@@ -354,9 +338,3 @@ def legend(
         text.append("  " if inline else "\n" if text else "")
         text.append(" · ".join(extra) + " (v: table of all)", style="bold")
     return text
-
-
-def _values_only(name: str) -> str:
-    """`instance="a:1", service="x"` → `a:1 x`: the values tell series apart in a legend."""
-    values = re.findall(r'="((?:[^"\\]|\\.)*)"', name)
-    return " ".join(values) if values else name
