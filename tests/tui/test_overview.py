@@ -138,6 +138,25 @@ async def test_enter_on_a_target_opens_it_and_escape_comes_back(
         assert table.has_focus and table.cursor_key == key
 
 
+async def test_enter_on_an_alert_opens_it_in_the_alerts_panel(local_stack: RunningStack) -> None:
+    app = _overview(local_stack)
+    async with app.run_test(size=(120, 40)) as pilot:
+        alerts = _table(app, "alerts")
+        firing_or_pending = lambda: [k for k in alerts.row_keys if k.startswith("rule|")]  # noqa: E731
+        await wait_for(pilot, firing_or_pending, timeout=60, what="an alert pending or firing")
+        key = firing_or_pending()[0]
+        alerts.focus()
+        alerts.move_cursor(row=alerts.row_keys.index(key))
+        await pilot.press("enter")
+        screen = app.dashboard
+        await wait_for(pilot, lambda: screen.active == "alerts", timeout=5, what="Alerts")
+        await pilot.pause(0.2)
+        assert screen.alerts.table.cursor_key == key  # the same alert, with its detail
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: screen.active == "overview", timeout=5, what="the overview")
+        assert alerts.has_focus
+
+
 async def test_enter_on_a_graph_opens_it_in_the_graph_panel(local_stack: RunningStack) -> None:
     app = _overview(local_stack)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -524,9 +524,13 @@ class OverviewPanel(Panel):
         box.border_title = "Alerts " + (" · ".join(parts) if parts else "none firing")
         # The timeline shows below the alerts when the box has room for both.
         room = box.size.height - 2 - (len(rows) + 1)
-        timeline.display = room >= 3 and bool(self.timeline)
-        if timeline.display:
+        timeline.display = room >= 3
+        if not timeline.display:
+            return
+        if self.timeline:
             show(timeline, timeline_text(self.timeline, colours, min(room - 1, 4)))
+        else:
+            show(timeline, Text("No state changes since the dashboard opened.", style="dim"))
 
     def has_data(self) -> bool:
         return self.targets is not None or self.groups is not None
