@@ -12,9 +12,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from promdash.tui.bindings import APP_BINDINGS
+from promdash.tui.screens.dashboard import DashboardScreen
 from promdash.tui.widgets.alerts import AlertsPanel
 from promdash.tui.widgets.graph import GraphPanel
 from promdash.tui.widgets.graphview import GraphView
+from promdash.tui.widgets.overview import OverviewPanel
 from promdash.tui.widgets.promql import PromQLInput
 from promdash.tui.widgets.stack import StackPanel
 from promdash.tui.widgets.targets import TargetsPanel
@@ -25,7 +27,8 @@ def binding_sections() -> list[tuple[str, list[Binding]]]:
         return [b for b in bindings if isinstance(b, Binding)]
 
     return [
-        ("Everywhere", only(APP_BINDINGS)),
+        ("Everywhere", only(APP_BINDINGS) + only(DashboardScreen.BINDINGS)),
+        ("Overview", only(OverviewPanel.BINDINGS)),
         ("Targets", only(TargetsPanel.BINDINGS)),
         ("Graph", only(GraphPanel.BINDINGS) + only(GraphView.BINDINGS)),
         ("PromQL input", only(PromQLInput.BINDINGS)),
