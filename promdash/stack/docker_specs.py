@@ -36,6 +36,7 @@ LABEL_CONTEXT_HASH = "io.promdash.context-hash"
 PROMETHEUS_PORT = 9090
 GRAFANA_PORT = 3000
 EXPORTER_PORT = 8080
+ALERTMANAGER_PORT = 9093
 PASSWORD_TARGET = "/run/secrets/grafana-admin-password"
 
 
@@ -157,8 +158,11 @@ def generated_files(stack: Stack) -> dict[str, str]:
     def address(exporter: ExporterSpec) -> str:
         return f"{container_name(stack.name, exporter.name)}:{EXPORTER_PORT}"
 
+    alertmanager = f"{container_name(stack.name, 'alertmanager')}:{ALERTMANAGER_PORT}"
     return {
-        "prometheus.yml": render.prometheus_config(stack, address, f"localhost:{PROMETHEUS_PORT}"),
+        "prometheus.yml": render.prometheus_config(
+            stack, address, f"localhost:{PROMETHEUS_PORT}", alertmanager
+        ),
         render.RULES_FILE: render.rules_file(stack),
     }
 

@@ -123,14 +123,20 @@ class LocalRuntime:
 
     def _write_config(self, stack: Stack, directory: Path) -> None:
         self_address = f"127.0.0.1:{stack.prometheus.port}"
+        alertmanager = f"127.0.0.1:{stack.alertmanager.port}"
+        webhook_url = f"http://127.0.0.1:{stack.alertmanager.webhook.port}/"
 
         def address(exporter: ExporterSpec) -> str:
             return f"127.0.0.1:{exporter.port}"
 
         atomic_write(
-            directory / "prometheus.yml", render.prometheus_config(stack, address, self_address)
+            directory / "prometheus.yml",
+            render.prometheus_config(stack, address, self_address, alertmanager),
         )
         atomic_write(directory / render.RULES_FILE, render.rules_file(stack))
+        atomic_write(
+            directory / render.ALERTMANAGER_FILE, render.alertmanager_config(stack, webhook_url)
+        )
 
     def _spawn(
         self, name: str, command: list[str], state: StackState, env: dict[str, str] | None = None
@@ -178,6 +184,7 @@ class LocalRuntime:
         commands = self._commands(wanted, directory, url)
         self._write_config(wanted, directory)
         render.check_rules(wanted, directory / render.RULES_FILE)
+        render.check_alertmanager(wanted, directory / render.ALERTMANAGER_FILE)
         kept = {
             name: record
             for name, record in (previous.processes if previous else {}).items()

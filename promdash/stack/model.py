@@ -1,9 +1,10 @@
 """The stack file: a small, validated YAML format describing a monitoring stack.
 
-A stack names a Prometheus, an optional Grafana, a set of demo exporters scraped
-as one job, and Prometheus rule groups. Runtimes (local processes, Docker) turn
-the same model into processes or containers; `render.py` turns it into
-`prometheus.yml` and a rules file.
+A stack names a Prometheus, an optional Grafana, an optional Alertmanager with
+promdash's webhook receiver, a set of demo exporters scraped as one job, and
+Prometheus rule groups. Runtimes (local processes, Docker) turn the same model
+into processes or containers; `render.py` turns it into `prometheus.yml`, a
+rules file and `alertmanager.yml`.
 """
 
 from __future__ import annotations
@@ -29,12 +30,26 @@ from promdash.timefmt import parse_duration
 
 _NAME_RE = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
 _LABEL_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-RESERVED_SERVICES = ("prometheus", "grafana")
+# One Alertmanager matcher, as Alertmanager parses one: a name, an operator, and a
+# value, quoted (Go's escapes) or bare (no unescaped double quote).
+_MATCHER_RE = re.compile(
+    r'^\s*[a-zA-Z_:][a-zA-Z0-9_:]*\s*(=~|!~|!=|=)\s*("(?:[^"\\]|\\.)*"|(?:[^"\\]|\\.)*)\s*$',
+    re.DOTALL,
+)
+# The webhook receiver's service name, and its receiver's name in alertmanager.yml.
+WEBHOOK_SERVICE = "webhook"
+RESERVED_SERVICES = ("prometheus", "grafana", "alertmanager", WEBHOOK_SERVICE)
 MAX_DASHBOARD_GRAPHS = 6
 
 
 def _check_duration(value: str) -> str:
     parse_duration(value)
+    return value
+
+
+def _check_positive_duration(value: str) -> str:
+    if parse_duration(value) <= 0:
+        raise ValueError("must be more than 0")
     return value
 
 
@@ -63,6 +78,63 @@ class GrafanaSpec(_Strict):
     port: int = Field(default=3000, ge=1, le=65535)
     # Folder holding `datasources/` and `dashboards/`, relative to the stack file.
     provisioning: str = "demo/grafana"
+
+
+def _label_name(name: str) -> str:
+    if not _LABEL_RE.match(name):
+        raise ValueError(f"{name!r} is not a valid label name")
+    return name
+
+
+def _matcher(text: str) -> str:
+    if not _MATCHER_RE.match(text):
+        raise ValueError(
+            f"{text!r} is not a matcher (name, then =, !=, =~ or !~, then a value, "
+            'as in severity="warning")'
+        )
+    return text
+
+
+LabelName = Annotated[str, AfterValidator(_label_name)]
+# In a route's group_by, "..." stands for every label (one group per alert).
+GroupLabel = Annotated[str, AfterValidator(lambda n: n if n == "..." else _label_name(n))]
+Matcher = Annotated[str, AfterValidator(_matcher)]
+
+
+class RouteSpec(_Strict):
+    """Alertmanager's root route: how alerts are grouped, and how soon notifications go."""
+
+    group_by: list[GroupLabel] = Field(default_factory=lambda: ["alertname", "instance"])
+    group_wait: Duration = "10s"
+    group_interval: Duration = "30s"
+    repeat_interval: Duration = "4h"
+
+    _wait = field_validator("group_wait")(_check_duration)
+    _intervals = field_validator("group_interval", "repeat_interval")(_check_positive_duration)
+
+
+class InhibitRuleSpec(_Strict):
+    """One inhibition rule, in Alertmanager's own format."""
+
+    source_matchers: list[Matcher] = Field(min_length=1)
+    target_matchers: list[Matcher] = Field(min_length=1)
+    equal: list[LabelName] = Field(default_factory=list)
+
+
+class WebhookSpec(_Strict):
+    """promdash's webhook receiver (`python -m promdash.exporters.webhook`)."""
+
+    enabled: bool = True
+    port: int = Field(default=5001, ge=1, le=65535)
+
+
+class AlertmanagerSpec(_Strict):
+    enabled: bool = True
+    image: str = "prom/alertmanager:v0.27.0"
+    port: int = Field(default=9093, ge=1, le=65535)
+    route: RouteSpec = Field(default_factory=RouteSpec)
+    inhibit_rules: list[InhibitRuleSpec] = Field(default_factory=list)
+    webhook: WebhookSpec = Field(default_factory=WebhookSpec)
 
 
 class ExporterSpec(_Strict):
@@ -184,6 +256,7 @@ class Stack(_Strict):
     publish: Literal["loopback", "all"] = "loopback"
     prometheus: PrometheusSpec = Field(default_factory=PrometheusSpec)
     grafana: GrafanaSpec = Field(default_factory=GrafanaSpec)
+    alertmanager: AlertmanagerSpec = Field(default_factory=AlertmanagerSpec)
     exporters: ExportersSpec
     rules: list[RuleGroupSpec] = Field(default_factory=list)
     # Graphs the dashboard's overview shows for this stack's Prometheus.
@@ -206,16 +279,22 @@ class Stack(_Strict):
         return self.source.parent if self.source else Path.cwd()
 
     def service_names(self) -> list[str]:
-        names = ["prometheus"]
-        if self.grafana.enabled:
-            names.append("grafana")
-        return names + [e.name for e in self.exporters.instances]
+        return list(self.ports())
+
+    @property
+    def webhook_enabled(self) -> bool:
+        """The webhook receiver runs only beside the Alertmanager that sends to it."""
+        return self.alertmanager.enabled and self.alertmanager.webhook.enabled
 
     def ports(self) -> dict[str, int]:
         """Host port of every service, by service name."""
         ports = {"prometheus": self.prometheus.port}
         if self.grafana.enabled:
             ports["grafana"] = self.grafana.port
+        if self.alertmanager.enabled:
+            ports["alertmanager"] = self.alertmanager.port
+        if self.webhook_enabled:
+            ports[WEBHOOK_SERVICE] = self.alertmanager.webhook.port
         return ports | {e.name: e.port for e in self.exporters.instances}
 
     @property
@@ -235,11 +314,21 @@ class Stack(_Strict):
         instances = [e for e in self.exporters.instances if e.name not in names]
         if not instances:
             raise UsageError("--without: a stack needs at least one exporter")
+        alertmanager = self.alertmanager
+        webhook = alertmanager.webhook.model_copy(
+            update={"enabled": alertmanager.webhook.enabled and WEBHOOK_SERVICE not in names}
+        )
         return self.model_copy(
             update={
                 "exporters": self.exporters.model_copy(update={"instances": instances}),
                 "grafana": self.grafana.model_copy(
                     update={"enabled": self.grafana.enabled and "grafana" not in names}
+                ),
+                "alertmanager": alertmanager.model_copy(
+                    update={
+                        "enabled": alertmanager.enabled and "alertmanager" not in names,
+                        "webhook": webhook,
+                    }
                 ),
             }
         )

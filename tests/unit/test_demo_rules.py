@@ -90,3 +90,69 @@ def test_rpc_rate_low_fires_when_the_rate_really_is_low(tmp_path: Path) -> None:
     ]
     result = _test_rules(tmp_path, tests)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_down_instance_fires_a_warning_at_once_then_the_critical_that_inhibits_it(
+    tmp_path: Path,
+) -> None:
+    """The demo's inhibit rule (critical InstanceDown inhibits the warnings of the same
+    instance) has something to inhibit: ScrapesMissed, a warning for the same instance,
+    fires from the first failed scrape and goes on firing while InstanceDown does."""
+    up = 'up{job="example-random",instance="a:8080"}'
+    labels = {"job": "example-random", "instance": "a:8080"}
+    tests = [
+        {
+            "interval": "5s",
+            "input_series": [{"series": up, "values": "1 1 1 0x20"}],  # down from 15s
+            "alert_rule_test": [
+                {"eval_time": "10s", "alertname": "ScrapesMissed", "exp_alerts": []},
+                {
+                    "eval_time": "20s",
+                    "alertname": "ScrapesMissed",
+                    "exp_alerts": [
+                        {
+                            "exp_labels": labels | {"severity": "warning"},
+                            "exp_annotations": {
+                                "summary": "a:8080 answered 60% of its scrapes in the last minute",
+                                "description": "Some scrapes of a:8080 failed in the last "
+                                "minute; while InstanceDown fires for it, Alertmanager "
+                                "inhibits this warning.",
+                            },
+                        }
+                    ],
+                },
+                {
+                    "eval_time": "50s",
+                    "alertname": "InstanceDown",
+                    "exp_alerts": [
+                        {
+                            "exp_labels": labels | {"severity": "critical"},
+                            "exp_annotations": {
+                                "summary": "Instance a:8080 is down",
+                                "description": "a:8080 of job example-random has not "
+                                "answered a scrape for 30 seconds.",
+                            },
+                        }
+                    ],
+                },
+                {
+                    "eval_time": "50s",
+                    "alertname": "ScrapesMissed",
+                    "exp_alerts": [
+                        {
+                            "exp_labels": labels | {"severity": "warning"},
+                            "exp_annotations": {
+                                "summary": "a:8080 answered 27.27% of its scrapes in the last "
+                                "minute",
+                                "description": "Some scrapes of a:8080 failed in the last "
+                                "minute; while InstanceDown fires for it, Alertmanager "
+                                "inhibits this warning.",
+                            },
+                        }
+                    ],
+                },
+            ],
+        }
+    ]
+    result = _test_rules(tmp_path, tests)
+    assert result.returncode == 0, result.stdout + result.stderr

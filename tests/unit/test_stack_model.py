@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +22,7 @@ from promdash.stack.model import (
     parse_stack,
 )
 from promdash.stack.state import StackState
-from tests.conftest import require_prometheus
+from tests.conftest import IN_CI, require_prometheus
 
 DEMO = default_stack_path().read_text()
 
@@ -44,6 +45,23 @@ def test_demo_stack_matches_the_documented_setup() -> None:
         if rule.alert:
             assert {"summary", "description"} <= set(rule.annotations), name
     assert stack.bind_host == "127.0.0.1"
+    am = stack.alertmanager
+    assert am.enabled and am.port == 9093 and am.webhook.port == 5001
+    assert am.route.group_by == ["alertname", "instance"]
+    assert (am.route.group_wait, am.route.group_interval, am.route.repeat_interval) == (
+        "5s",
+        "30s",
+        "5m",
+    )
+    # A critical InstanceDown inhibits the warnings of the same instance, and the
+    # demo has a warning that fires for a down instance: ScrapesMissed.
+    [inhibit] = am.inhibit_rules
+    assert inhibit.source_matchers == ['alertname="InstanceDown"', 'severity="critical"']
+    assert inhibit.target_matchers == ['severity="warning"']
+    assert inhibit.equal == ["instance"]
+    assert rules["InstanceDown"].labels["severity"] == "critical"
+    assert rules["ScrapesMissed"].labels["severity"] == "warning"
+    assert stack.service_names()[:4] == ["prometheus", "grafana", "alertmanager", "webhook"]
 
 
 def _error(text: str) -> str:
@@ -101,7 +119,8 @@ def test_cli_reports_bad_stack_file_with_exit_code(
     code = cli.main(["up", "--runtime", "local", "--stack", str(bad)])
     err = capsys.readouterr().err
     assert code == cli.EXIT_STACK_FILE
-    assert err.count("\n") == 1 and f"{bad}:10: nmae: unknown field" in err
+    line = DEMO.splitlines().index("name: demo") + 2
+    assert err.count("\n") == 1 and f"{bad}:{line}: nmae: unknown field" in err
     assert "Traceback" not in err
 
 
@@ -139,12 +158,22 @@ def test_any_text_either_parses_or_gives_one_line(text: str) -> None:
         assert "\n" not in str(exc)
 
 
+def _amtool() -> str:
+    found = shutil.which("amtool")
+    if found is None:
+        message = "no amtool (Debian: apt-get install prometheus-alertmanager)"
+        pytest.fail(message) if IN_CI else pytest.skip(message)
+    return found
+
+
 @pytest.mark.prometheus
-def test_generated_files_pass_promtool(tmp_path: Path) -> None:
+def test_generated_files_pass_promtool_and_amtool(tmp_path: Path) -> None:
     require_prometheus()
     stack = load_stack()
     (tmp_path / "prometheus.yml").write_text(
-        render.prometheus_config(stack, lambda e: f"127.0.0.1:{e.port}", "127.0.0.1:9090")
+        render.prometheus_config(
+            stack, lambda e: f"127.0.0.1:{e.port}", "127.0.0.1:9090", "127.0.0.1:9093"
+        )
     )
     (tmp_path / render.RULES_FILE).write_text(render.rules_file(stack))
     config = subprocess.run(
@@ -155,6 +184,8 @@ def test_generated_files_pass_promtool(tmp_path: Path) -> None:
     )
     assert config.returncode == 0, config.stdout + config.stderr
     assert "SUCCESS" in config.stdout
+    alerting = yaml.safe_load((tmp_path / "prometheus.yml").read_text())["alerting"]
+    assert alerting == {"alertmanagers": [{"static_configs": [{"targets": ["127.0.0.1:9093"]}]}]}
     rules = subprocess.run(
         ["promtool", "check", "rules", str(tmp_path / render.RULES_FILE)],
         capture_output=True,
@@ -162,7 +193,123 @@ def test_generated_files_pass_promtool(tmp_path: Path) -> None:
         check=False,
     )
     assert rules.returncode == 0, rules.stdout + rules.stderr
-    assert "SUCCESS: 4 rules found" in rules.stdout
+    assert "SUCCESS: 5 rules found" in rules.stdout
+
+    am_file = tmp_path / render.ALERTMANAGER_FILE
+    am_file.write_text(render.alertmanager_config(stack, "http://127.0.0.1:5001/"))
+    checked = subprocess.run(
+        [_amtool(), "check-config", str(am_file)], capture_output=True, text=True, check=False
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "SUCCESS" in checked.stdout and "1 inhibit rules" in checked.stdout
+    am = yaml.safe_load(am_file.read_text())
+    assert am["route"] == {
+        "receiver": "webhook",
+        "group_by": ["alertname", "instance"],
+        "group_wait": "5s",
+        "group_interval": "30s",
+        "repeat_interval": "5m",
+    }
+    assert am["receivers"] == [
+        {
+            "name": "webhook",
+            "webhook_configs": [{"url": "http://127.0.0.1:5001/", "send_resolved": True}],
+        }
+    ]
+
+
+def test_without_alertmanager_prometheus_sends_alerts_nowhere() -> None:
+    stack = load_stack().leaving_out(["alertmanager"])
+    assert "alertmanager" not in stack.service_names()
+    assert "webhook" not in stack.service_names()  # nothing would send to it
+    config = yaml.safe_load(render.prometheus_config(stack, lambda e: "e:1", "p:1", "a:1"))
+    assert "alerting" not in config
+
+
+def test_without_the_webhook_alertmanager_still_routes_groups_and_inhibits() -> None:
+    stack = load_stack().leaving_out(["webhook"])
+    assert "alertmanager" in stack.service_names() and "webhook" not in stack.service_names()
+    am = yaml.safe_load(render.alertmanager_config(stack, "http://127.0.0.1:5001/"))
+    assert am["receivers"] == [{"name": "nowhere"}] and am["route"]["receiver"] == "nowhere"
+    assert len(am["inhibit_rules"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "message"),
+    [
+        (
+            '        - severity="warning"\n',
+            "        - severity warning\n",
+            "alertmanager.inhibit_rules.0.target_matchers.0",
+            "'severity warning' is not a matcher (name, then =, !=, =~ or !~, then a value, "
+            'as in severity="warning")',
+        ),
+        (
+            "    group_wait: 5s ",
+            "    group_wait: soon ",
+            "alertmanager.route.group_wait",
+            "'soon' is not a Prometheus duration (examples: 30s, 15m, 1h30m)",
+        ),
+        (
+            "    group_interval: 30s ",
+            "    group_interval: 0s ",
+            "alertmanager.route.group_interval",
+            "must be more than 0",
+        ),
+        (
+            "    group_by: [alertname, instance]",
+            "    group_by: [alertname, in-stance]",
+            "alertmanager.route.group_by.1",
+            "'in-stance' is not a valid label name",
+        ),
+        ("  port: 9093\n", "  port: 9093\n  prot: 1\n", "alertmanager.prot", "unknown field"),
+    ],
+)
+def test_alertmanager_mistakes_are_one_line_naming_line_and_field(
+    old: str, new: str, field: str, message: str
+) -> None:
+    assert old in DEMO
+    text = DEMO.replace(old, new)
+    last = new.splitlines()[-1].rstrip()
+    line = next(n for n, text_line in enumerate(text.splitlines(), 1) if last in text_line)
+    assert _error(text) == f"my-stack.yaml:{line}: {field}: {message}"
+
+
+def test_the_new_services_ports_and_names_are_checked_like_the_others() -> None:
+    clash = DEMO.replace("    port: 5001 ", "    port: 8080 ")
+    assert "port 8080 is used by both webhook and random-1" in _error(clash)
+    taken = DEMO.replace("    - name: random-3\n", "    - name: alertmanager\n")
+    assert "exporter name 'alertmanager' is reserved" in _error(taken)
+    # A disabled Alertmanager takes no port.
+    off = DEMO.replace(
+        "  enabled: true\n  image: prom/alertmanager",
+        "  enabled: false\n  image: prom/alertmanager",
+    )
+    assert "alertmanager" not in parse_stack(off.replace("port: 9093", "port: 8080")).ports()
+
+
+@pytest.mark.prometheus
+def test_a_matcher_alertmanager_refuses_is_one_line_before_anything_starts(
+    tmp_path: Path,
+) -> None:
+    """Alertmanager compiles regex matchers with Go's RE2: `amtool check-config` says
+    what it refuses, and `up` exits 3 with nothing started."""
+    _amtool()
+    path = tmp_path / "stack.yaml"
+    text = DEMO.replace('        - severity="warning"\n', '        - severity=~"("\n').replace(
+        "name: demo", "name: bad-matcher"
+    )
+    path.write_text(text)
+    result = subprocess.run(
+        [sys.executable, "-m", "promdash.cli", "up", "--runtime", "local", "--stack", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == cli.EXIT_STACK_FILE, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert f"{path}: alertmanager: error parsing regexp: missing closing )" in result.stderr
+    assert StackState.load("bad-matcher") is None
 
 
 def test_a_stack_file_that_is_not_text(tmp_path: Path) -> None:
