@@ -1,4 +1,4 @@
-"""Settings and connection profiles: which Prometheus to talk to, and how.
+"""Settings and connection profiles: which Prometheus (and Alertmanager) to talk to, and how.
 
 Where the server URL comes from, first match wins:
 
@@ -8,6 +8,10 @@ Where the server URL comes from, first match wins:
 4. the config file's `current-context`;
 5. the Prometheus of the stack promdash started most recently;
 6. http://127.0.0.1:9090.
+
+The Alertmanager (silences, and its side of alerts) is `--alertmanager-url`, else
+the `alertmanager:` block of the context in use, else the running stack's (when its
+Prometheus is the one in use), else one Prometheus reports (`resolve_alertmanager`).
 
 An explicit `--context` beats `PROMDASH_URL` because a flag is the more deliberate
 choice. A context's credentials are only used with that context's server: a
@@ -30,7 +34,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from promdash.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
-    from promdash.configfile import Config, Context
+    from promdash.configfile import Config, Context, Server
 
 DEFAULT_URL = "http://127.0.0.1:9090"
 DEFAULT_TIMEOUT = 10.0
@@ -56,6 +60,7 @@ class Connection:
     insecure: bool = False
     timeout: float = DEFAULT_TIMEOUT
     source: str = "default"  # where `url` came from, for messages: "--url", "context prod", ...
+    context: str | None = None  # the config context whose settings it uses, if any
 
     def __repr__(self) -> str:
         parts = [f"url={self.url!r}"]
@@ -148,7 +153,7 @@ def _checked_url(raw: str, source: str) -> tuple[str, tuple[str, str] | None]:
     if "://" not in text:
         text = "http://" + text
     text = text.rstrip("/")
-    error = UsageError if source in ("--url", ENV_URL) else ConfigError
+    error = UsageError if source in ("--url", ENV_URL, "--alertmanager-url") else ConfigError
     try:
         parts = urlsplit(text)
         port = parts.port
@@ -209,36 +214,70 @@ def resolve_connection(
         else:
             url, source = DEFAULT_URL, "default"
 
+    return _connection(
+        url,
+        source,
+        ctx,
+        f"context {ctx.name}" if ctx else "",
+        flags="--",
+        token_file=token_file,
+        env_token=env.get(ENV_TOKEN),
+        headers=headers,
+        ca_file=ca_file,
+        cert_file=cert_file,
+        key_file=key_file,
+        insecure=insecure,
+        timeout=timeout,
+        context=ctx.name if ctx else None,
+    )
+
+
+def _connection(
+    url: str,
+    source: str,
+    server: Server | None,
+    where: str,
+    *,
+    flags: str,
+    token_file: str | None,
+    env_token: str | None,
+    headers: Sequence[str] | Mapping[str, str],
+    ca_file: str | None,
+    cert_file: str | None,
+    key_file: str | None,
+    insecure: bool,
+    timeout: float | None,
+    context: str | None,
+) -> Connection:
+    """A Connection to `url`: the flags' settings (`flags` is their prefix: `--`cert)
+    over those of `server`, a section of the config file (`where` in messages)."""
     url, url_auth = _checked_url(url, source)
 
     bearer: str | None = None
     if token_file:
-        bearer = _read_secret(token_file, "--token-file")
-    elif env.get(ENV_TOKEN):
-        bearer = env[ENV_TOKEN].strip()
-    elif ctx is not None and ctx.bearer_token_file:
-        bearer = _read_secret(ctx.bearer_token_file, f"context {ctx.name}: bearer_token_file")
+        bearer = _read_secret(token_file, f"{flags}token-file")
+    elif env_token:
+        bearer = env_token.strip()
+    elif server is not None and server.bearer_token_file:
+        bearer = _read_secret(server.bearer_token_file, f"{where}: bearer_token_file")
 
     basic: tuple[str, str] | None = url_auth if bearer is None else None
-    if bearer is None and ctx is not None and ctx.basic_auth is not None:
+    if bearer is None and server is not None and server.basic_auth is not None:
         password = _read_secret(
-            ctx.basic_auth.password_file, f"context {ctx.name}: basic_auth.password_file"
+            server.basic_auth.password_file, f"{where}: basic_auth.password_file"
         )
-        basic = (ctx.basic_auth.username, password)
+        basic = (server.basic_auth.username, password)
 
-    merged = dict(ctx.headers) if ctx is not None else {}
+    merged = dict(server.headers) if server is not None else {}
     pairs = headers.items() if isinstance(headers, Mapping) else map(parse_header, headers)
     merged.update(pairs)
 
-    cert = cert_file or (ctx.cert_file if ctx else None)
-    key = key_file or (ctx.key_file if ctx else None)
+    ca = ca_file or (server.ca_file if server else None)
+    cert = cert_file or (server.cert_file if server else None)
+    key = key_file or (server.key_file if server else None)
     if bool(cert) != bool(key):
-        raise ConfigError("a client certificate needs both --cert FILE and --key FILE")
-    for what, path in (
-        ("--ca", ca_file or (ctx.ca_file if ctx else None)),
-        ("--cert", cert),
-        ("--key", key),
-    ):
+        raise ConfigError(f"a client certificate needs both {flags}cert FILE and {flags}key FILE")
+    for what, path in ((f"{flags}ca", ca), (f"{flags}cert", cert), (f"{flags}key", key)):
         if path and not Path(path).is_file():
             raise ConfigError(f"{what} {path}: no such file")
 
@@ -249,12 +288,102 @@ def resolve_connection(
         bearer_token=bearer,
         basic_auth=basic,
         headers=merged,
-        ca_file=ca_file or (ctx.ca_file if ctx else None),
+        ca_file=ca,
         client_cert=cert,
         client_key=key,
-        insecure=insecure or (ctx.insecure_skip_verify if ctx else False),
-        timeout=timeout or (ctx.timeout if ctx and ctx.timeout else DEFAULT_TIMEOUT),
+        insecure=insecure or (server.insecure_skip_verify if server else False),
+        timeout=timeout or (server.timeout if server and server.timeout else DEFAULT_TIMEOUT),
         source=source,
+        context=context,
+    )
+
+
+# ---------------------------------------------------------------- the Alertmanager
+
+
+def resolve_alertmanager(
+    prometheus: Connection,
+    *,
+    url: str | None = None,
+    token_file: str | None = None,
+    headers: Sequence[str] | Mapping[str, str] = (),
+    ca_file: str | None = None,
+    cert_file: str | None = None,
+    key_file: str | None = None,
+    insecure: bool = False,
+    timeout: float | None = None,
+    config: Config | None = None,
+    stack_url: Callable[[str], tuple[str, str] | None] | None = None,
+) -> Connection | None:
+    """The Alertmanager that goes with `prometheus`, when something names one.
+
+    First match wins: `--alertmanager-url`; the `alertmanager:` block of the config
+    context `prometheus` uses; the running stack whose Prometheus it is
+    (`stack_url(prometheus.url)` gives its Alertmanager's URL and "stack NAME").
+    None when nothing does: then ask Prometheus (`promdash.prom.alertmanager.discover`).
+
+    The `--alertmanager-*` flags apply to each; a context's Alertmanager credentials
+    only to its own URL, and the Prometheus credentials never.
+    """
+
+    def connect(url: str, source: str, server: Server | None = None, where: str = "") -> Connection:
+        return alertmanager_connection(
+            url,
+            source,
+            token_file=token_file,
+            headers=headers,
+            ca_file=ca_file,
+            cert_file=cert_file,
+            key_file=key_file,
+            insecure=insecure,
+            timeout=timeout,
+            server=server,
+            where=where,
+        )
+
+    if url:
+        return connect(url, "--alertmanager-url")
+    if prometheus.context is not None:
+        ctx = _context(prometheus.context, config)
+        if ctx.alertmanager is not None:
+            where = f"context {ctx.name}: alertmanager"
+            return connect(ctx.alertmanager.url, where, ctx.alertmanager, where)
+    if stack_url is not None and (found := stack_url(prometheus.url)):
+        return connect(*found)
+    return None
+
+
+def alertmanager_connection(
+    url: str,
+    source: str,
+    *,
+    token_file: str | None = None,
+    headers: Sequence[str] | Mapping[str, str] = (),
+    ca_file: str | None = None,
+    cert_file: str | None = None,
+    key_file: str | None = None,
+    insecure: bool = False,
+    timeout: float | None = None,
+    server: Server | None = None,
+    where: str = "",
+) -> Connection:
+    """A Connection to an Alertmanager at `url` with the `--alertmanager-*` flags' settings
+    over those of `server` (a context's `alertmanager:` block)."""
+    return _connection(
+        url,
+        source,
+        server,
+        where,
+        flags="--alertmanager-",
+        token_file=token_file,
+        env_token=None,
+        headers=headers,
+        ca_file=ca_file,
+        cert_file=cert_file,
+        key_file=key_file,
+        insecure=insecure,
+        timeout=timeout,
+        context=None,
     )
 
 

@@ -12,6 +12,10 @@ contexts:
     url: https://mimir.example.com/prometheus
     bearer_token_file: ~/.secrets/mimir-token   # relative paths: to this file
     headers: {X-Scope-OrgID: team-a}
+    alertmanager:                                # silences; same fields as the context's
+      url: https://mimir.example.com/alertmanager
+      bearer_token_file: ~/.secrets/mimir-token
+      headers: {X-Scope-OrgID: team-a}
 theme: promdash-dark
 ```
 """
@@ -57,10 +61,9 @@ class BasicAuth(_Section):
     password_file: str
 
 
-class Context(_Section):
-    """One named server; its file paths are absolute once loaded."""
+class Server(_Section):
+    """How to reach one server: its URL, credentials and TLS; file paths absolute once loaded."""
 
-    name: str  # the key it is listed under, filled in when the file is read
     url: str
     bearer_token_file: str | None = None
     basic_auth: BasicAuth | None = None
@@ -77,6 +80,14 @@ class Context(_Section):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+
+class Context(Server):
+    """One named Prometheus, and the Alertmanager that goes with it (its own credentials:
+    a context's Prometheus token is never sent to its Alertmanager)."""
+
+    name: str  # the key it is listed under, filled in when the file is read
+    alertmanager: Server | None = None
 
 
 class Config(_Section):

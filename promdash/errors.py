@@ -139,10 +139,12 @@ class AuthError(PromError):
 class NotPrometheusError(PromError):
     """A non-JSON answer: an HTML login page, a proxy error page, a wrong URL."""
 
-    def __init__(self, url: str, status: int, content_type: str) -> None:
+    def __init__(
+        self, url: str, status: int, content_type: str, api: str = "the Prometheus API"
+    ) -> None:
         super().__init__(
             f"{url} answered HTTP {status} with {content_type or 'no content type'}, "
-            "not the Prometheus API (wrong URL, or a proxy/login page in the way?)"
+            f"not {api} (wrong URL, or a proxy/login page in the way?)"
         )
         self.url = url
         self.status = status

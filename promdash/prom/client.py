@@ -17,8 +17,9 @@ import asyncio
 import re
 import ssl
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from types import TracebackType
-from typing import Literal, TypeVar
+from typing import Literal, Self, TypeVar
 
 import httpx
 from tenacity import (
@@ -112,8 +113,28 @@ def _ssl_context(conn: Connection) -> ssl.SSLContext:
     return context
 
 
-class PromClient:
-    """Async client for one server; use as `async with PromClient(conn) as client:`."""
+@dataclass(frozen=True)
+class Wording:
+    """How failure messages name the server and the settings that fix them."""
+
+    server: str = "Prometheus"
+    api: str = "the Prometheus API"
+    token: str = "--token-file / PROMDASH_TOKEN"
+    basic_auth: str = "basic_auth in a config context"
+    header: str = "--header"
+    ca: str = "--ca FILE"
+    insecure: str = "--insecure"
+
+
+class HTTPClient:
+    """What the API clients share: one httpx client carrying the connection's auth, TLS
+    and headers; retries of what may be retried; every failure one of the error tree's.
+
+    Subclasses add endpoints (`PromClient`, `promdash.prom.alertmanager.AlertmanagerClient`).
+    Use as `async with Client(conn) as client:`.
+    """
+
+    wording = Wording()
 
     def __init__(
         self,
@@ -143,7 +164,7 @@ class PromClient:
             follow_redirects=False,
         )
 
-    async def __aenter__(self) -> PromClient:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(
@@ -159,15 +180,24 @@ class PromClient:
 
     # ------------------------------------------------------------ plumbing
 
-    async def _send(
-        self, path: str, params: Sequence[tuple[str, str]] = (), *, post: bool = False
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        params: Sequence[tuple[str, str]] = (),
+        *,
+        form: dict[str, list[str]] | None = None,
+        json: object = None,
+        retry_status: bool = True,
     ) -> httpx.Response:
+        """One request, tried again on connect errors (nothing was sent) and, when
+        `retry_status`, on 5xx and 429 answers: never for writes that must not repeat."""
+
         async def attempt() -> httpx.Response:
-            if post:
-                response = await self._http.post(path, data=dict(_multi(params)))
-            else:
-                response = await self._http.get(path, params=list(params))
-            if response.status_code in RETRY_STATUSES:
+            response = await self._http.request(
+                method, path, params=list(params), data=form, json=json
+            )
+            if retry_status and response.status_code in RETRY_STATUSES:
                 raise _RetryableStatus(response)
             return response
 
@@ -195,6 +225,7 @@ class PromClient:
             raise self._unreachable(exc) from None
 
     def _unreachable(self, exc: httpx.TransportError) -> UnreachableError:
+        words = self.wording
         tls = _tls_failure(exc)
         if tls is not None:
             reason = getattr(tls, "verify_message", None) or getattr(tls, "reason", None) or tls
@@ -202,12 +233,12 @@ class PromClient:
                 return TLSError(
                     self.conn.url,
                     f"TLS certificate verification failed ({reason}); pass the server's CA "
-                    "with --ca FILE, or --insecure to skip verification",
+                    f"with {words.ca}, or {words.insecure} to skip verification",
                 )
             return TLSError(self.conn.url, f"TLS handshake failed ({reason})")
         text = str(exc) or type(exc).__name__
         if _caused_by(exc, ConnectionRefusedError) or "refused" in text.lower():
-            text = "connection refused (is Prometheus running there?)"
+            text = f"connection refused (is {words.server} running there?)"
         elif "name or service not known" in text.lower() or "nodename nor servname" in text:
             text = "unknown host name"
         return UnreachableError(self.conn.url, text.splitlines()[0])
@@ -224,29 +255,42 @@ class PromClient:
             pass
         if status == 404:
             raise UnsupportedError(f"{url} answered HTTP 404: this server does not offer it")
-        raise NotPrometheusError(url, status, content_type)
+        raise NotPrometheusError(url, status, content_type, api=self.wording.api)
 
     def _auth_hint(self, status: int, response: httpx.Response, url: str) -> str:
+        words = self.wording
         sent = self.conn.credential
         body = response.text[:300].lower()
         if "org id" in body or "orgid" in body:
             return (
-                f"{url} wants a tenant: set --header X-Scope-OrgID=TENANT "
+                f"{url} wants a tenant: set {words.header} X-Scope-OrgID=TENANT "
                 "(or headers: in the config context)"
             )
         if status == 401 and not sent:
             return (
                 f"Unauthorized: {self.conn.url} wants credentials; set a bearer token "
-                "(--token-file / PROMDASH_TOKEN) or basic auth (basic_auth in a config context)"
+                f"({words.token}) or basic auth ({words.basic_auth})"
             )
         if status == 401:
             return f"Unauthorized: {self.conn.url} refused the {sent} (wrong or expired?)"
         if not sent:
             return (
                 f"Forbidden: {self.conn.url} denies {url} without credentials; set a bearer "
-                "token (--token-file / PROMDASH_TOKEN) or basic auth"
+                f"token ({words.token}) or basic auth"
             )
         return f"Forbidden: the {sent} was accepted but may not read {url}"
+
+
+class PromClient(HTTPClient):
+    """Async client for one Prometheus-compatible server; only reads, so every request
+    may be retried."""
+
+    async def _send(
+        self, path: str, params: Sequence[tuple[str, str]] = (), *, post: bool = False
+    ) -> httpx.Response:
+        if post:
+            return await self._request("POST", path, form=_multi(params))
+        return await self._request("GET", path, params)
 
     async def _get(
         self,
@@ -287,6 +331,11 @@ class PromClient:
 
     async def alerts(self) -> list[Alert]:
         return await self._get("api/v1/alerts", wire.decode_alerts)
+
+    async def alertmanagers(self) -> list[str]:
+        """The URLs of the Alertmanagers this Prometheus sends alerts to (active ones), as
+        it reaches them: `http://alertmanager:9093/api/v2/alerts`."""
+        return await self._get("api/v1/alertmanagers", wire.decode_alertmanagers)
 
     async def label_names(self, match: Sequence[str] | None = None) -> list[str]:
         params = [("match[]", m) for m in match or ()]
@@ -378,4 +427,4 @@ def run(conn: Connection, operation: Callable[[PromClient], Awaitable[T]]) -> T:
     return asyncio.run(go())
 
 
-__all__ = ["POST_ABOVE", "PromClient", "run"]
+__all__ = ["POST_ABOVE", "HTTPClient", "PromClient", "Wording", "run"]

@@ -178,6 +178,15 @@ class _RulesData(Struct):
     groups: list[_Group] | None
 
 
+class _AlertmanagerURL(Struct):
+    url: str
+
+
+class _AlertmanagersData(Struct, rename="camel"):
+    active_alertmanagers: list[_AlertmanagerURL] | None
+    dropped_alertmanagers: list[_AlertmanagerURL] | None = None
+
+
 class _Metadata(Struct):
     type: str = ""
     help: str = ""
@@ -199,6 +208,7 @@ _QUERY = msgspec.json.Decoder(_Envelope[_QueryData], strict=False)
 _TARGETS = msgspec.json.Decoder(_Envelope[_TargetsData])
 _RULES = msgspec.json.Decoder(_Envelope[_RulesData])
 _ALERTS = msgspec.json.Decoder(_Envelope[_AlertsData])
+_ALERTMANAGERS = msgspec.json.Decoder(_Envelope[_AlertmanagersData])
 # Old Prometheus versions answer `"data": null` when no label or series matches.
 _NAMES = msgspec.json.Decoder(_Envelope[list[str] | None])
 _SERIES = msgspec.json.Decoder(_Envelope[list[Labels] | None])
@@ -485,6 +495,14 @@ def decode_alerts(raw: bytes, endpoint: str = "/api/v1/alerts", status: int = 20
     return [_alert(a) for a in data.alerts or ()]
 
 
+def decode_alertmanagers(
+    raw: bytes, endpoint: str = "/api/v1/alertmanagers", status: int = 200
+) -> list[str]:
+    """The URLs of the active Alertmanagers (where Prometheus sends alerts)."""
+    data, _ = _open(_ALERTMANAGERS, raw, endpoint, status)
+    return [a.url for a in data.active_alertmanagers or ()]
+
+
 def decode_names(raw: bytes, endpoint: str = "/api/v1/labels", status: int = 200) -> list[str]:
     """Label names (`/api/v1/labels`) or one label's values (`/api/v1/label/NAME/values`)."""
     data, _ = _open(_NAMES, raw, endpoint, status)
@@ -531,6 +549,7 @@ def decode_build_info(
 
 __all__ = [
     "NotAnEnvelope",
+    "decode_alertmanagers",
     "decode_alerts",
     "decode_build_info",
     "decode_envelope",
