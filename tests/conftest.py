@@ -17,12 +17,19 @@ from pathlib import Path
 
 import pytest
 
-from promdash.stack.local import LocalRuntime, find_prometheus
+from promdash.stack.local import LocalRuntime, find_alertmanager, find_prometheus
 from promdash.stack.model import Stack, parse_stack
 from promdash.stack.state import StackState
 from tests.stackfiles import demo_stack_text, free_port
 
-__all__ = ["IN_CI", "RunningStack", "demo_stack_text", "free_port", "write_stack"]
+__all__ = [
+    "IN_CI",
+    "RunningStack",
+    "demo_stack_text",
+    "free_port",
+    "require_alertmanager",
+    "write_stack",
+]
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -69,9 +76,18 @@ def require_prometheus() -> None:
         pytest.skip(message)
 
 
+def require_alertmanager() -> None:
+    if find_alertmanager() is None:
+        message = "no Alertmanager binary (Debian: apt-get install prometheus-alertmanager)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    """The demo stack on the local runtime: real Prometheus, three real exporters."""
+    """The demo stack on the local runtime: real Prometheus, three real exporters, and
+    (where Debian's package is installed) a real Alertmanager with the webhook receiver."""
     require_prometheus()
     ports = (free_port(), free_port(), free_port())
     text = demo_stack_text("it-local", prometheus_port=free_port(), exporter_ports=ports)

@@ -6,6 +6,7 @@ Kept apart from conftest.py so a bench runs from a plain install, without pytest
 from __future__ import annotations
 
 import socket
+from collections.abc import Mapping
 
 import yaml
 
@@ -25,16 +26,24 @@ def demo_stack_text(
     exporter_ports: tuple[int, int, int],
     instance_down_for: str = "5s",
     grafana: bool = False,
+    alertmanager_port: int | None = None,
+    webhook_port: int | None = None,
+    route: Mapping[str, object] | None = None,
 ) -> str:
     """The bundled demo stack file, renamed and re-ported, with a short InstanceDown `for`.
 
     Tests change the alert's `for` here, in the stack file they hand to `up`,
-    never by patching a generated rules file.
+    never by patching a generated rules file. Alertmanager and the webhook
+    receiver take free ports unless given; `route` replaces some of the demo's
+    route settings (group_wait, repeat_interval, ...).
     """
     data = yaml.safe_load(default_stack_path().read_text())
     data["name"] = name
     data["prometheus"]["port"] = prometheus_port
     data["grafana"]["enabled"] = grafana
+    data["alertmanager"]["port"] = alertmanager_port or free_port()
+    data["alertmanager"]["webhook"]["port"] = webhook_port or free_port()
+    data["alertmanager"]["route"].update(route or {})
     data["grafana"]["provisioning"] = str(default_stack_path().parent / "demo" / "grafana")
     data["exporters"]["build"] = str(default_stack_path().parent / "demo" / "exporter")
     for instance, port in zip(data["exporters"]["instances"], exporter_ports, strict=True):

@@ -1,4 +1,5 @@
-"""Runtime "local": Prometheus, Grafana and the exporters as processes of this machine.
+"""Runtime "local": Prometheus, Alertmanager, Grafana, the exporters and the webhook
+receiver as processes of this machine.
 
 Every process runs in its own session so `down` can stop its whole group, and
 is recorded in the state directory with its start time, so a recycled PID is
@@ -19,7 +20,7 @@ from pathlib import Path
 from promdash.errors import PromdashError, RuntimeUnavailable
 from promdash.files import atomic_write, private_dir, private_opener, state_root
 from promdash.stack import render
-from promdash.stack.model import ExporterSpec, Stack, load_stack
+from promdash.stack.model import WEBHOOK_SERVICE, ExporterSpec, Stack, load_stack
 from promdash.stack.procs import (
     MARK_SERVICE,
     MARK_STACK_DIR,
@@ -39,6 +40,7 @@ from promdash.stack.runtime import (
     check_port,
     http_health,
     no_progress,
+    ready_path,
     wait_http,
     wait_targets,
 )
@@ -54,6 +56,15 @@ from promdash.stack.state import (
 
 def find_prometheus() -> str | None:
     return os.environ.get("PROMDASH_PROMETHEUS_BIN") or shutil.which("prometheus")
+
+
+def find_alertmanager() -> str | None:
+    """Debian names Alertmanager's binary `prometheus-alertmanager`; upstream, `alertmanager`."""
+    return (
+        os.environ.get("PROMDASH_ALERTMANAGER_BIN")
+        or shutil.which("prometheus-alertmanager")
+        or shutil.which("alertmanager")
+    )
 
 
 def _read_tail(path: str, lines: int = 100) -> list[str]:
@@ -92,6 +103,26 @@ class LocalRuntime:
                 f"--web.external-url={url}",
             ]
         }
+        alertmanager = find_alertmanager()
+        if stack.alertmanager.enabled and alertmanager:
+            port = stack.alertmanager.port
+            commands["alertmanager"] = [
+                alertmanager,
+                f"--config.file={directory / render.ALERTMANAGER_FILE}",
+                f"--storage.path={directory / 'alertmanager'}",
+                f"--web.listen-address={host}:{port}",
+                f"--web.external-url=http://127.0.0.1:{port}",
+                # One Alertmanager, no peers: without this it would also listen on
+                # every interface for gossip, and wait for peers before notifying.
+                "--cluster.listen-address=",
+            ]
+        if stack.webhook_enabled:
+            commands[WEBHOOK_SERVICE] = [
+                sys.executable,
+                "-m",
+                "promdash.exporters.webhook",
+                f"--listen-address={host}:{stack.alertmanager.webhook.port}",
+            ]
         for exporter in stack.exporters.instances:
             commands[exporter.name] = [
                 sys.executable,
@@ -179,6 +210,13 @@ class LocalRuntime:
     ) -> StackState:
         deadline = time.monotonic() + timeout
         wanted = stack.leaving_out(without)
+        if wanted.alertmanager.enabled and find_alertmanager() is None:
+            # Left out of the generated files too, so Prometheus sends alerts nowhere.
+            progress(
+                "alertmanager: skipped (no prometheus-alertmanager here; Debian: "
+                "`apt-get install prometheus-alertmanager`; the docker runtime runs it)"
+            )
+            wanted = wanted.leaving_out(["alertmanager"])
         directory = private_stack_dir(stack.name)
         url = f"http://127.0.0.1:{stack.prometheus.port}"
         commands = self._commands(wanted, directory, url)
@@ -211,10 +249,11 @@ class LocalRuntime:
             without=list(without),
             started_at=previous.started_at if previous and kept else time.time(),
         )
-        if "prometheus" in kept:
-            # Same config files, new content maybe: SIGHUP makes Prometheus reload them
-            # (no --web.enable-lifecycle, which would let anyone who reaches it stop it).
-            os.kill(kept["prometheus"].pid, signal.SIGHUP)
+        for name in ("prometheus", "alertmanager"):
+            if name in kept:
+                # Same config files, new content maybe: SIGHUP makes both reload them (no
+                # --web.enable-lifecycle, which would let anyone who reaches them stop them).
+                os.kill(kept[name].pid, signal.SIGHUP)
         started: list[str] = []
         try:
             for name, command in commands.items():
@@ -241,9 +280,8 @@ class LocalRuntime:
         self, state: StackState, stack: Stack, deadline: float, progress: Progress
     ) -> None:
         for name, record in state.processes.items():
-            path = {"prometheus": "/-/ready", "grafana": "/api/health"}.get(name, "/metrics")
             wait_http(
-                state.urls[name] + path,
+                state.urls[name] + ready_path(name),
                 service=name,
                 deadline=deadline,
                 last_log=lambda r=record: "\n".join(_read_tail(r.log, 5)),  # type: ignore[misc]
@@ -270,6 +308,7 @@ class LocalRuntime:
         if volumes:
             shutil.rmtree(stack_dir(state.name) / "data", ignore_errors=True)
             shutil.rmtree(stack_dir(state.name) / "grafana", ignore_errors=True)
+            shutil.rmtree(stack_dir(state.name) / "alertmanager", ignore_errors=True)
 
     def find(self, name: str) -> StackState | None:
         """The stack from its running processes' markers, for when state.json cannot say."""

@@ -13,11 +13,23 @@ from typing import Protocol
 import httpx
 
 from promdash.errors import PortInUse, ReadinessTimeout
-from promdash.stack.model import Stack
+from promdash.stack.model import WEBHOOK_SERVICE, Stack
 from promdash.stack.state import RuntimeName, StackState
 
 Progress = Callable[[str], None]
 POLL_SECONDS = 0.1
+# What answers 200 once a service is ready, and while it is healthy; exporters: /metrics.
+READY_PATHS = {
+    "prometheus": "/-/ready",
+    "alertmanager": "/-/ready",
+    "grafana": "/api/health",
+    WEBHOOK_SERVICE: "/-/ready",
+}
+HEALTH_PATHS = READY_PATHS | {"prometheus": "/-/healthy", "alertmanager": "/-/healthy"}
+
+
+def ready_path(service: str) -> str:
+    return READY_PATHS.get(service, "/metrics")
 
 
 def no_progress(message: str) -> None:
@@ -126,7 +138,7 @@ def port_holder(port: int) -> str:
 
 def http_health(service: str, url: str) -> str:
     """ "healthy" when the service's health endpoint answers 200, else "unhealthy"."""
-    path = {"prometheus": "/-/healthy", "grafana": "/api/health"}.get(service, "/metrics")
+    path = HEALTH_PATHS.get(service, "/metrics")
     try:
         ok = httpx.get(url + path, timeout=1.0).status_code == 200
     except httpx.HTTPError:

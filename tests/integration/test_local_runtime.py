@@ -17,9 +17,16 @@ import httpx
 import pytest
 
 from promdash import cli
+from promdash.stack.local import find_prometheus
 from promdash.stack.procs import alive
-from promdash.stack.state import StackState
-from tests.conftest import RunningStack, demo_stack_text, free_port, require_prometheus
+from promdash.stack.state import StackState, stack_dir
+from tests.conftest import (
+    RunningStack,
+    demo_stack_text,
+    free_port,
+    require_alertmanager,
+    require_prometheus,
+)
 
 pytestmark = pytest.mark.prometheus
 
@@ -49,16 +56,26 @@ def _run(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
 
 def test_up_status_down_as_a_user_runs_them(tmp_path: Path) -> None:
     require_prometheus()
+    require_alertmanager()
     ports = (free_port(), free_port(), free_port())
-    prom_port = free_port()
+    prom_port, am_port, webhook_port = free_port(), free_port(), free_port()
     stack_file = tmp_path / "stack.yaml"
     stack_file.write_text(
-        demo_stack_text("it-cli", prometheus_port=prom_port, exporter_ports=ports)
+        demo_stack_text(
+            "it-cli",
+            prometheus_port=prom_port,
+            exporter_ports=ports,
+            alertmanager_port=am_port,
+            webhook_port=webhook_port,
+        )
     )
     up = _run("up", "--runtime", "local", "--stack", str(stack_file), "--timeout", "60")
     assert up.returncode == 0, up.stderr
     assert "targets: 4/4 up" in up.stderr  # progress was shown
+    assert "alertmanager: ready at" in up.stderr and "webhook: ready at" in up.stderr
     assert f"http://127.0.0.1:{prom_port}" in up.stdout
+    assert f"alertmanager http://127.0.0.1:{am_port}" in up.stdout
+    assert f"webhook      http://127.0.0.1:{webhook_port}" in up.stdout
     state = StackState.load("it-cli")
     assert state is not None
     try:
@@ -92,10 +109,15 @@ def test_up_status_down_as_a_user_runs_them(tmp_path: Path) -> None:
 
         status = _run("status", "--name", "it-cli")
         assert status.returncode == 0, status.stderr
-        for service in ("prometheus", "random-1", "random-2", "random-3"):
-            assert service in status.stdout
-        assert status.stdout.count("running") == 4
-        assert "healthy" in status.stdout
+        rows = {line.split()[0]: line.split()[1:] for line in status.stdout.splitlines()[2:]}
+        services = ["prometheus", "alertmanager", "webhook", "random-1", "random-2", "random-3"]
+        assert list(rows) == services
+        assert all(row[:2] == ["running", "healthy"] for row in rows.values()), status.stdout
+
+        # Alertmanager's data is in the state directory; it runs alone (no cluster port).
+        assert (stack_dir("it-cli") / "alertmanager").is_dir()
+        am_status = httpx.get(f"http://127.0.0.1:{am_port}/api/v2/status", timeout=5).json()
+        assert am_status["cluster"]["status"] == "disabled"
 
         # An exporter's log says where it serves from its first second on.
         log = _run("logs", "random-1", "--name", "it-cli")
@@ -107,8 +129,45 @@ def test_up_status_down_as_a_user_runs_them(tmp_path: Path) -> None:
     assert StackState.load("it-cli") is None
     for record in state.processes.values():
         assert not alive(record), record.command
-    for port in (prom_port, *ports):
+    for port in (prom_port, am_port, webhook_port, *ports):
         assert not _listening(port), port
+
+
+def test_without_an_alertmanager_binary_it_is_skipped_with_a_notice(tmp_path: Path) -> None:
+    """As Grafana is: the rest of the stack runs, and Prometheus sends alerts nowhere."""
+    require_prometheus()
+    stack_file = tmp_path / "stack.yaml"
+    ports = (free_port(), free_port(), free_port())
+    stack_file.write_text(
+        demo_stack_text("it-no-am", prometheus_port=free_port(), exporter_ports=ports)
+    )
+    env = {
+        **os.environ,
+        "PATH": str(tmp_path),  # no prometheus-alertmanager (nor anything else) here
+        "PROMDASH_PROMETHEUS_BIN": str(find_prometheus()),
+    }
+    command = [sys.executable, "-m", "promdash.cli", "up", "--runtime", "local"]
+    up = subprocess.run(
+        [*command, "--stack", str(stack_file), "--timeout", "60"],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        env=env,
+        check=False,
+    )
+    try:
+        assert up.returncode == 0, up.stderr
+        assert "alertmanager: skipped (no prometheus-alertmanager here; Debian: " in up.stderr
+        state = StackState.load("it-no-am")
+        assert state is not None and set(state.urls) == {
+            "prometheus",
+            "random-1",
+            "random-2",
+            "random-3",
+        }
+        assert _api(state.prometheus_url, "alertmanagers")["activeAlertmanagers"] == []
+    finally:
+        _run("down", "--name", "it-no-am")
 
 
 def test_port_in_use_is_named_and_nothing_is_left(tmp_path: Path) -> None:

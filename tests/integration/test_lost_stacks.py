@@ -21,6 +21,8 @@ import yaml
 
 from promdash import cli
 from promdash.stack import docker_specs as dockerrt
+from promdash.stack.local import find_alertmanager
+from promdash.stack.model import parse_stack
 from promdash.stack.procs import MARK_STACK_DIR, marked_processes
 from promdash.stack.state import STATE_FILE, StackState, stack_dir, stack_lock
 from tests.conftest import demo_stack_text, free_port, require_prometheus
@@ -66,12 +68,22 @@ class LocalStack:
         self.name = name
         self.prom_port = free_port()
         self.exporter_ports = (free_port(), free_port(), free_port())
+        self.alertmanager_ports = (free_port(), free_port())  # Alertmanager, webhook
         self.file = tmp / f"{name}.yaml"
         data = yaml.safe_load(
             demo_stack_text(
-                name, prometheus_port=self.prom_port, exporter_ports=self.exporter_ports
+                name,
+                prometheus_port=self.prom_port,
+                exporter_ports=self.exporter_ports,
+                alertmanager_port=self.alertmanager_ports[0],
+                webhook_port=self.alertmanager_ports[1],
             )
         )
+        stack = parse_stack(yaml.safe_dump(data))
+        # What the local runtime starts: Alertmanager only where its binary is.
+        self.services = (
+            stack if find_alertmanager() else stack.leaving_out(["alertmanager"])
+        ).service_names()
         # Scraped every second, so each fresh `up` is ready soon after Prometheus
         # applies its targets (about 5 s): these tests start the stack many times.
         data["prometheus"]["scrape_interval"] = data["exporters"]["scrape_interval"] = "1s"
@@ -79,7 +91,7 @@ class LocalStack:
 
     @property
     def ports(self) -> tuple[int, ...]:
-        return (self.prom_port, *self.exporter_ports)
+        return (self.prom_port, *self.alertmanager_ports, *self.exporter_ports)
 
     def up_args(self) -> tuple[str, ...]:
         return (
@@ -117,11 +129,11 @@ def test_two_ups_at_once_start_one_stack_and_one_down_stops_it(local: LocalStack
         # One of them waited for the other and then found the stack already up.
         waited = [r for r in (first, second) if ": waiting for " in r.stderr]
         assert len(waited) == 1, first.stderr + "\n----\n" + second.stderr
-        assert waited[0].stderr.count("already running") == 4
+        assert waited[0].stderr.count("already running") == len(local.services)
         state = StackState.load(local.name)
         assert state is not None
         assert sorted(r.pid for r in state.processes.values()) == sorted(_marked(local.name))
-        assert len(state.processes) == 4
+        assert len(state.processes) == len(local.services)
         down = _run("down", "--name", local.name)
         assert down.returncode == 0, down.stderr
         local.assert_gone()
@@ -179,7 +191,7 @@ def test_a_corrupt_state_file_neither_hides_nor_orphans_the_stack(
     state = StackState.load(local.name)
     assert state is not None
     running = sorted(_marked(local.name))
-    assert len(running) == 4
+    assert len(running) == len(local.services)
 
     corrupt = _corrupt(state, how)
     state.path.write_bytes(corrupt)
@@ -189,7 +201,7 @@ def test_a_corrupt_state_file_neither_hides_nor_orphans_the_stack(
     notice = status.stderr.strip().splitlines()
     assert len(notice) == 1 and f"state file {state.path}" in notice[0], status.stderr
     assert "rewrote" in notice[0]
-    for service in ("prometheus", "random-1", "random-2", "random-3"):
+    for service in local.services:
         assert any(
             line.split()[:2] == [service, "running"] for line in status.stdout.splitlines()
         ), status.stdout
@@ -226,7 +238,7 @@ def test_after_up_the_state_directory_logs_and_state_are_the_users_alone(
         str(p): 0o700 for p in private
     }
     files = [directory / STATE_FILE, *sorted((directory / "logs").iterdir())]
-    assert len(files) == 5
+    assert len(files) == 1 + len(local.services)  # state.json and a log per service
     assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in files} == {p.name: 0o600 for p in files}
 
 
