@@ -21,13 +21,14 @@ from pathlib import Path
 from typing import NoReturn
 
 from promdash import __version__
-from promdash.commands import dash, query, stack
+from promdash.commands import dash, query, silences, stack
 from promdash.errors import (
     APIError,
     AuthError,
     BadQueryError,
     BadResponseError,
     ConfigError,
+    NoAlertmanager,
     NotPrometheusError,
     PortInUse,
     PromdashError,
@@ -44,7 +45,7 @@ from promdash.errors import (
 
 EXIT_OK = 0
 EXIT_ERROR = 1  # the server rejected the request (bad PromQL), or another failure
-EXIT_UNREACHABLE = 2  # the Prometheus server could not be reached
+EXIT_UNREACHABLE = 2  # the server (Prometheus or Alertmanager) could not be reached
 EXIT_STACK_FILE = 3  # bad stack file or config file
 EXIT_UNAVAILABLE = 4  # no Docker engine, no prometheus binary, missing image
 EXIT_PORT = 5  # a port the stack needs is taken
@@ -52,6 +53,7 @@ EXIT_TIMEOUT = 6  # a service was not ready in time
 EXIT_NOT_RUNNING = 7  # the command needs a running stack
 EXIT_SLOW = 8  # the server accepted the request but did not answer within --timeout
 EXIT_BUSY = 9  # another promdash is changing the stack (up, down, a service action)
+EXIT_NO_ALERTMANAGER = 10  # a silence command found no Alertmanager to talk to
 EXIT_USAGE = 64  # bad command-line usage
 EXIT_INTERRUPTED = 130  # Ctrl-C
 
@@ -59,7 +61,7 @@ EXIT_CODES_HELP = f"""\
 exit codes:
   {EXIT_OK}   success
   {EXIT_ERROR}   the server rejected the request (bad PromQL, HTTP error), or another failure
-  {EXIT_UNREACHABLE}   the Prometheus server could not be reached
+  {EXIT_UNREACHABLE}   the server (Prometheus or Alertmanager) could not be reached
   {EXIT_STACK_FILE}   bad stack file or config file (file, line and field are named)
   {EXIT_UNAVAILABLE}   no Docker engine / no prometheus binary / image missing
   {EXIT_PORT}   a port the stack needs is already in use
@@ -67,6 +69,7 @@ exit codes:
   {EXIT_NOT_RUNNING}   no stack is running (start one with `promdash up`)
   {EXIT_SLOW}   the server accepted the request but did not answer within --timeout
   {EXIT_BUSY}   another promdash is changing this stack and did not finish in time
+  {EXIT_NO_ALERTMANAGER}  no Alertmanager found (name one with --alertmanager-url)
   {EXIT_USAGE}  bad command-line usage
   {EXIT_INTERRUPTED} interrupted (Ctrl-C)
 """
@@ -79,6 +82,7 @@ _EXIT_FOR: list[tuple[type[BaseException], int]] = [
     (ReadinessTimeout, EXIT_TIMEOUT),
     (StackNotRunning, EXIT_NOT_RUNNING),
     (StackBusy, EXIT_BUSY),
+    (NoAlertmanager, EXIT_NO_ALERTMANAGER),
     (StateFileError, EXIT_STACK_FILE),
     (UsageError, EXIT_USAGE),
     (ConfigError, EXIT_STACK_FILE),
@@ -138,6 +142,13 @@ def _duration(text: str) -> float:
 
 def _step(text: str) -> float | None:
     return None if text == "auto" else _duration(text)
+
+
+def _positive_duration(text: str) -> float:
+    """A duration of more than 0 (`2h`, `90m`): `-1h` says so instead of "not a duration"."""
+    if text.strip().startswith("-"):
+        raise argparse.ArgumentTypeError(f"{text!r}: a duration must be more than 0")
+    return _duration(text)
 
 
 def _time(text: str) -> float:
@@ -244,7 +255,9 @@ def dash_options(*, after_command: bool = False) -> _Parser:
     return parent
 
 
-def output_options(*formats: query.Format) -> _Parser:
+def output_options(
+    *formats: query.Format, csv: str = "a column per label, then timestamp and value"
+) -> _Parser:
     """-o/--output offering `formats`; --json and --csv stay as aliases (scripts use them)."""
     parent = _Parser(add_help=False)
     choice = parent.add_mutually_exclusive_group()
@@ -253,8 +266,7 @@ def output_options(*formats: query.Format) -> _Parser:
         "--output",
         choices=formats,
         help="table (default): a plot and colours on a terminal, plain text in a pipe; "
-        "json: schema in docs/json-output.md"
-        + ("; csv: a column per label, then timestamp and value" if "csv" in formats else ""),
+        "json: schema in docs/json-output.md" + (f"; csv: {csv}" if "csv" in formats else ""),
     )
     choice.add_argument(
         "--json", dest="output", action="store_const", const="json", help="same as -o json"
@@ -264,6 +276,36 @@ def output_options(*formats: query.Format) -> _Parser:
             "--csv", dest="output", action="store_const", const="csv", help="same as -o csv"
         )
     parent.set_defaults(output="table")
+    return parent
+
+
+def alertmanager_options() -> _Parser:
+    parent, g = _shared_group(
+        "alertmanager",
+        "the Alertmanager is --alertmanager-url, else the alertmanager: block of the config\n"
+        "context in use, else the running promdash stack's, else one Prometheus reports\n"
+        "(/api/v1/alertmanagers) that answers from here; its credentials are its own",
+        False,
+    )
+    g.add_argument("--alertmanager-url", metavar="URL", help="Alertmanager base URL")
+    g.add_argument(
+        "--alertmanager-token-file", metavar="FILE", help="send the bearer token in FILE"
+    )
+    g.add_argument(
+        "--alertmanager-header",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="extra HTTP header (repeatable)",
+    )
+    g.add_argument("--alertmanager-ca", metavar="FILE", help="trust this CA bundle for https")
+    g.add_argument("--alertmanager-cert", metavar="FILE", help="client certificate for mutual TLS")
+    g.add_argument("--alertmanager-key", metavar="FILE", help="private key of --alertmanager-cert")
+    g.add_argument(
+        "--alertmanager-insecure",
+        action="store_true",
+        help="do not verify the Alertmanager's TLS certificate",
+    )
     return parent
 
 
@@ -374,8 +416,9 @@ def _query_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
     _tail_command(sub, server)
 
     alerts = _command(
-        sub, "alerts", "list alerting rules and their alerts, inactive ones too",
-        query.alerts, table_or_json, server,
+        sub, "alerts", "list alerting rules and their alerts, inactive ones too, with "
+        "Alertmanager's side (active, silenced, inhibited; receivers) when one is found",
+        query.alerts, table_or_json, server, alertmanager_options(),
     )  # fmt: skip
     alerts.add_argument(
         "--state", choices=["firing", "pending", "inactive"], help="only alerts in this state"
@@ -395,6 +438,66 @@ def _query_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
         nargs="?",
         metavar="PATTERN",
         help="only names matching this (case-insensitive regular expression)",
+    )
+
+
+def _silence_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
+    server = connection_options(after_command=True)
+    am = alertmanager_options()
+    listing = _command(
+        sub, "silences", "list Alertmanager's silences: matchers, state, times, author, comment "
+        "and how many current alerts each mutes",
+        silences.list_silences,
+        output_options("table", "json", "csv", csv="a row per silence, matchers as amtool writes"),
+        server, am,
+    )  # fmt: skip
+    listing.add_argument(
+        "--state",
+        choices=["active", "pending", "expired", "all"],
+        help="only silences in this state (default: active and pending)",
+    )
+
+    silence = sub.add_parser(
+        "silence",
+        help="add or expire an Alertmanager silence",
+        description="add or expire an Alertmanager silence (through its API v2)",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = silence.add_subparsers(
+        dest="silence_action", metavar="ACTION", required=True, parser_class=_Parser
+    )
+    add = _command(
+        actions, "add", "silence the alerts MATCHERs match for --for; prints the new ID",
+        silences.add, server, am,
+    )  # fmt: skip
+    add.add_argument(
+        "matchers",
+        nargs="*",
+        metavar="MATCHER",
+        help="name=value, name!=value, name=~regex or name!~regex (amtool's syntax; values "
+        'may be quoted: instance="a:1"); a silence mutes the alerts all of them match',
+    )
+    add.add_argument(
+        "--for",
+        dest="duration",
+        type=_positive_duration,
+        required=True,
+        metavar="DURATION",
+        help="how long, from now: 2h, 30m, 1d12h",
+    )
+    add.add_argument("--comment", required=True, metavar="TEXT", help="why (shown to others)")
+    add.add_argument("--author", metavar="NAME", help="who (default: your login name)")
+
+    expire = _command(
+        actions, "expire", "end silences now; their alerts are active again",
+        silences.expire, server, am,
+    )  # fmt: skip
+    expire.add_argument(
+        "ids",
+        nargs="+",
+        metavar="ID",
+        help="a silence ID (`promdash silences`), or its first characters (`promdash alerts`)",
     )
 
 
@@ -465,6 +568,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     _stack_commands(sub)
     _query_commands(sub)
+    _silence_commands(sub)
     _command(
         sub, "dash", "open the dashboard (what `promdash` with no command does)", dash.run,
         connection_options(after_command=True), dash_options(after_command=True),

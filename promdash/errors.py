@@ -51,6 +51,10 @@ class StackBusy(PromdashError):
     """Another promdash process holds the stack's lock for longer than we may wait."""
 
 
+class NoAlertmanager(PromdashError):
+    """A command needs an Alertmanager and none is named, running in the stack or reported."""
+
+
 # ---------------------------------------------------------------- the API client's errors
 
 ONE_LINE_MAX = 500  # characters of server-chosen text in one error line

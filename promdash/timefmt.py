@@ -176,6 +176,11 @@ def clock_text(epoch: float, *, seconds: bool = True) -> str:
     return time.strftime("%H:%M:%S" if seconds else "%H:%M", time.localtime(epoch))
 
 
+def date_time_text(epoch: float) -> str:
+    """Local date and time to the minute, for times days apart: `2026-12-01 17:15`."""
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(epoch))
+
+
 def iso(moment: datetime | None) -> str | None:
     """RFC 3339 in UTC with `Z`, as Prometheus writes it."""
     return moment.isoformat().replace("+00:00", "Z") if moment is not None else None

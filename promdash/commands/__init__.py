@@ -2,6 +2,7 @@
 
 - `stack`: up, down, status, logs
 - `query`: targets, query, tail, alerts, metrics, config
+- `silences`: silences, silence add, silence expire (Alertmanager), and finding one
 - `dash`: the dashboard (`promdash` with no command, and `promdash up` in a terminal)
 
 A handler builds the values its family works with once (a connection and an output

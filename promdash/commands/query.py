@@ -1,5 +1,7 @@
 """The query commands: targets, query, tail, alerts, metrics, config.
 
+`alerts` adds Alertmanager's side when one is found (promdash.commands.silences).
+
 Each is a small handler given a `Session`: the connection and the output, built
 once from the flags by `@command`.
 """
@@ -271,16 +273,30 @@ def _tail_lines(result: QueryResult, problem: str) -> str:
 
 @command
 def alerts(s: Session, args: argparse.Namespace) -> None:
+    import asyncio
+
+    from promdash.commands.silences import AlertmanagerSide, alertmanager_side
     from promdash.present import output as present
     from promdash.prom.client import run
+    from promdash.prom.types import RuleGroup
 
-    groups = run(s.connection, lambda c: c.rules(type="alert"))
+    async def both(c: PromClient) -> tuple[list[RuleGroup], AlertmanagerSide | None]:
+        # Alertmanager's side (when one is found) is asked at the same time as the rules.
+        return await asyncio.gather(c.rules(type="alert"), alertmanager_side(args, c))
+
+    groups, side = run(s.connection, both)
+    am = side.alerts if side is not None else None
     if s.output.format == "json":
-        print(present.alerts_json(groups, state=args.state))
+        print(present.alerts_json(groups, state=args.state, alertmanager=am))
     else:
         print(
             present.alerts_text(
-                groups, time.time(), state=args.state, color=s.output.color, width=s.output.width
+                groups,
+                time.time(),
+                state=args.state,
+                color=s.output.color,
+                width=s.output.width,
+                alertmanager=am,
             )
         )
 

@@ -25,6 +25,9 @@ from promdash.present.text import (
     CELL_LIMIT,
     AlertRow,
     alert_rows,
+    alertmanager_alert,
+    alertmanager_index,
+    alertmanager_state_parts,
     clip,
     common_labels,
     distinct_name,
@@ -33,9 +36,11 @@ from promdash.present.text import (
     label_parts,
     labels_text,
     legend_common,
+    listed_parts,
     series_name,
     series_parts,
 )
+from promdash.prom.am_types import AlertmanagerAlert
 from promdash.prom.types import (
     MetricMetadata,
     QueryResult,
@@ -535,13 +540,15 @@ def alerts_text(
     state: str | None = None,
     color: bool = False,
     width: int | None = None,
+    alertmanager: Sequence[AlertmanagerAlert] | None = None,
 ) -> str:
     """Alerts, firing first, then pending, then inactive rules, and what they count.
 
     Within a terminal's `width` the labels every row shares are said once above the
     table, labels and each alert's headline (summary) wrap inside their columns, and a
     narrow terminal leaves out the headline, then the value. Without one (a pipe) each
-    row is one line with every annotation.
+    row is one line with every annotation. With `alertmanager` (its alerts), each
+    alert also says what Alertmanager does with it and where it went.
     """
     rows = alert_rows(groups, state)
     if not rows:
@@ -567,10 +574,38 @@ def alerts_text(
     ]
     last = "ANNOTATIONS" if width is None else "SUMMARY"
     headers = ["STATE", "ALERT", "LABELS", "ACTIVE SINCE", "VALUE", last]
-    text = fit_table(headers, body, width, wrap=(2, 5), drop=(5, 4, 3))
+    wrap: tuple[int, ...] = (2, 5)
+    drop: tuple[int, ...] = (5, 4, 3)
+    if alertmanager is not None:
+        index = alertmanager_index(alertmanager)
+        by_fingerprint = {a.fingerprint: a for a in alertmanager}
+        for row, cells in zip(rows, body, strict=True):
+            found = alertmanager_alert(row.labels, index) if row.state == "firing" else None
+            cells[3:3] = _alertmanager_cells(row, found, by_fingerprint, color)
+        headers[3:3] = ["ALERTMANAGER", "RECEIVERS"]
+        wrap, drop = (2, 3, 7), (7, 6, 5, 4)
+    text = fit_table(headers, body, width, wrap=wrap, drop=drop)
     if shared and width is not None:
         text = f"{_flow('all: ', label_parts(shared), width)}\n{text}"
     return f"{text}\n\n{_alert_totals(rows, state)}"
+
+
+_AM_COLOR = {"active": "red", "suppressed:": "yellow", "unprocessed": "dim"}
+
+
+def _alertmanager_cells(
+    row: AlertRow,
+    found: AlertmanagerAlert | None,
+    by_fingerprint: Mapping[str, AlertmanagerAlert],
+    color: bool,
+) -> list[Cell]:
+    """ALERTMANAGER and RECEIVERS of one row. Prometheus sends only firing alerts; a
+    firing one Alertmanager does not hold (yet) says so."""
+    if found is None:
+        return [[["not", "received"] if row.state == "firing" else ["-"]], [["-"]]]
+    parts = alertmanager_state_parts(found, by_fingerprint)
+    parts[0] = paint(parts[0], _AM_COLOR.get(parts[0], ""), color)
+    return [[parts], [listed_parts(found.receivers) or ["-"]]]
 
 
 def _alert_totals(rows: Sequence[AlertRow], state: str | None) -> str:
@@ -592,26 +627,44 @@ def _count(n: int, thing: str) -> str:
     return f"{n} {thing}{'' if n == 1 else 's'}"
 
 
-def alerts_json(groups: Sequence[RuleGroup], *, state: str | None = None) -> str:
-    return dumps(
+def alerts_json(
+    groups: Sequence[RuleGroup],
+    *,
+    state: str | None = None,
+    alertmanager: Sequence[AlertmanagerAlert] | None = None,
+) -> str:
+    """Every alert row; with `alertmanager` (its alerts), each says what it does with it."""
+    rows = alert_rows(groups, state)
+    items: list[dict[str, Any]] = [
         {
-            "version": JSON_SCHEMA_VERSION,
-            "alerts": [
-                {
-                    "name": r.rule.name,
-                    "state": r.state,
-                    "labels": r.labels,
-                    "annotations": r.annotations,
-                    "activeAt": iso(r.active_at),
-                    "value": r.value,
-                    "group": r.rule.group,
-                    "query": r.rule.query,
-                    "forSeconds": r.rule.duration,
-                }
-                for r in alert_rows(groups, state)
-            ],
+            "name": r.rule.name,
+            "state": r.state,
+            "labels": r.labels,
+            "annotations": r.annotations,
+            "activeAt": iso(r.active_at),
+            "value": r.value,
+            "group": r.rule.group,
+            "query": r.rule.query,
+            "forSeconds": r.rule.duration,
         }
-    )
+        for r in rows
+    ]
+    if alertmanager is not None:
+        index = alertmanager_index(alertmanager)
+        for row, item in zip(rows, items, strict=True):
+            found = alertmanager_alert(row.labels, index) if row.state == "firing" else None
+            item["alertmanager"] = None if found is None else _alertmanager_json(found)
+    return dumps({"version": JSON_SCHEMA_VERSION, "alerts": items})
+
+
+def _alertmanager_json(alert: AlertmanagerAlert) -> dict[str, Any]:
+    return {
+        "state": alert.state,
+        "silencedBy": alert.silenced_by,
+        "inhibitedBy": alert.inhibited_by,
+        "receivers": alert.receivers,
+        "fingerprint": alert.fingerprint,
+    }
 
 
 # ---------------------------------------------------------------- metrics

@@ -7,8 +7,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from promdash.prom.am_types import AlertmanagerAlert, Silence
 from promdash.prom.promql import LEGACY_NAME, promql_string, quote_label_name
 from promdash.prom.types import AlertingRule, AlertState, RuleGroup
+from promdash.timefmt import short_duration
 
 # Characters one table cell or printed field shows at most: a broken exporter's
 # 5 MB label value must not flood a terminal or stall the dashboard. --json and
@@ -49,11 +51,12 @@ def label_parts(labels: Mapping[str, str], skip: Iterable[str] = ()) -> list[str
     """`labels_text` in the pieces a line may break between, each label whole with its
     comma: `['group="canary",', 'le="0.5"']`."""
     skipped = set(skip)
-    return _with_commas([_pair(k, v) for k, v in sorted(labels.items()) if k not in skipped])
+    return listed_parts([_pair(k, v) for k, v in sorted(labels.items()) if k not in skipped])
 
 
-def _with_commas(pairs: list[str]) -> list[str]:
-    return [pair + "," for pair in pairs[:-1]] + pairs[-1:]
+def listed_parts(items: Sequence[str]) -> list[str]:
+    """Items as the parts of a list a line may break between: `['a,', 'b']`."""
+    return [item + "," for item in items[:-1]] + list(items[-1:])
 
 
 def series_name(metric: Mapping[str, str], common: Mapping[str, str] | None = None) -> str:
@@ -76,7 +79,7 @@ def series_parts(metric: Mapping[str, str], common: Mapping[str, str] | None = N
         name = ""
     elif not pairs:
         return [name or "{}"]
-    parts = _with_commas(pairs)
+    parts = listed_parts(pairs)
     parts[0] = name + "{" + parts[0]
     parts[-1] += "}"
     return parts
@@ -169,3 +172,94 @@ def alert_rows(groups: Sequence[RuleGroup], state: str | None = None) -> list[Al
         rows = [r for r in rows if r.state == state]
     rows.sort(key=lambda r: (STATE_ORDER[r.state], r.rule.name, sorted(r.labels.items())))
     return rows
+
+
+# ---------------------------------------------------------------- Alertmanager's side
+
+
+def alertmanager_index(alerts: Iterable[AlertmanagerAlert]) -> dict[str, list[AlertmanagerAlert]]:
+    """Alertmanager's alerts by alertname, for `alertmanager_alert`."""
+    index: dict[str, list[AlertmanagerAlert]] = {}
+    for alert in alerts:
+        index.setdefault(alert.labels.get("alertname", ""), []).append(alert)
+    return index
+
+
+def alertmanager_alert(
+    labels: Mapping[str, str], index: Mapping[str, Sequence[AlertmanagerAlert]]
+) -> AlertmanagerAlert | None:
+    """The alert Alertmanager holds for a Prometheus alert with these labels.
+
+    Alertmanager's labels are Prometheus's plus its external labels, so every
+    label of the Prometheus alert must be there with the same value.
+    """
+    candidates = index.get(labels.get("alertname", ""), ())
+    return next(
+        (a for a in candidates if all(a.labels.get(k) == v for k, v in labels.items())), None
+    )
+
+
+def alertmanager_state_parts(
+    alert: AlertmanagerAlert, by_fingerprint: Mapping[str, AlertmanagerAlert]
+) -> list[str]:
+    """What Alertmanager does with an alert, in words a line may break between:
+    `active`, `suppressed: silenced by 8c1f2e3d` (a silence's short ID), `suppressed:
+    inhibited by InstanceDown` (the inhibiting alert's name)."""
+    if alert.state != "suppressed":
+        return [alert.state]
+    parts = ["suppressed:"]
+    if alert.silenced_by:
+        parts += ["silenced", "by", *listed_parts([short_id(i) for i in alert.silenced_by])]
+    if alert.inhibited_by:
+        if alert.silenced_by:
+            parts[-1] += ";"
+        names = [inhibitor_name(fp, by_fingerprint) for fp in alert.inhibited_by]
+        parts += ["inhibited", "by", *listed_parts(list(dict.fromkeys(names)))]
+    return parts
+
+
+def short_id(silence_id: str) -> str:
+    """A silence ID's first 8 characters, as git shortens hashes: enough to tell silences
+    apart and to expire one (`promdash silence expire` takes a unique prefix)."""
+    return silence_id[:8]
+
+
+def inhibitor_name(fingerprint: str, by_fingerprint: Mapping[str, AlertmanagerAlert]) -> str:
+    """An inhibiting alert by its name, else its fingerprint (it may have been resolved
+    since). Its other labels are mostly the inhibited alert's own (`equal:`)."""
+    alert = by_fingerprint.get(fingerprint)
+    return alert.labels.get("alertname", fingerprint) if alert is not None else fingerprint
+
+
+def silence_remaining(silence: Silence, now: float) -> str:
+    """`1h59m` left of an active silence, `starts in 5m` for a pending one, `-` once expired."""
+    if silence.state == "active":
+        return short_duration(silence.ends_at.timestamp() - now)
+    if silence.state == "pending":
+        return f"starts in {short_duration(silence.starts_at.timestamp() - now)}"
+    return "-"
+
+
+def silence_mutes(silence: Silence, alerts: Iterable[AlertmanagerAlert]) -> int:
+    """How many current alerts the silence mutes, as Alertmanager says (`silencedBy`)."""
+    return sum(silence.id in alert.silenced_by for alert in alerts)
+
+
+SILENCE_ORDER = {"active": 0, "pending": 1, "expired": 2}
+
+
+def silence_rows(silences: Iterable[Silence], state: str | None = None) -> list[Silence]:
+    """Active silences first (ending soonest first), then pending, then expired (latest
+    first); `state` None leaves out the expired ones, "all" keeps every one."""
+    if state is None:
+        kept = [s for s in silences if s.state != "expired"]
+    else:
+        kept = [s for s in silences if state in ("all", s.state)]
+
+    def key(s: Silence) -> tuple[int, float]:
+        order = SILENCE_ORDER[s.state]
+        if s.state == "pending":
+            return order, s.starts_at.timestamp()
+        return order, -s.ends_at.timestamp() if s.state == "expired" else s.ends_at.timestamp()
+
+    return sorted(kept, key=key)

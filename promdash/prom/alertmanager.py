@@ -17,6 +17,7 @@ over `alerts()` says which current alerts it would mute, by Alertmanager's rule.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -227,10 +228,16 @@ async def discover(
     return None, f"{where} sends alerts to {', '.join(map(api_root, urls))}: {problems[0]}"
 
 
+# A reported Alertmanager that does not answer this soon is taken as unreachable from
+# here: `promdash alerts` must not wait --timeout for an address only Prometheus can reach.
+PROBE_TIMEOUT = 3.0
+
+
 async def _answers(conn: Connection) -> str:
-    """ "" when an Alertmanager answers at `conn`, else why not."""
+    """Why no Alertmanager answers at `conn`; "" when one does."""
+    probe = dataclasses.replace(conn, timeout=min(conn.timeout, PROBE_TIMEOUT))
     try:
-        async with AlertmanagerClient(conn, retries=1) as am:
+        async with AlertmanagerClient(probe, retries=1) as am:
             await am.status()
     except PromError as exc:
         return str(exc)

@@ -13,6 +13,7 @@ CORE = [
     "promdash.stack.docker",
     "promdash.exporters.random",
     "promdash.prom.client",
+    "promdash.prom.alertmanager",
     "promdash.config",
     "promdash.configfile",
     "promdash.timefmt",

@@ -27,6 +27,8 @@ NOW = 1795712486.17  # when the answers were recorded (manifest.json)
 WIDTHS = [80, 120]
 
 HEADERS = ["STATE", "ALERT", "LABELS", "ACTIVE SINCE", "VALUE", "SUMMARY"]
+# With an Alertmanager, `promdash alerts` adds its side after the labels.
+READ_HEADERS = [*HEADERS[:3], "ALERTMANAGER", "RECEIVERS", *HEADERS[3:]]
 LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"'
 LABELS = re.compile(rf"{LABEL}(?:, {LABEL})*")
 ONE_LINE_OF_LABELS = re.compile(rf"{LABEL}(?:, {LABEL})*,?")
@@ -60,7 +62,7 @@ def read_alert_table(text: str, width: int) -> AlertTable:
     for line in lines[1:at]:
         assert line.startswith("     "), "the all: line continues under itself"
     header = lines[at]
-    columns = [h for h in HEADERS if re.search(rf"(^|  ){h}(  |$)", header)]
+    columns = [h for h in READ_HEADERS if re.search(rf"(^|  ){h}(  |$)", header)]
     starts = [header.index(h) for h in columns]
     blank = lines.index("", at)
     rows: list[dict[str, list[str]]] = []
