@@ -46,13 +46,13 @@ def test_shared_flags_before_the_command_are_kept_after_it_too() -> None:
     assert parser.parse_args(["--url", "http://a:9090", "dash"]).url == "http://a:9090"
     assert parser.parse_args(["--url", "http://a:9090", "dash", "--url", "http://b:9090"]).url \
         == "http://b:9090"  # fmt: skip
-    assert parser.parse_args(["--layout", "grid", "dash"]).layout == "grid"
-    assert parser.parse_args(["dash", "--layout", "grid"]).layout == "grid"
+    assert parser.parse_args(["--layout", "tabs", "dash"]).layout == "tabs"
+    assert parser.parse_args(["dash", "--layout", "overview"]).layout == "overview"
     # Nothing given anywhere: the defaults, with or without a command.
     for argv in ([], ["dash"], ["targets"]):
         args = parser.parse_args(argv)
         assert (args.header, args.insecure, args.layout, args.query, args.graph_range) == (
-            [], False, "tabs", [], 900.0,
+            [], False, "auto", [], 900.0,
         ), argv  # fmt: skip
 
 
