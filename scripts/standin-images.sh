@@ -3,7 +3,8 @@
 # stack uses, tagged with the official names.
 #
 # ============================ OFFLINE TEST INFRASTRUCTURE ====================
-# Real users pull the real images (prom/prometheus, python:3.12-slim) from
+# Real users pull the real images (prom/prometheus, prom/alertmanager,
+# python:3.12-slim) from
 # Docker Hub; nothing in promdash needs this script. These stand-ins exist
 # only because the CI / development machines of this project have a Docker
 # engine but NO reachable container registry. Docker never pulls an image that
@@ -29,6 +30,16 @@
 #     libraries (symlinks into /usr/share/javascript, ~220 MB) are not, so the
 #     HTML UI is incomplete. The HTTP API is complete.
 #
+#  $AM_IMAGE     (default prom/alertmanager:v0.27.0)
+#     FROM scratch, built like the Prometheus one from Debian's
+#     prometheus-alertmanager package (0.25, so /api/v2/status reports 0.25.0,
+#     not 0.27.0): /bin/alertmanager and /bin/amtool, their shared libraries,
+#     busybox-static, /usr/share/prometheus/alertmanager (the templates and the
+#     "no UI" page Debian's binary reads from there), the upstream HA example
+#     as /etc/alertmanager/alertmanager.yml, data dir /alertmanager owned by
+#     nobody, USER nobody, EXPOSE 9093, VOLUME /alertmanager, WORKDIR
+#     /alertmanager, ENTRYPOINT ["/bin/alertmanager"] and the official CMD.
+#
 #  $PYTHON_IMAGE (default python:3.12-slim)
 #     Debian bookworm minbase (debootstrap) with python3, python3-venv and
 #     ca-certificates. The Python inside is Debian bookworm's 3.11, NOT 3.12:
@@ -49,21 +60,24 @@
 #     ${PROMDASH_STANDIN_CACHE:-/var/cache/promdash-standins}, so reruns
 #     skip the ~60 s bootstrap.
 #
-# Usage: scripts/standin-images.sh [--force] [--verify] [--only prometheus|python]
+# Usage: scripts/standin-images.sh [--force] [--verify] [--only prometheus|alertmanager|python]
 #   --force    rebuild even if the tag exists (the debootstrap cache is kept;
 #              delete the cache directory to re-bootstrap)
 #   --verify   after building (or skipping), run each image: Prometheus must
 #              answer /-/ready and /api/v1/status/buildinfo on a published
-#              port; a `docker build` FROM the Python image must be able to
+#              port, Alertmanager /-/ready and /api/v2/status; a
+#              `docker build` FROM the Python image must be able to
 #              `python -m pip install prometheus-client` (needs PyPI access)
-#   --only X   handle only one of the two images
+#   --only X   handle only one of the three images
 #
 # Needs root, a running engine (scripts/start-dockerd.sh starts one), and, for
 # the first Python build, Debian's apt mirror. Host packages used: prometheus,
-# busybox-static, debootstrap (installed via apt if missing).
+# prometheus-alertmanager, busybox-static, debootstrap (installed via apt if
+# missing).
 set -euo pipefail
 
 PROM_IMAGE=${PROM_IMAGE:-prom/prometheus:v2.53.2}
+AM_IMAGE=${AM_IMAGE:-prom/alertmanager:v0.27.0}
 PYTHON_IMAGE=${PYTHON_IMAGE:-python:3.12-slim}
 CACHE_DIR=${PROMDASH_STANDIN_CACHE:-/var/cache/promdash-standins}
 # Empty: debootstrap uses its own default mirror (the one these machines reach);
@@ -88,7 +102,7 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-case "$ONLY" in ""|prometheus|python) ;; *) echo "standin-images: --only takes prometheus or python" >&2; exit 2 ;; esac
+case "$ONLY" in ""|prometheus|alertmanager|python) ;; *) echo "standin-images: --only takes prometheus, alertmanager or python" >&2; exit 2 ;; esac
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 T0=$SECONDS
@@ -146,21 +160,15 @@ drop_replaced() {  # drop_replaced TAG: remove the image --force replaced, if no
     fi
 }
 
-# ---------------------------------------------------------------- Prometheus
-build_prometheus() {
-    local t=$SECONDS ctx="$WORK/prom" root="$WORK/prom/rootfs"
-    need_pkg /usr/bin/prometheus prometheus
-    need_pkg /bin/busybox busybox-static
-    log "building $PROM_IMAGE from Debian's $(dpkg-query -W -f '${Version}' prometheus) binaries"
-    mkdir -p "$root"/{bin,etc/prometheus,tmp,usr/share/prometheus}
+# ------------------------------------------------- a FROM-scratch root file system
+scratch_rootfs() {  # scratch_rootfs ROOT BINARY...: the binaries in ROOT/bin, with what they need
+    local root=$1 lib bin applet; shift
+    mkdir -p "$root"/{bin,etc,tmp}
     chmod 1777 "$root/tmp"
-
-    cp /usr/bin/prometheus /usr/bin/promtool "$root/bin/"
+    cp "$@" "$root/bin/"
     # Shared libraries (on bookworm: libc.so.6 and the loader only). Copy each
     # to the path the loader will look it up at, following symlinks.
-    local lib
-    for lib in $( { ldd /usr/bin/prometheus; ldd /usr/bin/promtool; } \
-                  | grep -o '/[^ ]*' | sort -u); do
+    for lib in $(for bin in "$@"; do ldd "$bin"; done | grep -o '/[^ ]*' | sort -u); do
         mkdir -p "$root$(dirname "$lib")"
         cp -L "$lib" "$root$lib"
         # the loader resolves libc via /lib/x86_64-linux-gnu; Debian's /lib is
@@ -169,7 +177,6 @@ build_prometheus() {
 
     # busybox-static as /bin/sh, /bin/ls, ... (like quay.io/prometheus/busybox)
     cp /bin/busybox "$root/bin/busybox"
-    local applet
     for applet in $(/bin/busybox --list); do
         [ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
     done
@@ -183,6 +190,16 @@ root:x:0:
 nobody:x:65534:
 EOF
     printf 'hosts: files dns\n' > "$root/etc/nsswitch.conf"
+}
+
+# ---------------------------------------------------------------- Prometheus
+build_prometheus() {
+    local t=$SECONDS ctx="$WORK/prom" root="$WORK/prom/rootfs"
+    need_pkg /usr/bin/prometheus prometheus
+    need_pkg /bin/busybox busybox-static
+    log "building $PROM_IMAGE from Debian's $(dpkg-query -W -f '${Version}' prometheus) binaries"
+    mkdir -p "$root"/{etc/prometheus,usr/share/prometheus}
+    scratch_rootfs "$root" /usr/bin/prometheus /usr/bin/promtool
 
     # The upstream example config the official image ships.
     cat > "$root/etc/prometheus/prometheus.yml" <<'EOF'
@@ -268,6 +285,85 @@ verify_prometheus() {
     fi
     "$DOCKER" rm -f -v "$name" >/dev/null
     log "verify $PROM_IMAGE: ready, buildinfo $build ($(( SECONDS - t ))s)"
+}
+
+# -------------------------------------------------------------- Alertmanager
+build_alertmanager() {
+    local t=$SECONDS ctx="$WORK/am" root="$WORK/am/rootfs" version
+    need_pkg /usr/bin/prometheus-alertmanager prometheus-alertmanager
+    need_pkg /bin/busybox busybox-static
+    version=$(dpkg-query -W -f '${Version}' prometheus-alertmanager)
+    log "building $AM_IMAGE from Debian's $version binaries"
+    mkdir -p "$root"/{etc/alertmanager,usr/share/prometheus}
+    scratch_rootfs "$root" /usr/bin/prometheus-alertmanager /usr/bin/amtool
+    mv "$root/bin/prometheus-alertmanager" "$root/bin/alertmanager"
+    # Debian's binary reads its templates and its "no UI" page from here.
+    cp -a /usr/share/prometheus/alertmanager "$root/usr/share/prometheus/alertmanager"
+
+    # The upstream example config the official image ships (examples/ha).
+    cat > "$root/etc/alertmanager/alertmanager.yml" <<'EOF'
+route:
+  group_by: ['alertname']
+  group_wait: 30s
+  group_interval: 5m
+  repeat_interval: 1h
+  receiver: 'web.hook'
+receivers:
+  - name: 'web.hook'
+    webhook_configs:
+      - url: 'http://127.0.0.1:5001/'
+inhibit_rules:
+  - source_match:
+      severity: 'critical'
+    target_match:
+      severity: 'warning'
+    equal: ['alertname', 'dev', 'instance']
+EOF
+
+    cat > "$ctx/Dockerfile" <<EOF
+# OFFLINE TEST STAND-IN for the official prom/alertmanager image, built by promdash
+# scripts/standin-images.sh from Debian's prometheus-alertmanager package.
+FROM scratch
+LABEL $LABEL_KEY="true" \\
+      $LABEL_KEY.source="debian prometheus-alertmanager $version" \\
+      org.opencontainers.image.description="promdash offline test stand-in; real users pull the real image"
+COPY rootfs/ /
+RUN ["/bin/sh", "-c", "mkdir -p /alertmanager && chown -R nobody:nobody /etc/alertmanager /alertmanager"]
+USER       nobody
+EXPOSE     9093
+VOLUME     [ "/alertmanager" ]
+WORKDIR    /alertmanager
+ENTRYPOINT [ "/bin/alertmanager" ]
+CMD        [ "--config.file=/etc/alertmanager/alertmanager.yml", \\
+             "--storage.path=/alertmanager" ]
+EOF
+    DOCKER_BUILDKIT=0 "$DOCKER" build -q -t "$AM_IMAGE" "$ctx" >/dev/null
+    # smoke test: the binary runs as nobody inside the image
+    local ver
+    ver=$("$DOCKER" run --rm "$AM_IMAGE" --version 2>&1 | head -1)
+    log "built $AM_IMAGE ($(image_size "$AM_IMAGE")) in $(( SECONDS - t ))s: $ver"
+}
+
+verify_alertmanager() {
+    local t=$SECONDS name="promdash-standin-verify-am-$$" port ok=0
+    need_pkg /usr/bin/curl curl
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    log "verify $AM_IMAGE: docker run -p 127.0.0.1:$port:9093"
+    "$DOCKER" run -d --name "$name" -p "127.0.0.1:$port:9093" "$AM_IMAGE" >/dev/null
+    local i
+    for i in $(seq 1 60); do
+        if curl -fsS "http://127.0.0.1:$port/-/ready" >/dev/null 2>&1; then ok=1; break; fi
+        sleep 0.25
+    done
+    local status=""
+    [ "$ok" -eq 1 ] && status=$(curl -fsS "http://127.0.0.1:$port/api/v2/status" || true)
+    if [ "$ok" -ne 1 ] || [[ "$status" != *'"versionInfo"'* ]]; then
+        "$DOCKER" logs "$name" 2>&1 | tail -20 >&2 || true
+        "$DOCKER" rm -f -v "$name" >/dev/null 2>&1 || true
+        die "$AM_IMAGE did not become ready / serve /api/v2/status"
+    fi
+    "$DOCKER" rm -f -v "$name" >/dev/null
+    log "verify $AM_IMAGE: ready, /api/v2/status answers ($(( SECONDS - t ))s)"
 }
 
 # -------------------------------------------------------------------- Python
@@ -381,6 +477,10 @@ log "OFFLINE TEST INFRASTRUCTURE: local stand-ins for official images (real user
 if [ -z "$ONLY" ] || [ "$ONLY" = prometheus ]; then
     if should_build "$PROM_IMAGE"; then build_prometheus; drop_replaced "$PROM_IMAGE"; fi
     if [ "$VERIFY" -eq 1 ]; then verify_prometheus; fi
+fi
+if [ -z "$ONLY" ] || [ "$ONLY" = alertmanager ]; then
+    if should_build "$AM_IMAGE"; then build_alertmanager; drop_replaced "$AM_IMAGE"; fi
+    if [ "$VERIFY" -eq 1 ]; then verify_alertmanager; fi
 fi
 if [ -z "$ONLY" ] || [ "$ONLY" = python ]; then
     if should_build "$PYTHON_IMAGE"; then build_python; drop_replaced "$PYTHON_IMAGE"; fi

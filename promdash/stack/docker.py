@@ -36,6 +36,7 @@ from promdash.stack.docker_specs import (
     LABEL_STACK,
     LABEL_STACK_FILE,
     ContainerSpec,
+    alertmanager_files,
     config_dir,
     container_specs,
     generated_files,
@@ -51,6 +52,7 @@ from promdash.stack.runtime import (
     check_port,
     http_health,
     no_progress,
+    ready_path,
     wait_http,
     wait_targets,
 )
@@ -65,7 +67,6 @@ from promdash.timefmt import parse_rfc3339
 # Short, because every demo service exits on SIGTERM/SIGINT at once; the engine
 # kills whatever is still running after this.
 STOP_TIMEOUT_SECONDS = 2
-READY_PATHS = {"prometheus": "/-/ready", "grafana": "/api/health"}  # exporters: /metrics
 # API calls other than streams (logs, builds) answer in well under this.
 API_TIMEOUT_SECONDS = 30
 
@@ -195,8 +196,13 @@ class DockerRuntime:
 
         if any(s.service == "grafana" for s in specs):
             grafana_password(stack.name)
-        _write_config(config_dir(directory), generated_files(stack.leaving_out(without)))
+        wanted_stack = stack.leaving_out(without)
+        _write_config(config_dir(directory), generated_files(wanted_stack))
         render.check_rules(stack, config_dir(directory) / render.RULES_FILE)
+        if wanted_stack.alertmanager.enabled:
+            am_dir = config_dir(directory, "alertmanager")
+            _write_config(am_dir, alertmanager_files(wanted_stack))
+            render.check_alertmanager(wanted_stack, am_dir / render.ALERTMANAGER_FILE)
         state = StackState(
             name=stack.name,
             runtime="docker",
@@ -210,7 +216,8 @@ class DockerRuntime:
         state.save()
 
         created: list[Any] = []
-        made_network = made_volume = False
+        made_network = False
+        made_volumes: list[str] = []
         try:
             for service in sorted(kept):
                 progress(f"{service}: unchanged, kept running")
@@ -222,8 +229,12 @@ class DockerRuntime:
                     )
                 _parallel(_remove_container, replaced)
             made_network = self._ensure_network(stack.name, progress)
-            if any(s.service == "prometheus" for s in to_create):
-                made_volume = self._ensure_volume(stack.name, progress)
+            for spec in to_create:
+                for mount in spec.mounts:
+                    if mount.kind == "volume" and self._ensure_volume(
+                        stack.name, spec.service, progress
+                    ):
+                        made_volumes.append(mount.source)
 
             def create(spec: ContainerSpec) -> None:
                 try:
@@ -242,7 +253,7 @@ class DockerRuntime:
 
             _parallel(create, to_create)
             self.images.remove_superseded()
-            self._wait_ready(state, specs, deadline, progress)
+            self._wait_ready(state, stack, specs, deadline, progress)
         except BaseException as exc:
             # Undo what this run made; what was kept keeps running. Should the
             # engine itself fail here, the labels still let `down` find the rest.
@@ -251,8 +262,8 @@ class DockerRuntime:
                 if not kept:
                     if made_network:
                         self.client.networks.get(network_name(stack.name)).remove()
-                    if made_volume:
-                        self.client.volumes.get(volume_name(stack.name)).remove(force=True)
+                    for volume in made_volumes:
+                        self.client.volumes.get(volume).remove(force=True)
             if not kept:
                 state.forget()
             if isinstance(exc, docker.errors.DockerException | requests.RequestException):
@@ -304,22 +315,27 @@ class DockerRuntime:
                 progress(f"network {name}: removed a duplicate ({extra.short_id})")
         return False
 
-    def _ensure_volume(self, stack: str, progress: Progress) -> bool:
-        name = volume_name(stack)
+    def _ensure_volume(self, stack: str, service: str, progress: Progress) -> bool:
+        name = volume_name(stack, service)
         try:
             self.client.volumes.get(name)
             return False
         except docker.errors.NotFound:
-            self.client.volumes.create(name, labels=volume_labels(stack))
+            self.client.volumes.create(name, labels=volume_labels(stack, service))
             progress(f"volume {name}: created")
             return True
 
     def _wait_ready(
-        self, state: StackState, specs: Sequence[ContainerSpec], deadline: float, progress: Progress
+        self,
+        state: StackState,
+        stack: Stack,
+        specs: Sequence[ContainerSpec],
+        deadline: float,
+        progress: Progress,
     ) -> None:
         for spec in specs:
             container = self.client.containers.get(spec.name)
-            path = READY_PATHS.get(spec.service, "/metrics")
+            path = ready_path(spec.service)
             wait_http(
                 state.urls[spec.service] + path,
                 service=spec.service,
@@ -328,7 +344,8 @@ class DockerRuntime:
                 alive=lambda c=container: _running(c),  # type: ignore[misc]
             )
             progress(f"{spec.service}: ready at {state.urls[spec.service]}")
-        exporters = [s for s in specs if s.service not in ("prometheus", "grafana")]
+        names = {e.name for e in stack.exporters.instances}
+        exporters = [s for s in specs if s.service in names]
         wait_targets(
             state.prometheus_url, expected=1 + len(exporters), deadline=deadline, progress=progress
         )

@@ -77,8 +77,8 @@ class Images:
             self.client.images.pull(repository, tag=tag or "latest")
         except (docker.errors.DockerException, requests.RequestException) as exc:
             ways = [f"run `docker pull {spec.image}`", f"build an image tagged {spec.image}"]
-            if spec.service == "grafana":
-                ways.append("leave Grafana out with `--without grafana`")
+            if spec.service in ("grafana", "alertmanager"):
+                ways.append(f"leave it out with `--without {spec.service}`")
             raise RuntimeUnavailable(
                 f"image {spec.image} (for {spec.service}) is not here and could not be pulled "
                 f"({short_error(exc)}): {', '.join(ways[:-1])} or {ways[-1]}"

@@ -21,7 +21,7 @@ from docker.types import Mount
 
 import promdash
 from promdash.stack import render
-from promdash.stack.model import ExporterSpec, Stack
+from promdash.stack.model import WEBHOOK_SERVICE, ExporterSpec, Stack
 from promdash.stack.state import GRAFANA_PASSWORD_FILE
 
 LABEL_STACK = "io.promdash.stack"
@@ -37,6 +37,7 @@ PROMETHEUS_PORT = 9090
 GRAFANA_PORT = 3000
 EXPORTER_PORT = 8080
 ALERTMANAGER_PORT = 9093
+WEBHOOK_PORT = 5001
 PASSWORD_TARGET = "/run/secrets/grafana-admin-password"
 
 
@@ -51,13 +52,13 @@ def network_name(stack: str) -> str:
     return f"promdash-{stack}"
 
 
-def volume_name(stack: str) -> str:
-    return f"promdash-{stack}-prometheus-data"
+def volume_name(stack: str, service: str = "prometheus") -> str:
+    return f"promdash-{stack}-{service}-data"
 
 
-def config_dir(state_directory: Path) -> Path:
-    """Where the generated Prometheus config lives; mounted read-only at /etc/prometheus."""
-    return state_directory / "docker" / "prometheus"
+def config_dir(state_directory: Path, service: str = "prometheus") -> Path:
+    """Where a service's generated config lives; mounted read-only at /etc/SERVICE."""
+    return state_directory / "docker" / service
 
 
 def _digest(value: object) -> str:
@@ -93,6 +94,8 @@ class ContainerSpec:
     service: str
     image: str
     command: tuple[str, ...]
+    # None: the image's own ENTRYPOINT.
+    entrypoint: tuple[str, ...] | None = None
     environment: Mapping[str, str] = field(default_factory=dict)
     mounts: tuple[MountSpec, ...] = ()
     # container port -> (host address, host port)
@@ -132,6 +135,7 @@ class ContainerSpec:
         return {
             "image": self.image,
             "command": list(self.command),
+            **({"entrypoint": list(self.entrypoint)} if self.entrypoint is not None else {}),
             "name": self.name,
             "environment": dict(self.environment),
             "mounts": [
@@ -165,6 +169,12 @@ def generated_files(stack: Stack) -> dict[str, str]:
         ),
         render.RULES_FILE: render.rules_file(stack),
     }
+
+
+def alertmanager_files(stack: Stack) -> dict[str, str]:
+    """`alertmanager.yml`, sending to the webhook receiver by its container name."""
+    webhook = f"http://{container_name(stack.name, WEBHOOK_SERVICE)}:{WEBHOOK_PORT}/"
+    return {render.ALERTMANAGER_FILE: render.alertmanager_config(stack, webhook)}
 
 
 def prometheus_spec(stack: Stack, state_directory: Path) -> ContainerSpec:
@@ -223,6 +233,46 @@ def grafana_spec(stack: Stack, state_directory: Path, user: str) -> ContainerSpe
     )
 
 
+def alertmanager_spec(stack: Stack, state_directory: Path) -> ContainerSpec:
+    port = stack.alertmanager.port
+    return ContainerSpec(
+        stack=stack.name,
+        service="alertmanager",
+        image=stack.alertmanager.image,
+        # The official image's CMD, plus the URL users reach it at; one Alertmanager,
+        # no peers, so no gossip port and no wait for peers before notifying.
+        command=(
+            f"--config.file=/etc/alertmanager/{render.ALERTMANAGER_FILE}",
+            "--storage.path=/alertmanager",
+            f"--web.external-url=http://127.0.0.1:{port}",
+            "--cluster.listen-address=",
+        ),
+        mounts=(
+            MountSpec(str(config_dir(state_directory, "alertmanager")), "/etc/alertmanager"),
+            MountSpec(
+                volume_name(stack.name, "alertmanager"),
+                "/alertmanager",
+                kind="volume",
+                read_only=False,
+            ),
+        ),
+        ports={ALERTMANAGER_PORT: (stack.bind_host, port)},
+        files=alertmanager_files(stack),
+    )
+
+
+def webhook_spec(stack: Stack) -> ContainerSpec:
+    """promdash's webhook receiver, from the exporter's image (it ships the receiver too)."""
+    return ContainerSpec(
+        stack=stack.name,
+        service=WEBHOOK_SERVICE,
+        image=stack.exporters.image,
+        entrypoint=("python", "-m", "promdash.exporters.webhook"),
+        command=(f"--listen-address=0.0.0.0:{WEBHOOK_PORT}",),
+        ports={WEBHOOK_PORT: (stack.bind_host, stack.alertmanager.webhook.port)},
+    )
+
+
 def exporter_spec(stack: Stack, exporter: ExporterSpec) -> ContainerSpec:
     return ContainerSpec(
         stack=stack.name,
@@ -240,9 +290,14 @@ def container_specs(
     without: Sequence[str] = (),
     user: str = "0:0",
 ) -> list[ContainerSpec]:
-    """Every container of the stack, exporters first so Prometheus finds them answering."""
+    """Every container of the stack, exporters first so Prometheus finds them answering
+    (and the webhook receiver before the Alertmanager that sends to it)."""
     stack = stack.leaving_out(without)
     specs = [exporter_spec(stack, e) for e in stack.exporters.instances]
+    if stack.webhook_enabled:
+        specs.append(webhook_spec(stack))
+    if stack.alertmanager.enabled:
+        specs.append(alertmanager_spec(stack, state_directory))
     if stack.grafana.enabled:
         specs.append(grafana_spec(stack, state_directory, user))
     specs.append(prometheus_spec(stack, state_directory))
@@ -255,9 +310,9 @@ def network_labels(stack: str) -> dict[str, str]:
     )
 
 
-def volume_labels(stack: str) -> dict[str, str]:
+def volume_labels(stack: str, service: str = "prometheus") -> dict[str, str]:
     return resource_labels(
-        stack, "prometheus", _digest({"name": volume_name(stack), "driver": "local"})
+        stack, service, _digest({"name": volume_name(stack, service), "driver": "local"})
     )
 
 

@@ -1,9 +1,10 @@
 """`promdash up --runtime docker` against a real Docker engine.
 
-Nothing is mocked: the engine, Prometheus (the image `prom/prometheus:v2.53.2`)
-and the demo exporter image that promdash builds from stacks/demo/exporter are
-real. Machines without a registry build local stand-ins for the two base images
-first (scripts/standin-images.sh). Grafana cannot run here (no image of it can
+Nothing is mocked: the engine, Prometheus (the image `prom/prometheus:v2.53.2`),
+Alertmanager (`prom/alertmanager:v0.27.0`) and the demo exporter image that
+promdash builds from stacks/demo/exporter (it runs the webhook receiver too) are
+real. Machines without a registry build local stand-ins for the three base
+images first (scripts/standin-images.sh). Grafana cannot run here (no image of it can
 be had), so these stacks run without it; its container spec is checked in
 tests/unit/test_docker_specs.py and its provisioning in
 tests/unit/test_grafana_provisioning.py.
@@ -35,7 +36,8 @@ from tests.conftest import IN_CI, demo_stack_text, free_port, write_stack
 pytestmark = pytest.mark.docker
 
 NAME = "it-docker"
-BASE_IMAGES = ("prom/prometheus:v2.53.2", "python:3.12-slim")
+BASE_IMAGES = ("prom/prometheus:v2.53.2", "prom/alertmanager:v0.27.0", "python:3.12-slim")
+SERVICES = {"prometheus", "alertmanager", "webhook", "random-1", "random-2", "random-3"}
 
 
 def require_docker() -> DockerRuntime:
@@ -152,7 +154,7 @@ def test_ports_are_published_on_loopback_and_everything_is_labelled(
     docker_stack: DockerStack,
 ) -> None:
     containers = docker_stack.runtime._containers(NAME)
-    assert set(containers) == {"prometheus", "random-1", "random-2", "random-3"}
+    assert set(containers) == SERVICES
     for service, container in containers.items():
         bindings = container.attrs["HostConfig"]["PortBindings"]
         (binding,) = next(iter(bindings.values()))
@@ -161,11 +163,14 @@ def test_ports_are_published_on_loopback_and_everything_is_labelled(
         assert container.labels[dockerrt.LABEL_SERVICE] == service
         assert len(container.labels[dockerrt.LABEL_SPEC_HASH]) == 64
     assert sorted(leftovers(docker_stack.runtime, NAME)) == [
+        "container promdash-it-docker-alertmanager",
         "container promdash-it-docker-prometheus",
         "container promdash-it-docker-random-1",
         "container promdash-it-docker-random-2",
         "container promdash-it-docker-random-3",
+        "container promdash-it-docker-webhook",
         "network promdash-it-docker",
+        "volume promdash-it-docker-alertmanager-data",
         "volume promdash-it-docker-prometheus-data",
     ]
 
@@ -216,6 +221,18 @@ def test_stopped_exporter_is_down_and_instance_down_fires(docker_stack: DockerSt
         # `for: 5s` in the stack file: pending first, firing one evaluation later.
         _wait_for("InstanceDown pending", lambda: instance_down("pending"))
         _wait_for("InstanceDown firing", lambda: instance_down("firing"))
+
+        # Alertmanager's container notifies the webhook receiver's, by container name.
+        def notified() -> bool:
+            lines = runtime.logs(state, "webhook", tail=1000)
+            return any(
+                " firing InstanceDown " in line
+                and 'instance="promdash-it-docker-random-3:8080"' in line
+                and " receiver=webhook " in line
+                for line in lines
+            )
+
+        _wait_for("the webhook receiver to log InstanceDown", notified)
     finally:
         runtime.start_service(state, "random-3")
     _wait_for(
@@ -227,7 +244,7 @@ def test_stopped_exporter_is_down_and_instance_down_fires(docker_stack: DockerSt
 def test_status_and_logs_come_from_the_containers(docker_stack: DockerStack) -> None:
     runtime, state = docker_stack.runtime, docker_stack.state
     rows = {r.name: r for r in runtime.status(state)}
-    assert set(rows) == {"prometheus", "random-1", "random-2", "random-3"}
+    assert set(rows) == SERVICES
     for row in rows.values():
         assert (row.state, row.health) == ("running", "healthy")
         assert row.started_at is not None and 0 <= time.time() - row.started_at < 600
@@ -235,6 +252,28 @@ def test_status_and_logs_come_from_the_containers(docker_stack: DockerStack) -> 
     lines = list(runtime.logs(state, "prometheus", tail=200))
     assert any("Server is ready to receive web requests" in line for line in lines)
     assert len(list(runtime.logs(state, "prometheus", tail=2))) == 2
+
+
+def test_prometheus_reaches_alertmanager_on_the_stack_network(docker_stack: DockerStack) -> None:
+    """Alertmanager runs in a container from its image (here the stand-in built from
+    Debian's binaries) and Prometheus sends to it by container name."""
+    active = _api(docker_stack.url, "alertmanagers")["activeAlertmanagers"]
+    assert active == [{"url": "http://promdash-it-docker-alertmanager:9093/api/v2/alerts"}]
+    am_url = docker_stack.state.urls["alertmanager"]
+    assert am_url == f"http://127.0.0.1:{docker_stack.ports['alertmanager']}"
+
+    def received() -> bool:
+        alerts = httpx.get(f"{am_url}/api/v2/alerts", timeout=5).json()
+        return any(a["labels"].get("promdash_stack") == NAME for a in alerts)
+
+    # The demo's RPCLatencyHigh fires within a minute, InstanceDown when a test stops one.
+    _wait_for("an alert from Prometheus in Alertmanager", received, timeout=90)
+    status = httpx.get(f"{am_url}/api/v2/status", timeout=5).json()
+    assert status["cluster"]["status"] == "disabled"
+    assert "promdash-it-docker-webhook:5001" in status["config"]["original"]
+    container = docker_stack.runtime._containers(NAME)["alertmanager"]
+    assert container.attrs["Config"]["Image"] == "prom/alertmanager:v0.27.0"
+    assert dockerrt.network_name(NAME) in container.attrs["NetworkSettings"]["Networks"]
 
 
 # ---------------------------------------------------------------- errors, for real

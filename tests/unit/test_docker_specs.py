@@ -26,7 +26,12 @@ def _stack(**changes: object) -> Stack:
     """The demo stack with Grafana on; `changes` are dotted paths into the YAML."""
     data = yaml.safe_load(
         demo_stack_text(
-            "s", prometheus_port=19090, exporter_ports=(18080, 18081, 18082), grafana=True
+            "s",
+            prometheus_port=19090,
+            exporter_ports=(18080, 18081, 18082),
+            grafana=True,
+            alertmanager_port=19093,
+            webhook_port=15001,
         )
     )
     for dotted, value in changes.items():
@@ -45,11 +50,21 @@ def _specs(stack: Stack, **kwargs: object) -> dict[str, dockerrt.ContainerSpec]:
 
 def test_every_published_port_is_on_loopback_by_default() -> None:
     specs = _specs(_stack())
-    assert set(specs) == {"prometheus", "grafana", "random-1", "random-2", "random-3"}
+    assert list(specs) == [
+        "random-1",
+        "random-2",
+        "random-3",
+        "webhook",
+        "alertmanager",
+        "grafana",
+        "prometheus",
+    ]
     bindings = {name: dict(spec.ports) for name, spec in specs.items()}
     assert bindings == {
         "prometheus": {9090: ("127.0.0.1", 19090)},
         "grafana": {3000: ("127.0.0.1", 3000)},
+        "alertmanager": {9093: ("127.0.0.1", 19093)},
+        "webhook": {5001: ("127.0.0.1", 15001)},
         "random-1": {8080: ("127.0.0.1", 18080)},
         "random-2": {8080: ("127.0.0.1", 18081)},
         "random-3": {8080: ("127.0.0.1", 18082)},
@@ -95,6 +110,15 @@ def test_configuration_is_mounted_read_only_and_data_in_a_named_volume() -> None
     assert provisioning.read_only
     assert provisioning.source == str(default_stack_path().parent / "demo" / "grafana")
     assert all(m.read_only for m in grafana.values())
+
+    alertmanager = {m.target: m for m in specs["alertmanager"].mounts}
+    assert alertmanager["/etc/alertmanager"].read_only
+    assert alertmanager["/etc/alertmanager"].source == str(STATE / "docker" / "alertmanager")
+    assert alertmanager["/alertmanager"].kind == "volume"
+    assert alertmanager["/alertmanager"].source == "promdash-s-alertmanager-data"
+    assert not alertmanager["/alertmanager"].read_only
+    labels = dockerrt.volume_labels("s", "alertmanager")
+    assert labels[dockerrt.LABEL_SERVICE] == "alertmanager"
 
     mounts = specs["prometheus"].create_kwargs()["mounts"]
     assert {(m["Target"], m["ReadOnly"]) for m in mounts} == {
@@ -155,11 +179,41 @@ def test_prometheus_scrapes_exporters_by_container_name() -> None:
     assert _specs(_stack())["random-2"].command[0] == "--listen-address=0.0.0.0:8080"
 
 
+def test_alertmanager_runs_like_the_official_image_alone_and_is_reached_by_name() -> None:
+    stack = _stack()
+    specs = _specs(stack)
+    assert specs["alertmanager"].image == "prom/alertmanager:v0.27.0"
+    assert specs["alertmanager"].command == (
+        "--config.file=/etc/alertmanager/alertmanager.yml",
+        "--storage.path=/alertmanager",
+        "--web.external-url=http://127.0.0.1:19093",
+        "--cluster.listen-address=",  # no gossip port, no wait for peers
+    )
+    assert "entrypoint" not in specs["alertmanager"].create_kwargs()
+    # Prometheus sends alerts, and Alertmanager notifications, by container name.
+    config = yaml.safe_load(dockerrt.generated_files(stack)["prometheus.yml"])
+    assert config["alerting"]["alertmanagers"] == [
+        {"static_configs": [{"targets": ["promdash-s-alertmanager:9093"]}]}
+    ]
+    am = yaml.safe_load(specs["alertmanager"].files["alertmanager.yml"])
+    assert am["receivers"][0]["webhook_configs"][0]["url"] == "http://promdash-s-webhook:5001/"
+    # The webhook receiver runs from the exporter's image.
+    webhook = specs["webhook"].create_kwargs()
+    assert webhook["image"] == "promdash/random-exporter:0.1.0"
+    assert webhook["entrypoint"] == ["python", "-m", "promdash.exporters.webhook"]
+    assert webhook["command"] == ["--listen-address=0.0.0.0:5001"]
+
+
 def test_without_leaves_the_service_out_of_containers_and_scrape_config() -> None:
-    specs = _specs(_stack(), without=["grafana", "random-2"])
+    specs = _specs(_stack(), without=["grafana", "random-2", "alertmanager"])
     assert set(specs) == {"prometheus", "random-1", "random-3"}
     config = specs["prometheus"].files["prometheus.yml"]
     assert "random-2" not in config and "random-1" in config
+    assert "alerting" not in yaml.safe_load(config)
+    # Without the webhook receiver, Alertmanager still runs and sends nowhere.
+    specs = _specs(_stack(), without=["webhook"])
+    assert "webhook" not in specs and "alertmanager" in specs
+    assert "webhook_configs" not in specs["alertmanager"].files["alertmanager.yml"]
 
 
 def test_spec_hash_changes_exactly_where_a_setting_changed() -> None:
@@ -178,10 +232,14 @@ def test_spec_hash_changes_exactly_where_a_setting_changed() -> None:
     assert changed(prometheus__retention="7d") == {"prometheus"}
     assert changed(prometheus__image="prom/prometheus:v2.54.0") == {"prometheus"}
     assert changed(grafana__port=3001) == {"grafana"}
+    assert changed(alertmanager__route={"group_wait": "1s"}) == {"alertmanager"}
+    assert changed(alertmanager__port=19094) == {"alertmanager"}
+    assert changed(alertmanager__webhook={"port": 15002}) == {"webhook"}
     assert changed(exporters__image="promdash/random-exporter:9") == {
         "random-1",
         "random-2",
         "random-3",
+        "webhook",
     }
     assert changed(publish="all") == set(base)
 
