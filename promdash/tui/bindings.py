@@ -8,9 +8,19 @@ from __future__ import annotations
 
 from textual.binding import Binding, BindingType
 
+# Help and Quit come first: the footer shows the focused widget's keys, then these in
+# this order, and cuts what does not fit at its right end. Keys that are not shown
+# are in the help screen (and the command palette).
 APP_BINDINGS: list[BindingType] = [
     Binding(
         "question_mark,f1", "help", "Help", id="app.help", tooltip="Every key and what it does"
+    ),
+    Binding(
+        "q",
+        "quit",
+        "Quit",
+        id="app.quit",
+        tooltip="Leave promdash; a stack it started keeps running",
     ),
     Binding(
         "1",
@@ -48,8 +58,9 @@ APP_BINDINGS: list[BindingType] = [
         "g",
         "toggle_layout",
         "Layout",
+        show=False,
         id="app.layout",
-        tooltip="One panel at a time, or graph, targets and alerts together",
+        tooltip="The overview, or back to the panel shown before it",
     ),
     Binding(
         "p",
@@ -58,7 +69,14 @@ APP_BINDINGS: list[BindingType] = [
         id="app.pause",
         tooltip="Stop or resume refreshing; the graph stops tailing",
     ),
-    Binding("r", "refresh_now", "Refresh", id="app.refresh", tooltip="Ask the server again now"),
+    Binding(
+        "r",
+        "refresh_now",
+        "Refresh",
+        show=False,
+        id="app.refresh",
+        tooltip="Ask the server again now (it refreshes by itself anyway)",
+    ),
     Binding(
         "t",
         "pick_theme",
@@ -66,12 +84,5 @@ APP_BINDINGS: list[BindingType] = [
         show=False,
         id="app.theme",
         tooltip="Choose a colour theme (remembered in the config file)",
-    ),
-    Binding(
-        "q",
-        "quit",
-        "Quit",
-        id="app.quit",
-        tooltip="Leave promdash; a stack it started keeps running",
     ),
 ]

@@ -44,6 +44,8 @@ def _key(binding: Binding) -> str:
         "plus": "+",
         "minus": "-",
         "equals_sign": "=",
+        "left_square_bracket": "[",
+        "right_square_bracket": "]",
         "escape": "Esc",
         "enter": "Enter",
         "tab": "Tab",

@@ -236,6 +236,7 @@ class AlertsPanel(TablePanel):
     }
     AlertsPanel #alerts-timeline-box {
         height: 7; border-top: solid $panel-lighten-2; padding: 0 1;
+        border-title-color: $warning; border-title-style: bold;
     }
     AlertsPanel.-stale #alerts-timeline-box { opacity: 70%; }
     """
@@ -247,6 +248,9 @@ class AlertsPanel(TablePanel):
         self.tracker = AlertTracker()
         self._rules: dict[str, AlertingRule] = {}
         self._alerts: dict[str, tuple[AlertingRule, Alert]] = {}
+        # Changes not drawn yet because the user reads further down the timeline:
+        # drawn above, they would push the lines being read away.
+        self._new_above = 0
 
     def compose(self):  # type: ignore[no-untyped-def]
         with Horizontal(id="alerts-bar"):
@@ -259,6 +263,21 @@ class AlertsPanel(TablePanel):
 
     def on_mount(self) -> None:
         self._show_timeline()
+        self.watch(self._timeline_box, "scroll_y", self._timeline_scrolled, init=False)
+
+    @property
+    def _timeline_box(self) -> VerticalScroll:
+        return self.query_one("#alerts-timeline-box", VerticalScroll)
+
+    def _reading_below(self) -> bool:
+        # Under a line's height from the top is the top: an animated scroll can stop
+        # a fraction short of 0.
+        return self._timeline_box.scroll_y >= 1
+
+    def _timeline_scrolled(self) -> None:
+        if not self._reading_below() and self._new_above:
+            self._new_above = 0  # back at the top: what came meanwhile shows now
+            self._show_timeline()
 
     @property
     def state_filter(self) -> str:
@@ -277,6 +296,8 @@ class AlertsPanel(TablePanel):
 
     def show_rules(self, groups: list[RuleGroup], at: float) -> list[Change]:
         changes = self.tracker.observe(groups, at)
+        if changes and self._reading_below():
+            self._new_above += len(changes)
         self.groups = groups
         self.unavailable = ""
         self._rules = {}
@@ -336,7 +357,10 @@ class AlertsPanel(TablePanel):
 
     def _show_timeline(self) -> None:
         colours = self.colours()
-        entries = self.tracker.timeline
+        new = self._new_above
+        entries = self.tracker.timeline[new:]
+        # On the box's top edge: seen wherever the timeline is scrolled to.
+        self._timeline_box.border_title = f"▲ {new} new above (scroll up)" if new else ""
         text = Text()
         text.append("Timeline ", style="bold")
         text.append("(state changes seen since the dashboard opened, newest first)", style="dim")

@@ -33,22 +33,44 @@ def graph_window(now: float, range_seconds: float, width: int) -> tuple[float, f
     return end - range_seconds, end, step
 
 
+# `[ ]` show as one entry of the footer.
+_TABS = Binding.Group("Tabs")
+
+
 class GraphPanel(Panel):
     panel_name = "graph"
     title = "Graph"
 
+    # Few keys in the footer, so Help and Quit still fit at 80 columns; every one is in help.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "ctrl+n",
             "new_graph",
-            "New graph",
+            "New",
             id="graph.new",
             tooltip="Open another graph in a new tab",
+        ),
+        Binding(
+            "left_square_bracket",
+            "step_graph(-1)",
+            "Previous graph",
+            group=_TABS,
+            id="graph.previous",
+            tooltip="Show the graph of the tab on the left (outside the query input)",
+        ),
+        Binding(
+            "right_square_bracket",
+            "step_graph(1)",
+            "Next graph",
+            group=_TABS,
+            id="graph.next",
+            tooltip="Show the graph of the tab on the right (outside the query input)",
         ),
         Binding(
             "ctrl+w",
             "close_graph",
             "Close graph",
+            show=False,
             id="graph.close",
             tooltip="Close the graph shown (outside the query input)",
         ),
@@ -75,7 +97,10 @@ class GraphPanel(Panel):
         self.catalog = catalog
         self.history = history
         self.paused = False
-        self._count = 0
+        self._serial = 0  # graph ids are never reused: a late answer finds no graph
+        # The number each graph's tab shows: the lowest free one, so after closing
+        # tab 2 the next graph is 2 again and the numbers stay short.
+        self._numbers: dict[str, int] = {}
 
     def compose(self):  # type: ignore[no-untyped-def]
         with TabbedContent(id="graph-tabs"):
@@ -83,8 +108,11 @@ class GraphPanel(Panel):
                 yield self._pane(query)
 
     def _pane(self, query: str) -> TabPane:
-        self._count += 1
-        graph_id = f"g{self._count}"
+        self._serial += 1
+        graph_id = f"g{self._serial}"
+        taken = set(self._numbers.values())
+        number = next(n for n in range(1, len(taken) + 2) if n not in taken)
+        self._numbers[graph_id] = number
         view = GraphView(
             graph_id,
             query=query,
@@ -93,7 +121,18 @@ class GraphPanel(Panel):
             history=self.history,
         )
         view.paused = self.paused
-        return TabPane(f"{self._count}: {view.title()}", view, id=f"pane-{graph_id}")
+        return TabPane(f"{number}: {view.title()}", view, id=f"pane-{graph_id}")
+
+    async def _add_pane(self, pane: TabPane) -> None:
+        """Add a tab where its number puts it: the tabs read 1, 2, 3 left to right."""
+        graph_id = (pane.id or "").removeprefix("pane-")
+        number = self._numbers[graph_id]
+        later = [g for g in self._ordered() if self._numbers[g] > number]
+        await self.tabs.add_pane(pane, before=f"pane-{later[0]}" if later else None)
+
+    def _ordered(self) -> list[str]:
+        """Graph ids in the order of their tabs."""
+        return sorted(self._numbers, key=self._numbers.__getitem__)
 
     @property
     def tabs(self) -> TabbedContent:
@@ -157,7 +196,7 @@ class GraphPanel(Panel):
             self._retitle_tab(view)
 
     def _retitle_tab(self, view: GraphView) -> None:
-        number = view.graph_id.removeprefix("g")
+        number = self._numbers.get(view.graph_id, 0)
         relabel(self.tabs.get_tab(f"pane-{view.graph_id}"), f"{number}: {view.title()}")
 
     async def open_queries(self, queries: list[str]) -> None:
@@ -174,7 +213,7 @@ class GraphPanel(Panel):
                 target = active
             else:
                 pane = self._pane(query)
-                await self.tabs.add_pane(pane)
+                await self._add_pane(pane)
                 target = pane.query_one(GraphView)
             target.run_query(query)
             first = first or target
@@ -184,7 +223,7 @@ class GraphPanel(Panel):
 
     async def action_new_graph(self) -> None:
         pane = self._pane("")
-        await self.tabs.add_pane(pane)
+        await self._add_pane(pane)
         self.tabs.active = pane.id or ""
         pane.query_one(GraphView).editor.input.focus()
 
@@ -203,6 +242,20 @@ class GraphPanel(Panel):
             self._retitle_tab(view)
             return
         await self.tabs.remove_pane(pane.id or "")
+        self._numbers.pop((pane.id or "").removeprefix("pane-"), None)
+
+    def action_step_graph(self, step: int) -> None:
+        """Show the graph of the next (1) or previous (-1) tab, round the ends."""
+        view = self.active_view()
+        order = self._ordered()
+        if view is None or len(order) < 2:
+            return
+        graph_id = order[(order.index(view.graph_id) + step) % len(order)]
+        self.tabs.active = f"pane-{graph_id}"
+        # The keys of the graph work on the one now shown.
+        shown = self.view(graph_id)
+        if shown is not None:
+            shown.plot.focus()
 
     @on(TabbedContent.TabActivated, "#graph-tabs")
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:

@@ -46,7 +46,15 @@ class StatusBar(Static):
     def on_mount(self) -> None:
         self.update(self.describe())
 
+    def on_resize(self) -> None:
+        self.update(self.describe(), layout=False)
+
     def describe(self) -> Text:
+        """The header, fitted to the bar: parts that matter least go first when it is narrow.
+
+        What the connection does and when it last answered stay; then the server's
+        address (cut if it must be), the name, the refresh interval, the version.
+        """
         s = self.status
         variables = self.app.theme_variables
         up = rich_colour(variables, "health-up")
@@ -54,32 +62,45 @@ class StatusBar(Static):
         warn = rich_colour(variables, "health-unknown")
         primary = rich_colour(variables, "primary")
         background = rich_colour(variables, "background")
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(" promdash ", style=f"bold {background} on {primary}")
-        text.append(f" {s.url} ")
+        # (part, how soon it goes when there is no room: 0 never)
+        url = Text(f" {s.url} ")
+        parts: list[tuple[Text, int]] = [
+            (Text(" promdash ", style=f"bold {background} on {primary}"), 2),
+            (url, 0),
+        ]
         if s.version:
             name = {"victoriametrics": "VictoriaMetrics"}.get(s.flavor, s.flavor.capitalize())
-            text.append(f"│ {name or 'Prometheus'} {s.version} ", style="dim")
-        text.append("│ ")
-        if s.state == "connected":
-            text.append("● connected", style=up)
-        elif s.state == "lost":
-            text.append("● not answering", style=f"bold {down}")
-        elif s.state == "slow":
-            text.append("● too slow", style=f"bold {warn}")
-        elif s.state == "unreadable":
-            text.append("● unreadable answers", style=f"bold {down}")
-        elif s.state == "refused":
-            text.append("● refusing requests", style=f"bold {down}")
-        else:
-            text.append("○ connecting…", style=warn)
+            parts.append((Text(f"│ {name or 'Prometheus'} {s.version} ", style="dim"), 4))
+        state = {
+            "connected": ("● connected", up),
+            "lost": ("● not answering", f"bold {down}"),
+            "slow": ("● too slow", f"bold {warn}"),
+            "unreadable": ("● unreadable answers", f"bold {down}"),
+            "refused": ("● refusing requests", f"bold {down}"),
+        }.get(s.state, ("○ connecting…", warn))
+        parts.append((Text.assemble("│ ", state), 0))
         if s.last_refresh is not None:
-            text.append(f" │ refreshed {clock_text(s.last_refresh)}")
-        text.append(f" │ every {short_duration(s.interval)}", style="dim")
+            parts.append((Text(f" │ refreshed {clock_text(s.last_refresh)}"), 0))
+        parts.append((Text(f" │ every {short_duration(s.interval)}", style="dim"), 3))
         if s.paused:
-            text.append(" │ ")
-            text.append("⏸ PAUSED", style=f"bold {warn}")
-        return text
+            parts.append((Text.assemble(" │ ", ("⏸ PAUSED", f"bold {warn}")), 0))
+        width = self.size.width or self.app.size.width
+        while sum(p.cell_len for p, _ in parts) > width and any(rank for _, rank in parts):
+            parts.remove(max(parts, key=lambda part: part[1]))
+        over = sum(p.cell_len for p, _ in parts) - width
+        if over > 0:
+            # The address gives way last: cut (its start, scheme and host, stays), or
+            # left out when too little of it would show to tell servers apart.
+            keep = len(s.url) - over - 1
+            if keep >= 10:
+                url.plain = f" {s.url[:keep]}… "
+            else:
+                parts = [(part, rank) for part, rank in parts if part is not url]
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for part, _ in parts:
+            text.append_text(part)
+        # With nothing before the connection, its separator leads: drop it.
+        return text[1:] if text.plain.startswith("│") else text
 
 
 _HEADLINES: dict[Problem, str] = {

@@ -7,8 +7,9 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 from rich.text import Text
 from textual import on
@@ -36,6 +37,12 @@ _FIXED = (
     ("duration", "Took", 8),
     ("interval", "Every", 6),
 )
+# What a narrow panel gives up first: how often and how long a scrape takes matter
+# less than which target it is (its endpoint and labels).
+_DROPPED_FIRST = ("interval", "duration")
+# Labels wider than this are not kept whole at the cost of a column.
+_LABELS_WANTED = 30
+_LABELS_MIN = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +55,56 @@ class TargetView:
     total: int
 
 
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """The columns a width allows: which fixed ones, the endpoint's form, the labels' room."""
+
+    fixed: tuple[tuple[str, str, int], ...]
+    short: bool  # host:port instead of the whole URL
+    endpoint: int
+    labels: int  # 0: no labels column
+
+
+@lru_cache(maxsize=4096)  # a URL per target, asked on every refresh
+def short_endpoint(url: str) -> str:
+    """`url` without what most targets share: the scheme, and a path of /metrics.
+
+    What tells two targets apart (host, port, another path, the query) stays.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if not parts.netloc:
+        return url
+    path = "" if parts.path in ("", "/metrics") else parts.path
+    return parts.netloc + path + (f"?{parts.query}" if parts.query else "")
+
+
+def _layout(width: int, full: int, short: int, labels: int) -> _Layout:
+    """Fit the columns in `width`: whole endpoints and labels first, then fewer columns,
+    then host:port, then shorter labels, last no labels.
+
+    `full`, `short` and `labels` are the widths the content wants.
+    """
+    room = width - 2  # the scrollbar
+    wanted = min(labels, _LABELS_WANTED)
+    fixed = list(_FIXED)
+    plans: list[tuple[list[tuple[str, str, int]], bool, int]] = []
+    for drop in (None, *_DROPPED_FIRST):
+        fixed = [column for column in fixed if column[0] != drop]
+        plans.append((fixed, False, wanted))
+    plans += [(fixed, True, wanted), (fixed, True, min(wanted, _LABELS_MIN))]
+    for columns, is_short, labels_room in plans:
+        endpoint = short if is_short else full
+        # Every column has one cell of padding on each side.
+        rest = room - sum(w + 2 for _, _, w in columns) - (endpoint + 2) - 2
+        if rest >= labels_room:
+            return _Layout(tuple(columns), is_short, endpoint, rest)
+    endpoint = max(short, room - sum(w + 2 for _, _, w in fixed) - 2)
+    return _Layout(tuple(fixed), True, endpoint, 0)
+
+
 def _matches(target: Target, needle: str) -> bool:
     if not needle:
         return True
@@ -57,30 +114,40 @@ def _matches(target: Target, needle: str) -> bool:
     return all(word in haystack for word in needle.lower().split())
 
 
-def _target_cells(
-    target: Target, now: float, colour: str, label_cache: dict[str, tuple[dict[str, str], str]]
-) -> tuple[Cell, ...]:
+def _shown_labels(target: Target, label_cache: dict[str, tuple[dict[str, str], str]]) -> str:
     cached = label_cache.get(target.key)
     if cached is not None and cached[0] == target.labels:
-        shown_labels = cached[1]
-    else:
-        shown_labels = clip(labels_text(target.labels, _HIDDEN_LABELS))
-        label_cache[target.key] = (target.labels, shown_labels)
+        return cached[1]
+    shown = clip(labels_text(target.labels, _HIDDEN_LABELS))
+    label_cache[target.key] = (target.labels, shown)
+    return shown
+
+
+def _target_cells(
+    target: Target,
+    now: float,
+    colour: str,
+    label_cache: dict[str, tuple[dict[str, str], str]],
+    layout: _Layout,
+) -> tuple[Cell, ...]:
     scraped = target.last_scrape.timestamp() if target.last_scrape else None
-    return (
-        ("  " + target.scrape_url, ""),
-        (shown_labels, "dim"),
-        (target.health, "bold " + colour),
-        (ago(scraped, now), ""),
-        (seconds_text(target.last_scrape_duration), ""),
-        (target.scrape_interval, ""),
-    )
+    url = short_endpoint(target.scrape_url) if layout.short else target.scrape_url
+    cells: dict[str, Cell] = {
+        "health": (target.health, "bold " + colour),
+        "scraped": (ago(scraped, now), ""),
+        "duration": (seconds_text(target.last_scrape_duration), ""),
+        "interval": (target.scrape_interval, ""),
+    }
+    shown: tuple[Cell, ...] = (("  " + url, ""),)
+    if layout.labels:
+        shown += ((_shown_labels(target, label_cache), "dim"),)
+    return shown + tuple(cells[key] for key, _, _ in layout.fixed)
 
 
 def _error_cells(target: Target, colour: str) -> tuple[Cell, ...]:
+    # The error spans every column after the first (Row.span).
     error = clip(short_scrape_error(target.last_error, target.scrape_url))
-    blank = ("", "")
-    return (("    └ last error", colour), (error, colour), blank, blank, blank, blank)
+    return (("    └ last error", colour), (error, colour))
 
 
 def target_view(
@@ -97,17 +164,19 @@ def target_view(
     """The rows of the Targets table; a target's cells are formatted only when on screen.
 
     Each target row's version is the call that made it: every refresh changes its
-    "last scrape" age anyway, and only the rows in view are formatted again.
+    "last scrape" age anyway, and only the rows in view are formatted again. The
+    columns are chosen for `width` (see `_layout`).
     """
     cache = label_cache if label_cache is not None else {}
     generation = next(_GENERATIONS)
     pools: dict[str, list[Target]] = defaultdict(list)
     for target in targets:
         pools[target.scrape_pool].append(target)
-    rows: list[Row] = []
-    endpoint_width = 24
     up_total = total = 0
-    blank = ("", "")
+    # (pool header, its targets on screen) in order; the widths they want.
+    listed: list[tuple[str, Text, list[Target]]] = []
+    full = 16
+    labels = 0
     for pool in sorted(pools):
         members = sorted(pools[pool], key=lambda t: t.scrape_url)
         up = sum(t.health == "up" for t in members)
@@ -125,15 +194,22 @@ def target_view(
             (f"{marker} {pool}  ", "bold"),
             (f"{up}/{len(members)} up", "bold " + colours["up" if up == len(members) else "down"]),
         )
-        endpoint_width = max(endpoint_width, len(header.plain))
-        rows.append(Row(f"pool|{pool}", (header, blank, blank, blank, blank, blank)))
-        if folded:
-            continue
-        for target in shown:
+        on_screen = [] if folded else shown
+        listed.append((pool, header, on_screen))
+        for target in on_screen:
+            full = max(full, len(target.scrape_url) + 2)
+            labels = max(labels, len(_shown_labels(target, cache)))
+    urls = [t.scrape_url for _, _, on_screen in listed for t in on_screen]
+    short = max([16, *(len(short_endpoint(url)) + 2 for url in urls)])
+    layout = _layout(width, full, short, labels)
+    rows: list[Row] = []
+    for pool, header, on_screen in listed:
+        # The pool's line is one cell across the table: its name is never cut by a column.
+        rows.append(Row(f"pool|{pool}", (header,), span=0))
+        for target in on_screen:
             key = target.key
             colour = colours[target.health]
-            endpoint_width = max(endpoint_width, len(target.scrape_url) + 2)
-            cells = partial(_target_cells, target, now, colour, cache)
+            cells = partial(_target_cells, target, now, colour, cache, layout)
             rows.append(Row(key, cells, generation))
             if target.health != "up" and target.last_error:
                 rows.append(
@@ -144,18 +220,11 @@ def target_view(
                         span=1,
                     )
                 )
-    fixed = sum(w for _, _, w in _FIXED)
-    # Every column has one cell of padding on each side; keep 2 for the scrollbar.
-    spare = width - fixed - 2 * (len(_FIXED) + 2) - 2
-    # The endpoint is what people read first: narrow the labels before it.
-    endpoint_width = min(endpoint_width, max(16, spare - 12))
-    labels_width = max(12, spare - endpoint_width)
-    columns = (
-        Column("endpoint", "Endpoint", endpoint_width),
-        Column("labels", "Labels", labels_width),
-        *(Column(key, label, w) for key, label, w in _FIXED),
-    )
-    return TargetView(columns, rows, up_total, total)
+    columns = [Column("endpoint", "Endpoint", layout.endpoint)]
+    if layout.labels:
+        columns.append(Column("labels", "Labels", layout.labels))
+    columns += [Column(key, label, w) for key, label, w in layout.fixed]
+    return TargetView(tuple(columns), rows, up_total, total)
 
 
 def scrape_interval(targets: Targets) -> float | None:
