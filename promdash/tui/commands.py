@@ -121,6 +121,14 @@ def palette_commands(app: App[Any]) -> list[PaletteCommand]:
     commands.append(
         PaletteCommand("Graph: close graph", "Close the graph shown", "close_graph", graph)
     )
+    commands += [
+        PaletteCommand(
+            "Graph: previous tab", "The graph of the tab on the left", "step_graph(-1)", graph
+        ),
+        PaletteCommand(
+            "Graph: next tab", "The graph of the tab on the right", "step_graph(1)", graph
+        ),
+    ]
     view = graph.active_view()
     if view is not None:
         for label, seconds in PRESETS:
