@@ -26,16 +26,11 @@ from pydantic import (
 
 from promdash.errors import StackFileError, UsageError
 from promdash.files import FileProblem, describe_validation, line_of, parse_yaml, read_text
+from promdash.prom.matchers import parse_matcher
 from promdash.timefmt import parse_duration
 
 _NAME_RE = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
 _LABEL_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-# One Alertmanager matcher, as Alertmanager parses one: a name, an operator, and a
-# value, quoted (Go's escapes) or bare (no unescaped double quote).
-_MATCHER_RE = re.compile(
-    r'^\s*[a-zA-Z_:][a-zA-Z0-9_:]*\s*(=~|!~|!=|=)\s*("(?:[^"\\]|\\.)*"|(?:[^"\\]|\\.)*)\s*$',
-    re.DOTALL,
-)
 # The webhook receiver's service name, and its receiver's name in alertmanager.yml.
 WEBHOOK_SERVICE = "webhook"
 RESERVED_SERVICES = ("prometheus", "grafana", "alertmanager", WEBHOOK_SERVICE)
@@ -87,11 +82,11 @@ def _label_name(name: str) -> str:
 
 
 def _matcher(text: str) -> str:
-    if not _MATCHER_RE.match(text):
-        raise ValueError(
-            f"{text!r} is not a matcher (name, then =, !=, =~ or !~, then a value, "
-            'as in severity="warning")'
-        )
+    """One Alertmanager matcher, in the grammar silences are typed in (amtool's)."""
+    try:
+        parse_matcher(text)
+    except UsageError as exc:
+        raise ValueError(str(exc)) from None
     return text
 
 
