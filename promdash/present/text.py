@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from promdash.prom.am_types import AlertmanagerAlert, Silence
 from promdash.prom.promql import LEGACY_NAME, promql_string, quote_label_name
@@ -127,9 +128,13 @@ def error_position(message: str) -> tuple[int, int] | None:
 
 
 def short_scrape_error(error: str, scrape_url: str) -> str:
-    """A scrape error without the `Get "URL": ` prefix the row above already shows."""
+    """A scrape error without the `Get "URL": ` prefix the row above already shows, nor
+    the `dial tcp HOST:PORT: ` that repeats the target's address."""
     prefix = f'Get "{scrape_url}": '
-    return error[len(prefix) :] if error.startswith(prefix) else error
+    short = error[len(prefix) :] if error.startswith(prefix) else error
+    address = urlsplit(scrape_url).netloc
+    dial = f"dial tcp {address}: "
+    return short[len(dial) :] if address and short.startswith(dial) else short
 
 
 # ---------------------------------------------------------------- alerts
