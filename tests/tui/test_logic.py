@@ -49,8 +49,9 @@ def test_durations_and_values_read_like_prometheus() -> None:
     assert error_position("1:17: parse error: unclosed left parenthesis") == (1, 17)
     assert short_scrape_error('Get "http://a/metrics": refused', "http://a/metrics") == ("refused")
     # The address the row shows is not repeated in the error under it.
-    long = 'Get "http://127.0.0.1:8082/metrics": dial tcp 127.0.0.1:8082: connect: connection refused'
-    assert short_scrape_error(long, "http://127.0.0.1:8082/metrics") == "connect: connection refused"
+    url = "http://127.0.0.1:8082/metrics"
+    long = f'Get "{url}": dial tcp 127.0.0.1:8082: connect: connection refused'
+    assert short_scrape_error(long, url) == "connect: connection refused"
 
 
 def test_graph_window_asks_about_one_point_per_column() -> None:
