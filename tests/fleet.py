@@ -316,7 +316,7 @@ class Fleet:
 
     def query(self, expr: str) -> float:
         """A single-number PromQL answer; 0 for an empty one."""
-        return _scalar(self.url, expr)
+        return scalar(self.url, expr)
 
 
 def find_nginx() -> str | None:
@@ -326,7 +326,7 @@ def find_nginx() -> str | None:
     )
 
 
-def _scalar(url: str, expr: str) -> float:
+def scalar(url: str, expr: str) -> float:
     query = urllib.parse.urlencode({"query": expr})
     with urllib.request.urlopen(f"{url}/api/v1/query?{query}", timeout=5) as answer:
         result = json.load(answer)["data"]["result"]

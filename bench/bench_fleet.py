@@ -1,0 +1,296 @@
+"""`promdash targets` and `promdash alerts` on a fleet the size users run, beside curl, in one run.
+
+    PATH=.venv/bin:$PATH PYTHONPATH=. python bench/bench_fleet.py \\
+        [--targets 5000] [--pools 20] [--rules 300] [--storm 1] [--runs 5] [--url URL]
+        [--seconds 60] [--no-dash]
+
+Starts the scale fixture (tests/fleet.py: Debian's Prometheus scraping N
+file-discovered targets served by nginx, 1 in 25 down, M alerting rules of
+which --storm fire for every up target) and stops it at the end, even on
+failure; or measures a running one given by --url (`python -m tests.fleet
+--serve`). Then, over --runs fresh processes each, taken in turn after one
+untimed warm-up (which also checks each command succeeds):
+
+- wall time (spawn to exit) and peak RSS (wait4's ru_maxrss, the process alone)
+  of `promdash targets` (table, to a file), `promdash targets --json`, and
+  `curl -s` of the same API call (/api/v1/targets?state=active) to /dev/null;
+- the same for `promdash alerts` (table and --json) and curl of its call
+  (/api/v1/rules?type=alert);
+- the size of each answer, as sent to curl (identity) and gzipped (what
+  promdash's client accepts).
+
+Medians; each promdash figure also as a multiple of curl's (goal: within 3.5x).
+Unless --no-dash, the dashboard too, the way bench_overview.py measures it:
+`promdash dash --layout tabs` in tmux at 120x40, launch until the Targets tab
+shows the fleet's `up/total` and a target row (median of --runs), then its CPU
+over --seconds (after 10 s, refreshing every 5 s) and its RSS.
+promdash runs with a private state directory and config file, so it finds no
+stack or Alertmanager of the developer's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.bench_overview import cpu_seconds, launch_seconds, terminal  # noqa: E402
+from tests.fleet import FleetError, Plan, fleet, scalar  # noqa: E402
+
+GOAL_RATIO = 3.5
+TARGETS_CALL = "api/v1/targets?state=active"  # what `promdash targets` asks
+RULES_CALL = "api/v1/rules?type=alert"  # what `promdash alerts` asks
+
+
+@dataclass
+class Run:
+    seconds: float
+    rss_kb: int
+    output_bytes: int
+
+
+# The measured process is forked from this small launcher, not from the bench: a
+# child's ru_maxrss counts what its parent held before exec (the bench holds ~40 MB),
+# and the launcher holds ~8.5 MB, under curl's own peak. Timed from fork to wait4.
+LAUNCHER = """
+import os, sys, time
+began = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(sys.argv[2], sys.argv[2:])
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+elapsed = time.perf_counter() - began
+with open(sys.argv[1], "w") as out:
+    out.write(f"{elapsed} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
+"""
+
+
+def measure(argv: list[str], env: dict[str, str], timeout: float = 120) -> Run:
+    """Fork to exit of one process; its own peak RSS; what it wrote to stdout."""
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.NamedTemporaryFile("r") as figures,
+    ):
+        launcher = [sys.executable, "-I", "-S", "-c", LAUNCHER, figures.name, *argv]
+        process = subprocess.Popen(
+            launcher, stdout=out, stderr=err, env=env, start_new_session=True
+        )
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)  # the measured command too
+            process.wait()
+            raise SystemExit(f"{' '.join(argv)} still running after {timeout:g} s") from None
+        seconds, rss_kb, code = figures.read().split()
+        if int(code) != 0 or process.returncode != 0:
+            err.seek(0)
+            message = err.read().decode(errors="replace").strip()
+            raise SystemExit(f"{' '.join(argv)} exited {code}: {message}")
+        return Run(float(seconds), int(rss_kb), out.tell())
+
+
+def promdash() -> list[str]:
+    """The console script next to this Python, as a user runs it."""
+    script = Path(os.path.abspath(sys.executable)).with_name("promdash")
+    if script.is_file():
+        return [str(script)]
+    found = shutil.which("promdash")
+    return [found] if found else [sys.executable, "-m", "promdash.cli"]
+
+
+def answer_sizes(url: str, call: str) -> tuple[int, int]:
+    """Bytes of the answer as sent without and with `Accept-Encoding: gzip`."""
+    with urllib.request.urlopen(f"{url}/{call}", timeout=60) as plain:
+        identity = len(plain.read())
+    request = urllib.request.Request(f"{url}/{call}", headers={"Accept-Encoding": "gzip"})
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        body = answer.read()
+        gzipped = len(body) if answer.headers.get("Content-Encoding") == "gzip" else 0
+    if gzipped:
+        gzip.decompress(body)  # a whole answer, not a cut one
+    return identity, gzipped
+
+
+def fleet_counts(url: str) -> str:
+    """What the server holds, asked of it (also for a fleet given by --url)."""
+    with urllib.request.urlopen(f"{url}/api/v1/status/buildinfo", timeout=30) as answer:
+        version = json.load(answer)["data"]["version"]
+    targets, down = scalar(url, "count(up)"), scalar(url, "count(up == 0)")
+    pools = scalar(url, "count(count by (job) (up))")
+    firing = scalar(url, 'count(ALERTS{alertstate="firing"})')
+    with urllib.request.urlopen(f"{url}/{RULES_CALL}", timeout=60) as answer:
+        rules = sum(len(g["rules"]) for g in json.load(answer)["data"]["groups"])
+    return (
+        f"Prometheus {version}: {targets:.0f} targets in {pools:.0f} pools ({down:.0f} down),"
+        f" {rules} alerting rules, {firing:.0f} alerts firing"
+    )
+
+
+@contextmanager
+def given_or_started(args: argparse.Namespace) -> Iterator[str]:
+    if args.url:
+        yield args.url.rstrip("/")
+        return
+    plan = Plan(args.targets, args.pools, args.rules, args.storm, args.interval)
+    began = time.monotonic()
+    try:
+        with fleet(plan, timeout=args.timeout, progress=True) as running:
+            print(f"  … fleet ready in {time.monotonic() - began:.1f} s", file=sys.stderr)
+            yield running.url
+    except FleetError as e:
+        raise SystemExit(f"fleet: {e}") from None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--targets", type=int, default=5000, help="default: 5000")
+    parser.add_argument("--pools", type=int, default=20, help="default: 20")
+    parser.add_argument("--rules", type=int, default=300, help="alerting rules (default: 300)")
+    parser.add_argument(
+        "--storm", type=int, default=1, help="rules firing for every up target (default: 1)"
+    )
+    parser.add_argument("--interval", default="15s", help="scrape and evaluation (default: 15s)")
+    parser.add_argument("--timeout", type=float, default=300, help="seconds for the fleet to be up")
+    parser.add_argument("--runs", type=int, default=5, help="processes of each kind (default: 5)")
+    parser.add_argument("--url", help="measure this running fleet instead of starting one")
+    parser.add_argument(
+        "--seconds", type=float, default=60.0, help="dashboard CPU measured over (default: 60)"
+    )
+    parser.add_argument("--no-dash", action="store_true", help="only the command-line figures")
+    args = parser.parse_args()
+    if args.runs < 1 or args.seconds <= 0:
+        parser.error("--runs must be at least 1 and --seconds more than 0")
+
+    private = tempfile.mkdtemp(prefix="promdash-bench-fleet-")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PROMDASH_URL", "PROMDASH_TOKEN", "COLUMNS", "LINES")
+    }
+    env.update(PROMDASH_STATE_DIR=private, PROMDASH_CONFIG=f"{private}/config.yaml")
+    try:
+        with given_or_started(args) as url:
+            missed = report(url, args.runs, env)
+            if not args.no_dash:
+                dashboard(url, private, args.runs, args.seconds)
+            return 1 if missed else 0
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def out_text(size: int) -> str:
+    return f"{size / 1e6:.2f} MB" if size else "-"
+
+
+def report(url: str, runs: int, env: dict[str, str]) -> bool:
+    """Print the command-line figures; whether a goal was missed."""
+    pd = promdash()
+    kinds = {
+        "promdash targets (table)": [*pd, "targets", "--url", url],
+        "promdash targets --json": [*pd, "targets", "--json", "--url", url],
+        f"curl -s /{TARGETS_CALL}": ["curl", "-s", f"{url}/{TARGETS_CALL}", "-o", "/dev/null"],
+        "promdash alerts (table)": [*pd, "alerts", "--url", url],
+        "promdash alerts --json": [*pd, "alerts", "--json", "--url", url],
+        f"curl -s /{RULES_CALL}": ["curl", "-s", f"{url}/{RULES_CALL}", "-o", "/dev/null"],
+    }
+    baseline = {
+        "promdash targets (table)": f"curl -s /{TARGETS_CALL}",
+        "promdash targets --json": f"curl -s /{TARGETS_CALL}",
+        "promdash alerts (table)": f"curl -s /{RULES_CALL}",
+        "promdash alerts --json": f"curl -s /{RULES_CALL}",
+    }
+    counts = fleet_counts(url)
+    sizes = {call: answer_sizes(url, call) for call in (TARGETS_CALL, RULES_CALL)}
+    output = {kind: measure(argv, env).output_bytes for kind, argv in kinds.items()}  # warm-up
+    results: dict[str, list[Run]] = {kind: [] for kind in kinds}
+    for n in range(runs):
+        for kind, argv in kinds.items():  # in turn: drift hits every kind alike
+            results[kind].append(measure(argv, env))
+        print(f"  … run {n + 1}/{runs}", file=sys.stderr, flush=True)
+
+    seconds = {kind: statistics.median(r.seconds for r in rs) for kind, rs in results.items()}
+    rss = {kind: statistics.median(r.rss_kb for r in rs) / 1024 for kind, rs in results.items()}
+    width = max(map(len, kinds))
+    print(f"{counts}; {url}")
+    print(f"median of {runs} runs each; {pd[0]}; load average {os.getloadavg()[0]:.2f}\n")
+    print(f"{'':<{width}}  {'wall':>8}  {'x curl':>7}  {'peak RSS':>9}  {'stdout':>9}  goal")
+    missed = False
+    for kind in kinds:
+        ratio = seconds[kind] / seconds[baseline[kind]] if kind in baseline else None
+        goal = ""
+        if ratio is not None:
+            ok = ratio <= GOAL_RATIO
+            missed |= not ok
+            goal = f"<= {GOAL_RATIO}x curl  {'OK' if ok else 'MISSED'}"
+        print(
+            f"{kind:<{width}}  {seconds[kind]:>7.3f}s  {f'{ratio:.1f}x' if ratio else '':>7}"
+            f"  {rss[kind]:>6.1f} MB  {out_text(output[kind]):>9}  {goal}"
+        )
+    print("\nanswer sizes (identity as curl gets them / gzip as promdash's client gets them):")
+    for call, (identity, gzipped) in sizes.items():
+        print(f"  /{call:<{width - 3}}  {identity / 1e6:>6.2f} MB / {gzipped / 1e6:.2f} MB")
+    print("\nwall times of each run (s):")
+    for kind, rs in results.items():
+        print(f"  {kind:<{width}}  {', '.join(f'{r.seconds:.3f}' for r in rs)}")
+    return missed
+
+
+# ---------------------------------------------------------------- the dashboard
+
+
+def dashboard(url: str, state: str, runs: int, seconds: float) -> None:
+    """Launch to the Targets tab showing the fleet (tmux, 120x40), then CPU and RSS refreshing."""
+    up, total = int(scalar(url, "count(up == 1)")), int(scalar(url, "count(up)"))
+    argv = [*promdash(), "dash", "--url", url, "--layout", "tabs"]
+
+    def ready(screen: str) -> bool:
+        # The tab's whole-fleet count, and a target row of the first pool under it.
+        rows = [line for line in screen.splitlines() if "/metrics" in line]
+        return f"Targets {up}/{total}" in screen and any(" up " in row for row in rows)
+
+    launch_seconds(state, argv, ready)  # warm-up: page cache and bytecode
+    launches = []
+    for _ in range(runs):
+        launches.append(launch_seconds(state, argv, ready))
+        print(f"  … launch: {launches[-1]:.3f} s", file=sys.stderr, flush=True)
+    with terminal(state, [*argv, "--refresh", "5s"]) as tmux:
+        time.sleep(10)  # settled: the first answers decoded and drawn
+        pid = tmux.pid()
+        before, began = cpu_seconds(pid), time.monotonic()
+        time.sleep(seconds)
+        cpu = 100 * (cpu_seconds(pid) - before) / (time.monotonic() - began)
+        status = dict(
+            line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+        )
+    rss, peak = (int(status[k].split()[0]) / 1024 for k in ("VmRSS", "VmHWM"))
+    print("\ndashboard, --layout tabs, tmux 120x40 (capture-pane every ~10 ms):")
+    print(
+        f"  launch → Targets tab showing {up}/{total} and a target row (median of {runs}):"
+        f" {statistics.median(launches):.3f} s   runs: {', '.join(f'{t:.3f}' for t in launches)}"
+    )
+    print(f"  CPU over {seconds:g} s after 10 s, refreshing every 5 s: {cpu:.2f} % of a core")
+    print(f"  RSS at the end: {rss:.0f} MB (peak {peak:.0f} MB)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
