@@ -279,13 +279,13 @@ def output_options(
     return parent
 
 
-def alertmanager_options() -> _Parser:
+def alertmanager_options(*, after_command: bool = False) -> _Parser:
     parent, g = _shared_group(
         "alertmanager",
         "the Alertmanager is --alertmanager-url, else the alertmanager: block of the config\n"
         "context in use, else the running promdash stack's, else one Prometheus reports\n"
         "(/api/v1/alertmanagers) that answers from here; its credentials are its own",
-        False,
+        after_command,
     )
     g.add_argument("--alertmanager-url", metavar="URL", help="Alertmanager base URL")
     g.add_argument(
@@ -294,7 +294,7 @@ def alertmanager_options() -> _Parser:
     g.add_argument(
         "--alertmanager-header",
         action="append",
-        default=[],
+        default=_default([], after_command),
         metavar="K=V",
         help="extra HTTP header (repeatable)",
     )
@@ -418,7 +418,7 @@ def _query_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
     alerts = _command(
         sub, "alerts", "list alerting rules and their alerts, inactive ones too, with "
         "Alertmanager's side (active, silenced, inhibited; receivers) when one is found",
-        query.alerts, table_or_json, server, alertmanager_options(),
+        query.alerts, table_or_json, server, alertmanager_options(after_command=True),
     )  # fmt: skip
     alerts.add_argument(
         "--state", choices=["firing", "pending", "inactive"], help="only alerts in this state"
@@ -443,7 +443,7 @@ def _query_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
 
 def _silence_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
     server = connection_options(after_command=True)
-    am = alertmanager_options()
+    am = alertmanager_options(after_command=True)
     listing = _command(
         sub, "silences", "list Alertmanager's silences: matchers, state, times, author, comment "
         "and how many current alerts each mutes",
@@ -561,7 +561,7 @@ def build_parser() -> argparse.ArgumentParser:
         "With no command, opens the dashboard.",
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=[connection_options(), dash_options()],
+        parents=[connection_options(), dash_options(), alertmanager_options()],
     )
     parser.add_argument("--version", action="version", version=f"promdash {__version__}")
     parser.set_defaults(handler=dash.run)
@@ -572,6 +572,7 @@ def build_parser() -> argparse.ArgumentParser:
     _command(
         sub, "dash", "open the dashboard (what `promdash` with no command does)", dash.run,
         connection_options(after_command=True), dash_options(after_command=True),
+        alertmanager_options(after_command=True),
     )  # fmt: skip
     return parser
 

@@ -7,7 +7,7 @@ Textual is imported only in `open_dashboard`: no other command pays for it.
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -22,6 +22,54 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class AlertmanagerFlags:
+    """The `--alertmanager-*` flags (and --timeout): which Alertmanager, and how to reach it."""
+
+    url: str | None = None
+    token_file: str | None = None
+    headers: tuple[str, ...] = ()
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    insecure: bool = False
+    timeout: float | None = None
+
+    def named(self, prometheus: Connection) -> Connection | None:
+        """The Alertmanager the flags, the config context or the running stack name."""
+        from promdash.config import resolve_alertmanager
+        from promdash.stack.state import stack_alertmanager
+
+        return resolve_alertmanager(
+            prometheus,
+            url=self.url,
+            token_file=self.token_file,
+            headers=self.headers,
+            ca_file=self.ca_file,
+            cert_file=self.cert_file,
+            key_file=self.key_file,
+            insecure=self.insecure,
+            timeout=self.timeout,
+            stack_url=stack_alertmanager,
+        )
+
+    def reported(self, url: str) -> Connection:
+        """A connection to an Alertmanager Prometheus reports, with these flags' settings."""
+        from promdash.config import alertmanager_connection
+
+        return alertmanager_connection(
+            url,
+            "reported by Prometheus",
+            token_file=self.token_file,
+            headers=self.headers,
+            ca_file=self.ca_file,
+            cert_file=self.cert_file,
+            key_file=self.key_file,
+            insecure=self.insecure,
+            timeout=self.timeout,
+        )
+
+
+@dataclass(frozen=True)
 class DashOptions:
     """The dashboard flags (see `promdash dash --help`)."""
 
@@ -30,6 +78,7 @@ class DashOptions:
     layout: Literal["auto", "overview", "tabs"] = "auto"
     queries: tuple[str, ...] = ()
     graph_range: float = 900.0
+    alertmanager: AlertmanagerFlags = field(default_factory=AlertmanagerFlags)
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> DashOptions:
@@ -39,6 +88,16 @@ class DashOptions:
             layout="overview" if args.layout == "grid" else args.layout,
             queries=tuple(args.query),
             graph_range=args.graph_range,
+            alertmanager=AlertmanagerFlags(
+                url=args.alertmanager_url,
+                token_file=args.alertmanager_token_file,
+                headers=tuple(args.alertmanager_header),
+                ca_file=args.alertmanager_ca,
+                cert_file=args.alertmanager_cert,
+                key_file=args.alertmanager_key,
+                insecure=args.alertmanager_insecure,
+                timeout=args.timeout,
+            ),
         )
 
 
@@ -47,6 +106,7 @@ def run(args: argparse.Namespace) -> None:
 
 
 def open_dashboard(conn: Connection, options: DashOptions) -> None:
+    from promdash.commands.silences import login_name
     from promdash.config import load_config
     from promdash.files import state_root
     from promdash.preferences import GraphMemory, remember_theme, remembered_theme, server_key
@@ -62,6 +122,11 @@ def open_dashboard(conn: Connection, options: DashOptions) -> None:
             remember_theme(options.theme)
     settings = DashSettings(
         connection=conn,
+        # A named one that cannot be used (a token file missing) stops here, in one line;
+        # else the dashboard asks Prometheus which Alertmanager it sends alerts to.
+        alertmanager=options.alertmanager.named(conn),
+        alertmanager_connect=options.alertmanager.reported,
+        author=login_name(),
         theme=options.theme or remembered_theme() or config.theme,
         refresh=options.refresh,
         stack_name=stack.name if stack else None,

@@ -39,25 +39,10 @@ NAME_ONE = (
 # ---------------------------------------------------------------- finding the Alertmanager
 
 
-def stack_alertmanager(prometheus_url: str) -> tuple[str, str] | None:
-    """(URL, "stack NAME") of the Alertmanager of the running stack whose Prometheus
-    is at `prometheus_url`, if it has one."""
-    from promdash.stack.state import running_stacks
-
-    try:
-        stacks = running_stacks()
-    except OSError:
-        return None
-    for state in stacks:
-        url = state.urls.get("alertmanager")
-        if url and state.prometheus_url.rstrip("/") == prometheus_url.rstrip("/"):
-            return url, f"stack {state.name}"
-    return None
-
-
 def _named(args: argparse.Namespace, prometheus: Connection) -> Connection | None:
     """The Alertmanager the flags, the config context or the stack name; None if none."""
     from promdash.config import resolve_alertmanager
+    from promdash.stack.state import stack_alertmanager
 
     return resolve_alertmanager(
         prometheus,
@@ -203,7 +188,7 @@ def add(args: argparse.Namespace) -> None:
     comment = args.comment.strip()
     if not comment:
         raise UsageError("--comment: say why the alerts are silenced (it is shown to others)")
-    author = (args.author if args.author is not None else _login_name()).strip()
+    author = (args.author if args.author is not None else login_name()).strip()
     if not author:
         raise UsageError("--author NAME: who silenced the alerts (no login name was found)")
     ends = datetime.now(UTC) + timedelta(seconds=args.duration)
@@ -268,7 +253,7 @@ def _by_prefix(prefix: str, silences: list[Silence]) -> Silence:
     return matches[0]
 
 
-def _login_name() -> str:
+def login_name() -> str:
     import getpass
 
     try:

@@ -164,6 +164,20 @@ def stack_prometheus() -> tuple[str, str] | None:
     return next(((s.prometheus_url, f"stack {s.name}") for s in stacks if s.prometheus_url), None)
 
 
+def stack_alertmanager(prometheus_url: str) -> tuple[str, str] | None:
+    """(URL, "stack NAME") of the Alertmanager of the running stack whose Prometheus
+    is at `prometheus_url`, if it has one."""
+    try:
+        stacks = running_stacks()
+    except OSError:
+        return None
+    for state in stacks:
+        url = state.urls.get("alertmanager")
+        if url and state.prometheus_url.rstrip("/") == prometheus_url.rstrip("/"):
+            return url, f"stack {state.name}"
+    return None
+
+
 def grafana_password(name: str) -> str:
     """The stack's Grafana admin password, generated once and kept owner-only (0600)."""
     directory = private_stack_dir(name)

@@ -27,10 +27,12 @@ from promdash.tui.completion import Catalog
 from promdash.tui.messages import (
     CatalogWanted,
     DashboardReady,
+    FetchAlertmanager,
     FetchGraph,
     FetchStackStatus,
     LogsRequested,
     StackActionRequested,
+    WriteSilence,
 )
 from promdash.tui.poller import Poller
 from promdash.tui.screens.dashboard import DashboardScreen
@@ -108,6 +110,7 @@ class PromdashApp(App[None]):
 
     async def on_unmount(self) -> None:
         await self.client.aclose()
+        await self.poller.aclose()
 
     # ------------------------------------------------------------ requests, to the poller
 
@@ -130,6 +133,14 @@ class PromdashApp(App[None]):
     @on(StackActionRequested)
     def _stack_action(self, message: StackActionRequested) -> None:
         self.poller.stack_action(message.stack, message.service, message.action)
+
+    @on(FetchAlertmanager)
+    def _fetch_alertmanager(self, message: FetchAlertmanager) -> None:
+        self.poller.fetch_alertmanager()
+
+    @on(WriteSilence)
+    def _write_silence(self, message: WriteSilence) -> None:
+        self.poller.write_silence(message)
 
     @on(CatalogWanted)
     def _catalog_wanted(self, message: CatalogWanted) -> None:

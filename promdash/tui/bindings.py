@@ -55,6 +55,14 @@ APP_BINDINGS: list[BindingType] = [
         tooltip="Show the Stack panel (when promdash started the stack)",
     ),
     Binding(
+        "5",
+        "show_panel('silences')",
+        "Silences",
+        show=False,
+        id="app.silences",
+        tooltip="Show Alertmanager's silences (when an Alertmanager is known)",
+    ),
+    Binding(
         "g",
         "toggle_layout",
         "Layout",

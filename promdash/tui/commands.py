@@ -16,8 +16,9 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.dom import DOMNode
 
 from promdash.tui.screens.dashboard import DashboardScreen
-from promdash.tui.widgets.alerts import STATE_FILTERS
+from promdash.tui.widgets.alerts import AM_FILTERS, STATE_FILTERS
 from promdash.tui.widgets.graphview import PRESETS
+from promdash.tui.widgets.silences import SILENCE_FILTERS
 from promdash.tui.widgets.targets import HEALTH_FILTERS
 
 
@@ -60,6 +61,13 @@ def palette_commands(app: App[Any]) -> list[PaletteCommand]:
     if screen.stack is not None:
         commands.insert(
             3, PaletteCommand("Show Stack", "The stack's services", "show_panel('stack')")
+        )
+    if screen.am.known:
+        commands.insert(
+            3,
+            PaletteCommand(
+                "Show Silences", "Alertmanager's silences: expire, extend", "show_panel('silences')"
+            ),
         )
     for name in sorted(app.available_themes):
         commands.append(PaletteCommand(f"Theme: {name}", "Use this theme", f"set_theme('{name}')"))
@@ -160,6 +168,16 @@ def palette_commands(app: App[Any]) -> list[PaletteCommand]:
                 alerts,
             )
         )
+    if screen.am.known:
+        for state in AM_FILTERS:
+            commands.append(
+                PaletteCommand(
+                    f"Alerts: show {state}",
+                    f"Only the alerts Alertmanager has {state}",
+                    f"set_state_filter('{state}')",
+                    alerts,
+                )
+            )
     commands.append(
         PaletteCommand(
             "Alerts: cycle state filter", "all → firing → pending → inactive", "cycle_state", alerts
@@ -173,6 +191,38 @@ def palette_commands(app: App[Any]) -> list[PaletteCommand]:
             alerts,
         )
     )
+
+    if screen.am.known:
+        silences = screen.silences
+        for state in SILENCE_FILTERS:
+            commands.append(
+                PaletteCommand(
+                    f"Silences: show {state}",
+                    "Filter silences by state",
+                    f"set_state_filter('{state}')",
+                    silences,
+                )
+            )
+        commands += [
+            PaletteCommand(
+                "Silences: cycle state filter",
+                "all → active → pending → expired",
+                "cycle_state",
+                silences,
+            ),
+            PaletteCommand(
+                "Silences: expire the selected silence",
+                "Asks first; its alerts are active again",
+                "expire",
+                silences,
+            ),
+            PaletteCommand(
+                "Silences: extend the selected silence…",
+                "Asks how much longer, then to confirm",
+                "extend",
+                silences,
+            ),
+        ]
 
     stack = screen.stack
     if stack is not None and stack.rows:

@@ -18,10 +18,12 @@ a slow screen never works through a backlog of stale data.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 from textual.message import Message
 
+from promdash.prom.am_types import AlertmanagerAlert, Matcher, Silence
 from promdash.prom.types import BuildInfo, QueryResult, RuleGroup, Targets
 
 if TYPE_CHECKING:
@@ -151,6 +153,87 @@ class CatalogGrew(Message, bubble=False):
         return isinstance(message, CatalogGrew)
 
 
+@dataclass
+class AlertmanagerFound(Message, bubble=False):
+    """The Alertmanager the dashboard asks (`url`, named by `source`), or none (`url` "")
+    and why (`reason`)."""
+
+    url: str
+    source: str = ""
+    reason: str = ""
+
+
+@dataclass
+class AlertmanagerFetched(Message, bubble=False):
+    alerts: list[AlertmanagerAlert]
+    silences: list[Silence]
+    at: float
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, AlertmanagerFetched)
+
+
+@dataclass
+class AlertmanagerLost(Message, bubble=False):
+    """Alertmanager did not answer: said where its data shows; Prometheus's panels stay fresh."""
+
+    problem: Problem
+    error: str
+    since: float | None  # when its data on screen was fetched; None: none yet
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, AlertmanagerLost)
+
+
+@dataclass
+class AlertmanagerBack(Message, bubble=False):
+    """Alertmanager answers again after failures."""
+
+
+SilenceWrite = Literal["create", "expire", "extend"]
+
+
+@dataclass(frozen=True, slots=True)
+class SilenceDraft:
+    """A new silence as the form has it, checked: what `create_silence` is given."""
+
+    matchers: tuple[Matcher, ...]
+    seconds: float  # from now
+    comment: str
+    author: str
+
+
+@dataclass
+class SilenceWritten(Message, bubble=False):
+    """A write to Alertmanager finished: `silence_id` is the ID the silence has now."""
+
+    action: SilenceWrite
+    silence_id: str
+    error: str = ""
+    draft: SilenceDraft | None = None  # the silence asked to be created (the form reopens)
+    old_id: str = ""  # extend: the ID before (an expired silence comes back as a new one)
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """What the stack's webhook receiver got for one alert (its log says it per line)."""
+
+    at: float
+    status: str  # "firing" or "resolved"
+    receiver: str
+    count: int  # notifications for this alert in the log's tail
+
+
+@dataclass
+class NotificationsRead(Message, bubble=False):
+    """The webhook receiver's latest notification per alert fingerprint."""
+
+    notifications: dict[str, Notification]
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, NotificationsRead)
+
+
 # ------------------------------------------------------------ requests (widgets -> parents)
 
 
@@ -221,3 +304,36 @@ class CatalogWanted(Message):
 @dataclass
 class DashboardReady(Message):
     """The dashboard is composed: polling may start."""
+
+
+@dataclass
+class FetchAlertmanager(Message):
+    """What shows Alertmanager's data came into view, or a write changed it: ask it now."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, FetchAlertmanager)
+
+
+@dataclass
+class SilenceWanted(Message):
+    """Open the silence form for the alert (or rule) of the Alerts panel's row `key`."""
+
+    key: str
+
+
+@dataclass
+class SilenceChange(Message):
+    """The Silences panel asks to expire or extend a silence (the screen asks first)."""
+
+    action: Literal["expire", "extend"]
+    silence: Silence
+
+
+@dataclass
+class WriteSilence(Message):
+    """Confirmed: write to Alertmanager (the app's poller does it)."""
+
+    action: SilenceWrite
+    draft: SilenceDraft | None = None  # create
+    silence_id: str = ""  # expire, extend
+    ends_at: datetime | None = None  # extend

@@ -11,16 +11,23 @@ hands it every `Worker.StateChanged`; nothing else decides what a failure means.
 - A poll that could not reach the server is said in the stale banner
   (`ServerLost`, with why and how often it retries) and retried sooner; the
   first poll that succeeds again takes the banner away (`ServerBack`).
+- Alertmanager (its alerts and silences) is asked on the same refresh, at the
+  same time as Prometheus but on a worker of its own, only while something
+  that shows it is on screen. It is another server: when it does not answer,
+  what shows its data says so (`AlertmanagerLost`), and Prometheus's panels
+  stay fresh. Writes to it (silences) run on workers whose result is a message.
 
-It is one module of some 430 lines on purpose: every worker sits beside the one
+It is one module of some 600 lines on purpose: every worker sits beside the one
 policy for its failures, so what a failure means is decided in one place.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -38,17 +45,24 @@ from promdash.errors import (
     UnreachableError,
     UnsupportedError,
 )
+from promdash.prom.alertmanager import AlertmanagerClient, discover
 from promdash.prom.client import PromClient
 from promdash.prom.promql import selector
 from promdash.prom.types import BuildInfo
 from promdash.tui.completion import Catalog, Need
 from promdash.tui.messages import (
+    AlertmanagerBack,
+    AlertmanagerFetched,
+    AlertmanagerFound,
+    AlertmanagerLost,
     BuildInfoFetched,
     CatalogGrew,
     GraphFailed,
     GraphFetched,
     GraphWanted,
     LogLines,
+    Notification,
+    NotificationsRead,
     PollingChanged,
     Problem,
     RulesFetched,
@@ -56,8 +70,10 @@ from promdash.tui.messages import (
     ServerBack,
     ServerLost,
     ServiceActionDone,
+    SilenceWritten,
     StackStatusFetched,
     TargetsFetched,
+    WriteSilence,
 )
 from promdash.tui.screens.dashboard import DashboardScreen
 from promdash.tui.settings import DEFAULT_REFRESH, MAX_REFRESH, MIN_REFRESH, DashSettings
@@ -65,6 +81,8 @@ from promdash.tui.widgets.graph import graph_window
 from promdash.tui.widgets.targets import scrape_interval
 
 if TYPE_CHECKING:
+    from promdash.config import Connection
+
     # Types only: promdash.stack loads pydantic and YAML (~0.14 s of start-up).
     from promdash.stack.runtime import Runtime
     from promdash.stack.state import StackState
@@ -72,6 +90,8 @@ if TYPE_CHECKING:
 
 LOST_RETRY_MAX = 5.0  # seconds between retries while the server does not answer
 NOTICE_EVERY = 60.0  # seconds before the same failure is said again
+FIND_ALERTMANAGER_EVERY = 60.0  # seconds between asking Prometheus again, while none is found
+NOTIFICATIONS_TAIL = 500  # lines of the webhook receiver's log read for its notifications
 
 
 def _problem(error: PromError) -> Problem:
@@ -106,6 +126,11 @@ class Poller:
         self._asked: set[Need] = set()
         self._catalog_asked = False
         self._notices: dict[str, float] = {}
+        self.alertmanager: AlertmanagerClient | None = None
+        self.am_lost_since: float | None = None
+        self.am_last_success: float | None = None
+        self._am_worker: Worker[None] | None = None
+        self._find_after = 0.0  # monotonic time after which Prometheus is asked again
 
     @property
     def started(self) -> bool:
@@ -117,8 +142,14 @@ class Poller:
 
     def start(self, screen: DashboardScreen) -> None:
         self.screen = screen
+        if self.settings.alertmanager is not None:
+            self._use_alertmanager(self.settings.alertmanager)
         self._announce()
         self._poll_worker = self._start_poll()
+
+    async def aclose(self) -> None:
+        if self.alertmanager is not None:
+            await self.alertmanager.aclose()
 
     # ------------------------------------------------------------ the refresh loop
 
@@ -175,6 +206,9 @@ class Poller:
             # The stack's state comes from its runtime, not from Prometheus: it shows
             # even while Prometheus is down (which is when restarting it matters).
             self.fetch_stack_status()
+        if screen.notifications_wanted():
+            self.fetch_notifications()
+        self._ask_alertmanager(screen.alertmanager_wanted())
         graphs = screen.graphs_wanted()
         # All asked at once (the graphs too); targets are shown as soon as they arrive
         # (they are what people look for first), the rest when they come.
@@ -247,8 +281,10 @@ class Poller:
                 error, PromError
             ):
                 self._server_lost(error)
-            elif worker.group in ("catalog", "names"):
-                pass  # completion is a convenience: work without it
+            elif worker.group == "alertmanager" and isinstance(error, PromError):
+                self._alertmanager_lost(error)
+            elif worker.group in ("catalog", "names", "notifications"):
+                pass  # conveniences (completion, the receiver's log): work without them
             elif isinstance(error, PromdashError):
                 self._notify_once(str(error), worker.name or "error")
             else:
@@ -265,6 +301,10 @@ class Poller:
             # A service changed: read the stack again, and Prometheus (its targets did too).
             self.fetch_stack_status()
             self.refresh_now()
+        elif worker.group == "alertmanager" and worker.state == WorkerState.SUCCESS:
+            self._alertmanager_back()
+        elif worker.group == "silence-write" and worker.is_finished:
+            self.fetch_alertmanager(now=True)  # the list shows the change at once
 
     def _notify_once(self, message: str, title: str) -> None:
         """A failure that repeats every poll (a stack gone away) is said once a minute."""
@@ -303,9 +343,109 @@ class Poller:
         self.lost_since = None
         self._post(ServerBack())
         self.build_info = None  # it may be a new version now: ask on the next poll
+        self._find_after = 0.0  # Prometheus may say which Alertmanager it sends to now
         if self.settings.catalog and not self.catalog.metrics:
             self.fetch_catalog()  # it failed while the server was away
         self.app.notify("The server answers again.", title="reconnected")
+
+    # ------------------------------------------------------------ Alertmanager
+
+    def _use_alertmanager(self, conn: Connection) -> None:
+        try:
+            self.alertmanager = AlertmanagerClient(conn, transport=self.settings.transport)
+        except PromdashError as exc:  # its TLS files cannot be read
+            self._post(AlertmanagerFound("", reason=f"{conn.url} ({conn.source}): {exc}"))
+            return
+        self._post(AlertmanagerFound(conn.url, conn.source))
+
+    def _ask_alertmanager(self, wanted: bool) -> None:
+        """On each poll: ask the Alertmanager when its data shows, or look for one."""
+        if self.alertmanager is not None:
+            if wanted:
+                self.fetch_alertmanager()
+            return
+        if self.settings.alertmanager is not None or self.settings.alertmanager_connect is None:
+            return  # the one named could not be used (said once), or none is to be looked for
+        if time.monotonic() >= self._find_after:
+            self._find_after = time.monotonic() + FIND_ALERTMANAGER_EVERY
+            self._run(self._find_alertmanager, name="find_alertmanager", group="am-find",
+                      exclusive=True)  # fmt: skip
+
+    async def _find_alertmanager(self) -> None:
+        connect = self.settings.alertmanager_connect
+        assert connect is not None, "only looked for with a way to connect"
+        found, why = await discover(self.client, connect)
+        if self.alertmanager is not None:
+            return
+        if found is None:
+            self._post(AlertmanagerFound("", reason=why))
+            return
+        self._use_alertmanager(found)
+        screen = self.screen
+        if screen is not None and screen.alertmanager_wanted():
+            self.fetch_alertmanager()
+
+    def fetch_alertmanager(self, *, now: bool = False) -> None:
+        """Ask Alertmanager for its alerts and silences. A poll does not ask again while
+        the last one waits (a slow Alertmanager); `now` does (something was written)."""
+        if not self.started or self.alertmanager is None:
+            return
+        if not now and self._am_worker is not None and self._am_worker.is_running:
+            return
+        self._am_worker = self._run(
+            self._fetch_alertmanager, name="fetch_alertmanager", group="alertmanager",
+            exclusive=True,
+        )  # fmt: skip
+
+    async def _fetch_alertmanager(self) -> None:
+        am = self.alertmanager
+        assert am is not None, "fetched only once one is known"
+        at = self.now()
+        alerts, silences = await asyncio.gather(am.alerts(), am.silences(), return_exceptions=True)
+        for answer in (alerts, silences):
+            if isinstance(answer, BaseException):
+                raise answer
+        assert isinstance(alerts, list) and isinstance(silences, list)
+        self.am_last_success = at
+        self._post(AlertmanagerFetched(alerts, silences, at))
+
+    def _alertmanager_lost(self, error: PromError) -> None:
+        """Said where Alertmanager's data shows; Prometheus's panels are not stale for it."""
+        if self.am_lost_since is None:
+            self.am_lost_since = self.now()
+        self._post(AlertmanagerLost(_problem(error), str(error), self.am_last_success))
+
+    def _alertmanager_back(self) -> None:
+        if self.am_lost_since is not None:
+            self.am_lost_since = None
+            self._post(AlertmanagerBack())
+
+    def write_silence(self, request: WriteSilence) -> None:
+        work = partial(self._write_silence, request)
+        self._run(work, name="write_silence", group="silence-write")
+
+    async def _write_silence(self, request: WriteSilence) -> None:
+        """Create, expire or extend, through Alertmanager's API v2; the result is a message."""
+        action, draft, silence_id = request.action, request.draft, request.silence_id
+        am = self.alertmanager
+        try:
+            if am is None:
+                raise PromdashError("no Alertmanager is known")
+            if draft is not None:
+                ends = datetime.now(UTC) + timedelta(seconds=draft.seconds)
+                new_id = await am.create_silence(
+                    draft.matchers, ends_at=ends, created_by=draft.author, comment=draft.comment
+                )
+            elif action == "expire":
+                await am.expire_silence(silence_id)
+                new_id = silence_id
+            else:
+                assert request.ends_at is not None, "an extension says until when"
+                new_id = await am.extend_silence(silence_id, request.ends_at)
+        except PromdashError as exc:
+            self._post(SilenceWritten(action, silence_id, str(exc), draft))
+            return
+        self._post(SilenceWritten(action, new_id, "", draft, old_id=silence_id))
 
     # ------------------------------------------------------------ completion names
 
@@ -367,6 +507,29 @@ class Poller:
             runtime, state = _running(name)
             rows = runtime.status(state)
         self._post(StackStatusFetched(name, rows, self.now()))
+
+    def fetch_notifications(self) -> None:
+        if self.started and self.settings.stack_name is not None:
+            self._run(
+                self._read_notifications,
+                name="read_notifications",
+                group="notifications",
+                exclusive=True,
+                thread=True,
+            )
+
+    def _read_notifications(self) -> None:
+        """The webhook receiver's notifications, from its log as `promdash logs` reads it."""
+        from promdash.stack.model import WEBHOOK_SERVICE
+
+        name = self.settings.stack_name
+        if name is None:
+            return
+        runtime, state = _running(name)
+        if WEBHOOK_SERVICE not in state.urls:
+            return
+        lines = runtime.logs(state, WEBHOOK_SERVICE, tail=NOTIFICATIONS_TAIL)
+        self._post(NotificationsRead(notifications(lines)))
 
     def stack_action(self, stack: str, service: str, action: str) -> None:
         work = partial(self._stack_action, stack, service, action)
@@ -440,3 +603,28 @@ def _running(stack: str) -> tuple[Runtime, StackState]:
     if state is None:
         raise PromdashError(f"stack {stack!r} is no longer running")
     return runtime_for(state), state
+
+
+# One line per alert of a notification, as promdash.exporters.webhook writes it:
+# `<received> <status> <alertname> {labels} receiver=<r> groupKey=<k> startsAt=<t> fingerprint=<f>`
+_NOTIFICATION = re.compile(
+    r"^(?P<at>\S+) (?P<status>firing|resolved) \S+ \{.*\} receiver=(?P<receiver>\S+) "
+    r"groupKey=.* fingerprint=(?P<fingerprint>[0-9a-f]+)$"
+)
+
+
+def notifications(lines: Iterable[str]) -> dict[str, Notification]:
+    """The latest notification per alert fingerprint in the receiver's log lines."""
+    found: dict[str, Notification] = {}
+    for line in lines:
+        match = _NOTIFICATION.match(line)
+        if match is None:
+            continue  # its start-up line, a refused POST
+        try:
+            at = datetime.fromisoformat(match["at"].replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            continue
+        fingerprint = match["fingerprint"]
+        count = found[fingerprint].count + 1 if fingerprint in found else 1
+        found[fingerprint] = Notification(at, match["status"], match["receiver"], count)
+    return found

@@ -25,8 +25,17 @@ if TYPE_CHECKING:
 # `auto` opens the overview when the terminal has room for it (OVERVIEW_MIN), else the
 # panel asked for; `overview` always opens it; `tabs` opens the panel asked for.
 Layout = Literal["auto", "overview", "tabs"]
-PanelName = Literal["overview", "targets", "graph", "alerts", "stack"]
-PANELS: tuple[PanelName, ...] = ("overview", "targets", "graph", "alerts", "stack")
+PanelName = Literal["overview", "targets", "graph", "alerts", "stack", "silences"]
+PANELS: tuple[PanelName, ...] = ("overview", "targets", "graph", "alerts", "stack", "silences")
+# The key that shows each panel, also the first word of its tab.
+PANEL_KEYS: dict[str, str] = {
+    "overview": "o",
+    "targets": "1",
+    "graph": "2",
+    "alerts": "3",
+    "stack": "4",
+    "silences": "5",
+}
 OVERVIEW_MIN = (100, 30)  # columns, rows
 
 # A graph of the overview: its title and PromQL.
@@ -37,6 +46,13 @@ FALLBACK_GRAPH: OverviewGraph = ("targets up per job", "sum by (job) (up)")
 DEFAULT_REFRESH = 5.0  # seconds, until the targets tell us their scrape interval
 MIN_REFRESH = 1.0
 MAX_REFRESH = 60.0
+
+
+def reported_alertmanager(url: str) -> Connection:
+    """A connection to an Alertmanager Prometheus reports, without credentials."""
+    from promdash.config import alertmanager_connection
+
+    return alertmanager_connection(url, "reported by Prometheus")
 
 
 @dataclass(frozen=True)
@@ -63,6 +79,12 @@ class DashSettings:
     # How the Stack panel learns the services' state; None asks the stack's runtime.
     # Snapshot tests pass rows recorded from a real stack (uptimes move with the clock).
     stack_status: Callable[[str], list[ServiceStatus]] | None = None
+    # The Alertmanager the flags, the config context or the running stack name; None:
+    # ask Prometheus which one it sends alerts to, making its connection with
+    # `alertmanager_connect` (None: ask nothing, and the dashboard shows Prometheus's side).
+    alertmanager: Connection | None = None
+    alertmanager_connect: Callable[[str], Connection] | None = reported_alertmanager
+    author: str = ""  # who new silences are by, until the form says otherwise (the login name)
     # Where requests really go; snapshot tests send `connection.url`'s requests to a
     # local server of recorded answers, so the header shows the same URL every run.
     transport: httpx.AsyncBaseTransport | None = None

@@ -168,16 +168,17 @@ class AlertingPrometheus:
 
 @contextlib.contextmanager
 def prometheus_alerting_to(
-    directory: Path, alertmanagers: Sequence[str]
+    directory: Path, alertmanagers: Sequence[str], rules: str = RULES
 ) -> Iterator[AlertingPrometheus]:
-    """A real Prometheus sending alerts to `alertmanagers` (host:port), InstanceDown firing."""
+    """A real Prometheus sending alerts to `alertmanagers` (host:port), InstanceDown firing
+    (and whatever else `rules` has fire for the closed port)."""
     port, closed = free_port(), free_port()
     directory.mkdir(parents=True, exist_ok=True)
     targets = "[" + ", ".join(f'"{a}"' for a in alertmanagers) + "]"
     (directory / "prometheus.yml").write_text(
         PROMETHEUS_CONFIG.format(alertmanagers=targets, closed=closed)
     )
-    (directory / "rules.yml").write_text(RULES)
+    (directory / "rules.yml").write_text(rules)
     with (directory / "prometheus.log").open("wb") as log:
         process = subprocess.Popen(
             [

@@ -12,6 +12,7 @@ from rich.console import Console
 from textual.app import App
 from textual.binding import Binding
 
+from promdash.config import Connection
 from promdash.present.text import error_position, short_scrape_error
 from promdash.prom.types import Alert, AlertingRule, RuleGroup, Target
 from promdash.stack.runtime import ServiceStatus
@@ -342,6 +343,8 @@ async def test_every_key_is_in_the_palette_and_in_the_help() -> None:
         stack_name="demo",
         stack_status=lambda name: services,
         panel="stack",
+        # Named, so the Silences panel and its commands are there (it need not answer).
+        alertmanager=Connection(url=f"http://127.0.0.1:{closed_port()}"),
     )
     async with app.run_test(size=SIZE) as pilot:
         stack = app.dashboard.stack

@@ -13,10 +13,12 @@ bubble to the app, whose poller does the work). It never knows the app.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
+from rich.text import Text
 from textual import on
 from textual.binding import Binding, BindingType
 from textual.containers import Container
@@ -25,17 +27,26 @@ from textual.theme import Theme
 from textual.widget import Widget
 from textual.widgets import Footer, Tab, Tabs
 
+from promdash.present.text import clip, short_id, silence_mutes
+from promdash.prom.am_types import matchers_text
+from promdash.timefmt import date_time_text, short_duration
 from promdash.tui.completion import Catalog
 from promdash.tui.messages import (
+    AlertmanagerBack,
+    AlertmanagerFetched,
+    AlertmanagerFound,
+    AlertmanagerLost,
     BuildInfoFetched,
     CatalogGrew,
     CatalogWanted,
     DashboardReady,
+    FetchAlertmanager,
     FetchGraph,
     FetchStackStatus,
     GraphFailed,
     GraphFetched,
     GraphWanted,
+    NotificationsRead,
     OpenGraphs,
     PollingChanged,
     RangeRequested,
@@ -44,15 +55,19 @@ from promdash.tui.messages import (
     ServerBack,
     ServerLost,
     ServiceActionDone,
+    SilenceChange,
+    SilenceWritten,
     StackStatusFetched,
     TargetsFetched,
+    WriteSilence,
 )
-from promdash.tui.settings import OVERVIEW_MIN, PANELS, DashSettings, Layout
-from promdash.tui.widgets.alerts import AlertsPanel
+from promdash.tui.settings import OVERVIEW_MIN, PANEL_KEYS, PANELS, DashSettings, Layout
+from promdash.tui.widgets.alerts import AlertmanagerInfo, AlertsPanel
 from promdash.tui.widgets.graph import GraphPanel
 from promdash.tui.widgets.overview import OVERVIEW_RANGE, OverviewPanel
 from promdash.tui.widgets.panel import Panel, relabel
 from promdash.tui.widgets.promql import History, PromQLEditor
+from promdash.tui.widgets.silences import SilencesPanel
 from promdash.tui.widgets.stack import StackPanel
 from promdash.tui.widgets.status import Banner, StatusBar
 from promdash.tui.widgets.targets import TargetsPanel
@@ -114,8 +129,10 @@ class DashboardScreen(Screen[None]):
         self.catalog = catalog
         self.history = history
         self.has_stack = settings.stack_name is not None
+        # What the dashboard knows of Alertmanager (the panels showing it get a copy).
+        self.am = AlertmanagerInfo(url=settings.alertmanager.url if settings.alertmanager else "")
         self.active: str = settings.panel
-        if self.active == "stack" and not self.has_stack:
+        if self.active not in self.panel_names():
             self.active = "targets"
         self.paused = False
         self.back_to: str | None = None  # where Escape goes: the overview, after a drill-down
@@ -129,10 +146,7 @@ class DashboardScreen(Screen[None]):
             self.active = "overview"
         yield StatusBar(settings.connection.url, id="status")
         yield Banner(id="banner")
-        tabs = [
-            Tab(f"{i or 'o'} {name.capitalize()}", id=f"tab-{name}")
-            for i, name in enumerate(self.panel_names())
-        ]
+        tabs = [self._tab(name) for name in self.panel_names()]
         yield Tabs(*tabs, id="panel-tabs", active=f"tab-{self.active}")
         with Container(id="panels"):
             yield OverviewPanel(
@@ -152,10 +166,21 @@ class DashboardScreen(Screen[None]):
             yield AlertsPanel(clock=settings.clock, id="alerts")
             if self.has_stack:
                 yield StackPanel(clock=settings.clock, id="stack")
+            # Always there, with a tab only once an Alertmanager is known.
+            yield SilencesPanel(clock=settings.clock, id="silences")
         yield Footer()
 
     def panel_names(self) -> list[str]:
-        return [p for p in PANELS if p != "stack" or self.has_stack]
+        """The panels with a tab: the Stack panel with a stack promdash started, the
+        Silences panel once an Alertmanager is known."""
+        absent = {"stack"} if not self.has_stack else set()
+        if not self.am.known:
+            absent.add("silences")
+        return [p for p in PANELS if p not in absent]
+
+    @staticmethod
+    def _tab(name: str) -> Tab:
+        return Tab(f"{PANEL_KEYS[name]} {name.capitalize()}", id=f"tab-{name}")
 
     def on_mount(self) -> None:
         for panel in self.panels():
@@ -194,6 +219,10 @@ class DashboardScreen(Screen[None]):
         return self.query_one(OverviewPanel)
 
     @property
+    def silences(self) -> SilencesPanel:
+        return self.query_one(SilencesPanel)
+
+    @property
     def stack(self) -> StackPanel | None:
         found = self.query(StackPanel)
         return found.first() if found else None
@@ -212,10 +241,22 @@ class DashboardScreen(Screen[None]):
         """Whether a poll reads the stack's state (only while its panel shows)."""
         return self.has_stack and self.panel_visible("stack")
 
+    def alertmanager_wanted(self) -> bool:
+        """Whether a poll asks Alertmanager (only while something showing it is visible)."""
+        return any(self.panel_visible(p) for p in ("alerts", "overview", "silences"))
+
+    def notifications_wanted(self) -> bool:
+        """Whether a poll reads the stack's webhook receiver (the Alerts panel shows it)."""
+        return self.has_stack and self.am.known and self.panel_visible("alerts")
+
     # ------------------------------------------------------------ switching
 
     def show_panel(self, name: str) -> None:
         if name not in self.panel_names():
+            if name == "silences":
+                why = self.am.none or "still looking for one"
+                self.app.notify(f"No Silences panel: no Alertmanager ({why}).", severity="warning")
+                return
             self.app.notify(
                 "No Stack panel: promdash did not start the stack of this server "
                 "(`promdash up` starts one).",
@@ -281,6 +322,8 @@ class DashboardScreen(Screen[None]):
                 view.fetch()
         if self.stack_wanted():
             self.post_message(FetchStackStatus().set_sender(self))
+        if self.am.known and self.alertmanager_wanted():
+            self.post_message(FetchAlertmanager().set_sender(self))
 
     def _in_shown_panel(self, widget: object) -> bool:
         return any(panel.shown and widget in panel.walk_children() for panel in self.panels())
@@ -307,8 +350,9 @@ class DashboardScreen(Screen[None]):
             relabel(tab, label)
 
     def set_stale(self, stale: bool) -> None:
+        """Prometheus's panels (the stack's runtime and Alertmanager are other servers)."""
         for panel in self.panels():
-            if panel.panel_name != "stack":
+            if panel.panel_name not in ("stack", "silences"):
                 panel.set_stale(stale)
                 panel.border_subtitle = "stale" if stale else ""
 
@@ -402,6 +446,66 @@ class DashboardScreen(Screen[None]):
         for editor in self.query(PromQLEditor):
             editor.catalog_grew()
 
+    # ------------------------------------------------------------ Alertmanager's answers
+
+    def _am_changed(self, **changes: Any) -> None:
+        self.am = dataclasses.replace(self.am, **changes)
+        self.alerts.show_alertmanager(self.am)
+        self.overview.show_alertmanager(self.am)
+        self.silences.show_alertmanager(self.am)
+
+    @on(AlertmanagerFound)
+    @_while_open
+    async def _alertmanager_found(self, message: AlertmanagerFound) -> None:
+        was_known = self.am.known
+        self._am_changed(url=message.url, source=message.source, none=message.reason)
+        if self.am.known and not was_known:
+            tabs = self.query_one(Tabs)
+            after = "tab-stack" if self.has_stack else "tab-alerts"
+            await tabs.add_tab(self._tab("silences"), after=after)
+
+    @on(AlertmanagerFetched)
+    @_while_open
+    def _alertmanager_fetched(self, message: AlertmanagerFetched) -> None:
+        self._am_changed(alerts=message.alerts, silences=message.silences, at=message.at)
+
+    @on(AlertmanagerLost)
+    @_while_open
+    def _alertmanager_lost(self, message: AlertmanagerLost) -> None:
+        self._am_changed(error=message.error)
+
+    @on(AlertmanagerBack)
+    @_while_open
+    def _alertmanager_back(self, message: AlertmanagerBack) -> None:
+        self._am_changed(error="")
+        self.app.notify("Alertmanager answers again.", title="reconnected")
+
+    @on(SilenceWritten)
+    @_while_open
+    def _silence_written(self, message: SilenceWritten) -> None:
+        action, silence_id = message.action, message.silence_id
+        if message.error:
+            self.app.notify(message.error, title=f"{action} silence: not done", severity="error")
+            return
+        if action == "expire":
+            said = f"Silence {silence_id} expired: the alerts it muted are active again."
+        elif action == "extend":
+            again = (
+                f" (saved again under this new ID: {message.old_id} had expired)"
+                if message.old_id and message.old_id != silence_id
+                else ""
+            )
+            said = f"Silence {silence_id} extended{again}."
+        else:
+            said = f"Silence created: {silence_id}"
+        self.app.notify(said, title=f"{action} silence", timeout=10)
+
+    @on(NotificationsRead)
+    @_while_open
+    def _notifications(self, message: NotificationsRead) -> None:
+        if message.notifications != self.am.notifications:
+            self._am_changed(notifications=message.notifications)
+
     @on(ServerLost)
     @_while_open
     def _server_lost(self, message: ServerLost) -> None:
@@ -480,6 +584,51 @@ class DashboardScreen(Screen[None]):
         self._remembered.add(query)
         with contextlib.suppress(OSError):  # a convenience: the graph works without it
             memory.opened(query)
+
+    @on(SilenceChange)
+    def _change_silence(self, message: SilenceChange) -> None:
+        """Expire or extend a silence, once the person said yes."""
+        from promdash.tui.screens.confirm import ConfirmScreen
+        from promdash.tui.screens.silence import ExtendScreen, extended_end
+
+        message.stop()
+        silence = message.silence
+        what = Text()
+        what.append(matchers_text(silence.matchers), style="bold")
+        what.append(f"\n{clip(silence.comment, 200)} (by {silence.created_by or '-'})")
+        if message.action == "expire":
+            muted = silence_mutes(silence, self.am.alerts or [])
+            what.append(f"\nIt mutes {muted} alert{'' if muted == 1 else 's'} now: ")
+            what.append("they are active again.")
+
+            def expire(yes: bool | None) -> None:
+                if yes:
+                    request = WriteSilence("expire", silence_id=silence.id)
+                    self.post_message(request.set_sender(self))
+
+            title = f"Expire silence {short_id(silence.id)} now?"
+            self.app.push_screen(ConfirmScreen(title, what, "Expire"), expire)
+            return
+
+        now = self.settings.clock()
+
+        def extend_by(seconds: float | None) -> None:
+            if not seconds:
+                return
+            ends = extended_end(silence, seconds, now)
+            body = what.copy()
+            body.append(f"\nIt ends {date_time_text(ends.timestamp())}")
+            body.append(f" instead of {date_time_text(silence.ends_at.timestamp())}.")
+
+            def extend(yes: bool | None) -> None:
+                if yes:
+                    request = WriteSilence("extend", silence_id=silence.id, ends_at=ends)
+                    self.post_message(request.set_sender(self))
+
+            title = f"Extend silence {short_id(silence.id)} by {short_duration(seconds)}?"
+            self.app.push_screen(ConfirmScreen(title, body, "Extend"), extend)
+
+        self.app.push_screen(ExtendScreen(silence, now), extend_by)
 
     @on(RangeRequested)
     def _custom_range(self, message: RangeRequested) -> None:

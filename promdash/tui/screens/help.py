@@ -18,6 +18,7 @@ from promdash.tui.widgets.graph import GraphPanel
 from promdash.tui.widgets.graphview import GraphView
 from promdash.tui.widgets.overview import OverviewPanel
 from promdash.tui.widgets.promql import PromQLInput
+from promdash.tui.widgets.silences import SilencesPanel
 from promdash.tui.widgets.stack import StackPanel
 from promdash.tui.widgets.targets import TargetsPanel
 
@@ -34,6 +35,7 @@ def binding_sections() -> list[tuple[str, list[Binding]]]:
         ("PromQL input", only(PromQLInput.BINDINGS)),
         ("Alerts", only(AlertsPanel.BINDINGS)),
         ("Stack", only(StackPanel.BINDINGS)),
+        ("Silences (with an Alertmanager)", only(SilencesPanel.BINDINGS)),
     ]
 
 

@@ -1,10 +1,16 @@
-"""The Alerts panel: alerting rules by group, their state and alerts, and a timeline of changes."""
+"""The Alerts panel: alerting rules by group, their state and alerts, and a timeline of changes.
+
+With an Alertmanager, each alert also says what Alertmanager does with it (active,
+silenced by which silence, inhibited by which alert), where it went and its
+fingerprint, and `S` opens a silence form for it (the screen opens the dialog).
+"""
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from rich.text import Text
@@ -12,19 +18,30 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
-from promdash.present.text import DETAIL_LIMIT, clip, labels_text
+from promdash.present.text import (
+    DETAIL_LIMIT,
+    alertmanager_alert,
+    alertmanager_index,
+    alertmanager_state_parts,
+    clip,
+    labels_text,
+)
+from promdash.prom.am_types import AlertmanagerAlert, Silence
 from promdash.prom.types import Alert, AlertingRule, AlertState, RuleGroup
 from promdash.timefmt import ago, clock_text, short_duration, value_text
-from promdash.tui.messages import OpenGraphs
+from promdash.tui.messages import Notification, OpenGraphs
 from promdash.tui.themes import rich_colour
 from promdash.tui.widgets.panel import Clock, FilterLabel, TablePanel, show
 from promdash.tui.widgets.table import Cell, Column, KeyedTable, Row
 
 STATE_FILTERS = ("all", "firing", "pending", "inactive")
+# With an Alertmanager, the state filter also offers what it does with alerts.
+AM_FILTERS = ("silenced", "inhibited")
 STATES: tuple[AlertState, ...] = ("firing", "pending", "inactive")
 HIGHLIGHT_SECONDS = 30.0
 TIMELINE_KEEP = 500
 _FIXED = (("state", "State", 12), ("since", "Active since", 12), ("value", "Value", 10))
+AM_WIDTH = 13  # "⊘ inhibited", "not received"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,12 +53,84 @@ class Change:
     new: AlertState
 
 
+@dataclass(frozen=True)
+class AlertmanagerInfo:
+    """What the dashboard knows of Alertmanager; the screen hands it to every panel showing it."""
+
+    url: str = ""  # the Alertmanager asked; "" when none is known (yet)
+    source: str = ""  # what named it ("--alertmanager-url", "stack demo", ...)
+    none: str = ""  # why none was found; "" while looking, or once one is known
+    alerts: list[AlertmanagerAlert] | None = None  # None: not fetched yet
+    silences: list[Silence] | None = None
+    at: float | None = None  # when they were fetched
+    error: str = ""  # why it does not answer now ("" while it does)
+    # The stack's webhook receiver's latest notification, by alert fingerprint.
+    notifications: dict[str, Notification] = field(default_factory=dict)
+
+    @property
+    def known(self) -> bool:
+        return bool(self.url)
+
+    def problem(self) -> str:
+        """One line when there is none or it does not answer; "" otherwise."""
+        if self.none:
+            return f"No Alertmanager: {self.none}"
+        if self.url and self.error:
+            fetched = f"; shown as of {clock_text(self.at)}" if self.at is not None else ""
+            return f"Alertmanager at {self.url} does not answer: {self.error}{fetched}"
+        return ""
+
+    def silence(self, silence_id: str) -> Silence | None:
+        return next((s for s in self.silences or () if s.id == silence_id), None)
+
+
 def rule_key(group: RuleGroup, index: int, rule: AlertingRule) -> str:
     return f"rule|{group.file}|{group.name}|{index}|{rule.name}"
 
 
 def alert_key(rule: str, alert: Alert) -> str:
     return f"{rule}|{labels_text(alert.labels)}"
+
+
+def alertmanager_by_key(
+    groups: Iterable[RuleGroup], alerts: Iterable[AlertmanagerAlert]
+) -> dict[str, AlertmanagerAlert]:
+    """Alertmanager's alert for each firing alert of the rules, by the alert's row key.
+
+    Prometheus sends only firing alerts; one Alertmanager does not hold has no entry.
+    """
+    index = alertmanager_index(alerts)
+    found: dict[str, AlertmanagerAlert] = {}
+    for group in groups:
+        for index_, rule in enumerate(group.alerting):
+            key = rule_key(group, index_, rule)
+            for alert in rule.alerts:
+                if alert.state == "firing":
+                    held = alertmanager_alert(alert.labels, index)
+                    if held is not None:
+                        found[alert_key(key, alert)] = held
+    return found
+
+
+def suppression(alert: AlertmanagerAlert | None) -> str:
+    """ "silenced", "inhibited" or "" (active, unprocessed, or not held)."""
+    if alert is None or alert.state != "suppressed":
+        return ""
+    return "silenced" if alert.silenced_by else "inhibited" if alert.inhibited_by else ""
+
+
+# What a suppressed alert's state says, in one short mark (its state colour stays).
+SUPPRESSED_MARKS = {"silenced": "🔕 silenced", "inhibited": "⊘ inhibited"}
+
+
+def _am_cell(alert: Alert, held: AlertmanagerAlert | None, colour: str) -> tuple[str, str]:
+    """The Alertmanager column of an alert row, as `promdash alerts` says it."""
+    if held is None:
+        return ("not received", "dim") if alert.state == "firing" else ("", "")
+    kind = suppression(held)
+    if kind:
+        return SUPPRESSED_MARKS[kind], colour
+    return held.state, colour if held.state == "active" else "dim"
 
 
 class AlertTracker:
@@ -101,12 +190,29 @@ def rules_table(
     now: float,
     colours: dict[str, str],
     width: int,
+    alertmanager: Mapping[str, AlertmanagerAlert] | None = None,
 ) -> tuple[tuple[Column, ...], list[Row]]:
     """The panel's table as Prometheus's /alerts page shows it: rules by group, each
-    with its alerts below it (the CLI lists alert instances: present.text.alert_rows)."""
+    with its alerts below it (the CLI lists alert instances: present.text.alert_rows).
+
+    `alertmanager` (its alert per alert row key, `alertmanager_by_key`) adds a column
+    of what Alertmanager does with each alert; None leaves it out (no Alertmanager).
+    """
     rows: list[Row] = []
     blank: Cell = ("", "")
     name_width = 28
+    held = alertmanager or {}
+
+    def wanted(key: str, alert: Alert) -> bool:
+        if state_filter in AM_FILTERS:
+            return suppression(held.get(alert_key(key, alert))) == state_filter
+        return state_filter == "all" or alert.state == state_filter
+
+    def rule_wanted(key: str, rule: AlertingRule) -> bool:
+        if state_filter in AM_FILTERS:
+            return any(wanted(key, alert) for alert in rule.alerts)
+        return state_filter == "all" or rule.state == state_filter
+
     for group in groups:
         if not group.alerting:
             continue
@@ -120,12 +226,18 @@ def rules_table(
         members = [
             (index, rule)
             for index, rule in enumerate(group.alerting)
-            if state_filter == "all" or rule.state == state_filter
+            if rule_wanted(rule_key(group, index, rule), rule)
         ]
         if not members:
             continue
         header: Cell = (f"▾ {group.name}", "bold")
-        rows.append(Row(f"group|{group.file}|{group.name}", (header, blank, blank, blank, summary)))
+        am_blank: tuple[Cell, ...] = (blank,) if alertmanager is not None else ()
+        rows.append(
+            Row(
+                f"group|{group.file}|{group.name}",
+                (header, blank, *am_blank, blank, blank, summary),
+            )
+        )
         for index, rule in members:
             key = rule_key(group, index, rule)
             lit = tracker.highlighted(key, now)
@@ -145,12 +257,18 @@ def rules_table(
                 about.append(f"  {rule.health}: {clip(rule.last_error)}", style=colours["firing"])
             name = ("● " if lit else "  ") + rule.name
             name_width = max(name_width, len(name))
+            am_rule: tuple[Cell, ...] = ()
+            if alertmanager is not None:
+                kinds = Counter(suppression(held.get(alert_key(key, a))) for a in rule.alerts)
+                said = ", ".join(f"{kinds[k]} {k}" for k in AM_FILTERS if kinds[k])
+                am_rule = ((said, f"{colour} {base}".strip() if said else base),)
             rows.append(
                 Row(
                     key,
                     (
                         (name, f"bold {base}".strip()),
                         (state_text, f"bold {colour} {base}".strip()),
+                        *am_rule,
                         (ago(since, now) if since else "", base),
                         (_short_value(value), base),
                         about,
@@ -158,7 +276,7 @@ def rules_table(
                 )
             )
             for alert in sorted(rule.alerts, key=lambda a: labels_text(a.labels)):
-                if state_filter != "all" and alert.state != state_filter:
+                if not wanted(key, alert):
                     continue
                 # The instance names an alert best; every label is in the detail below.
                 shown = clip(
@@ -171,25 +289,33 @@ def rules_table(
                 )
                 label = "    └ " + (shown or "{}")
                 name_width = max(name_width, len(label))
+                row_key = alert_key(key, alert)
+                am_alert: tuple[Cell, ...] = ()
+                if alertmanager is not None:
+                    am_alert = (_am_cell(alert, held.get(row_key), colours[alert.state]),)
                 rows.append(
                     Row(
-                        alert_key(key, alert),
+                        row_key,
                         (
                             (label, ""),
                             (alert.state, colours[alert.state]),
+                            *am_alert,
                             (ago(active, now) if active else "", ""),
                             (_short_value(alert.value), ""),
                             (note, ""),
                         ),
                     )
                 )
-    fixed = sum(w for _, _, w in _FIXED)
-    spare = width - fixed - 2 * (len(_FIXED) + 2) - 2
+    fixed_columns = [Column(key, label, w) for key, label, w in _FIXED]
+    if alertmanager is not None:
+        fixed_columns.insert(1, Column("alertmanager", "Alertmanager", AM_WIDTH))
+    fixed = sum(c.width for c in fixed_columns)
+    spare = width - fixed - 2 * (len(fixed_columns) + 2) - 2
     name_width = min(name_width, max(20, spare // 2))
     rest = max(16, spare - name_width)
     columns = (
         Column("rule", "Rule / alert", name_width),
-        *(Column(key, label, w) for key, label, w in _FIXED),
+        *fixed_columns,
         Column("about", "Labels · annotations", rest),
     )
     return columns, rows
@@ -216,7 +342,8 @@ class AlertsPanel(TablePanel):
             "cycle_state",
             "State",
             id="alerts.state",
-            tooltip="Show all rules, or only the firing, pending or inactive ones",
+            tooltip="Show all rules, or only the firing, pending or inactive ones (with an "
+            "Alertmanager: or the silenced or inhibited alerts)",
         ),
         Binding(
             "enter",
@@ -248,6 +375,8 @@ class AlertsPanel(TablePanel):
         self.tracker = AlertTracker()
         self._rules: dict[str, AlertingRule] = {}
         self._alerts: dict[str, tuple[AlertingRule, Alert]] = {}
+        self.alertmanager = AlertmanagerInfo()
+        self._held: dict[str, AlertmanagerAlert] = {}  # Alertmanager's alert by row key
         # Changes not drawn yet because the user reads further down the timeline:
         # drawn above, they would push the lines being read away.
         self._new_above = 0
@@ -308,8 +437,37 @@ class AlertsPanel(TablePanel):
                 self._rules[key] = rule
                 for alert in rule.alerts:
                     self._alerts[alert_key(key, alert)] = (rule, alert)
+        self._match_alertmanager()
         self.changed()
         return changes
+
+    def filter_choices(self) -> tuple[str, ...]:
+        return STATE_FILTERS + AM_FILTERS if self.alertmanager.known else STATE_FILTERS
+
+    def show_alertmanager(self, info: AlertmanagerInfo) -> None:
+        self.alertmanager = info
+        self._match_alertmanager()
+        self.changed()
+
+    def _match_alertmanager(self) -> None:
+        alerts = self.alertmanager.alerts
+        self._held = alertmanager_by_key(self.groups or [], alerts) if alerts is not None else {}
+
+    def held(self, key: str) -> AlertmanagerAlert | None:
+        """Alertmanager's alert for the alert row `key` (the overview shows it too)."""
+        return self._held.get(key)
+
+    def silence_labels(self, key: str) -> dict[str, str] | None:
+        """The labels a silence of row `key` starts from: the alert's as Alertmanager holds
+        it (with Prometheus's external labels), else as Prometheus has it; for a rule, its
+        name and labels. None for a group's row."""
+        if key in self._alerts:
+            held = self._held.get(key)
+            return dict(held.labels) if held is not None else dict(self._alerts[key][1].labels)
+        rule = self._rules.get(key)
+        if rule is not None:
+            return {"alertname": rule.name, **rule.labels}
+        return None
 
     def show_unavailable(self, reason: str) -> None:
         self.unavailable = reason
@@ -328,6 +486,7 @@ class AlertsPanel(TablePanel):
         colours = self.colours()
         table = self.table
         width = table.size.width or self.size.width or self.app.size.width
+        info = self.alertmanager
         columns, rows = rules_table(
             self.groups,
             state_filter=self.state_filter,
@@ -335,6 +494,7 @@ class AlertsPanel(TablePanel):
             now=self.clock(),
             colours=colours,
             width=width,
+            alertmanager=self._held if info.known else None,
         )
         counts = self.counts()
         text = Text()
@@ -342,10 +502,19 @@ class AlertsPanel(TablePanel):
             if text:
                 text.append(" · ", style="dim")
             text.append(f"{counts[state]} {state}", style=f"bold {colours[state]}")
+        if info.known:
+            kinds = Counter(suppression(a) for a in self._held.values())
+            for kind in AM_FILTERS:
+                if kinds[kind]:
+                    text.append(f" · {kinds[kind]} {kind}", style="bold")
+            if info.error:
+                text.append("  Alertmanager does not answer", style=f"bold {colours['firing']}")
         if not self._rules:
             text = Text("No alerting rules on this server.", style="dim")
         elif not rows:
-            text.append(f"  (no rule is {self.state_filter})", style="dim")
+            alert_filter = self.state_filter in AM_FILTERS
+            what = "alert is" if alert_filter else "rule is"
+            text.append(f"  (no {what} {self.state_filter})", style="dim")
         with self.app.batch_update():
             table.sync(columns, rows)
             show(summary, text)
@@ -413,6 +582,8 @@ class AlertsPanel(TablePanel):
         text.append(f"  group {rule.group}", style="dim")
         if rule.duration:
             text.append(f"  for {short_duration(rule.duration)}", style="dim")
+        if key in self._alerts:
+            text.append_text(self._alertmanager_detail(key, self._alerts[key][1], colours))
         text.append("\nexpr: ", style="dim")
         text.append(clip(rule.query, DETAIL_LIMIT))
         annotations = rule.annotations
@@ -430,3 +601,38 @@ class AlertsPanel(TablePanel):
             text.append(f"\n{clip(name)}: ", style="dim")
             text.append(clip(value, DETAIL_LIMIT))
         show(detail, text)
+
+    def _alertmanager_detail(self, key: str, alert: Alert, colours: dict[str, str]) -> Text:
+        """`Alertmanager: suppressed: silenced by 8c1f2e3d ("why", ends 14:00) · receivers:
+        webhook · fingerprint …`, then the webhook receiver's last notification; or why
+        there is nothing to say (no Alertmanager, it does not answer)."""
+        info = self.alertmanager
+        text = Text()
+        problem = info.problem()
+        if problem:
+            return text.append(f"\n{problem}", style=colours["firing"] if info.error else "dim")
+        if not info.known or info.alerts is None:
+            return text
+        text.append("\nAlertmanager: ", style="dim")
+        held = self._held.get(key)
+        if held is None:
+            if alert.state == "firing":
+                return text.append("not received (yet)")
+            return text.append("not sent (Prometheus sends firing alerts only)", style="dim")
+        by_fingerprint = {a.fingerprint: a for a in info.alerts}
+        text.append(" ".join(alertmanager_state_parts(held, by_fingerprint)), style="bold")
+        for silence_id in held.silenced_by:
+            silence = info.silence(silence_id)
+            if silence is not None:
+                ends = clock_text(silence.ends_at.timestamp(), seconds=False)
+                text.append(f" ({clip(silence.comment, 60)!r}, ends {ends})")
+        text.append(" · receivers: ", style="dim")
+        text.append(", ".join(held.receivers) or "none")
+        text.append(" · fingerprint ", style="dim")
+        text.append(held.fingerprint)
+        note = info.notifications.get(held.fingerprint)
+        if note is not None:
+            times = f", {note.count} notifications" if note.count > 1 else ""
+            text.append("\nnotified: ", style="dim")
+            text.append(f"{note.receiver} at {clock_text(note.at)} ({note.status}{times})")
+        return text

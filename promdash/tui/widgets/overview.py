@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.binding import Binding, BindingType
@@ -24,6 +25,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from promdash.present.text import AlertRow, alert_rows, labels_text, short_scrape_error
+from promdash.prom.am_types import AlertmanagerAlert
 from promdash.prom.types import QueryResult, RuleGroup, Target, Targets
 from promdash.timefmt import ago, clock_text, seconds_text, short_duration, value_text
 from promdash.tui.messages import (
@@ -36,7 +38,15 @@ from promdash.tui.messages import (
 from promdash.tui.plot import graph_lines, legend
 from promdash.tui.settings import OverviewGraph
 from promdash.tui.themes import plot_colours, rgb, rich_colour
-from promdash.tui.widgets.alerts import Change, alert_key, rule_key
+from promdash.tui.widgets.alerts import (
+    SUPPRESSED_MARKS,
+    AlertmanagerInfo,
+    Change,
+    alert_key,
+    alertmanager_by_key,
+    rule_key,
+    suppression,
+)
 from promdash.tui.widgets.panel import Clock, Panel, show
 from promdash.tui.widgets.plotview import PlotView
 from promdash.tui.widgets.table import Cell, Column, KeyedTable, Row
@@ -159,10 +169,17 @@ def overview_targets(
 
 
 def overview_alerts(
-    groups: Sequence[RuleGroup], *, now: float, width: int, colours: dict[str, str]
+    groups: Sequence[RuleGroup],
+    *,
+    now: float,
+    width: int,
+    colours: dict[str, str],
+    held: Mapping[str, AlertmanagerAlert] | None = None,
 ) -> tuple[tuple[Column, ...], list[Row], dict[str, int]]:
     """(columns, rows, counts): firing alerts, then pending, each by its telling labels,
-    value and since when; the inactive rules as one count."""
+    value and since when; the inactive rules as one count. An alert Alertmanager
+    silences or inhibits (`held`: its alerts by row key) says so in its state."""
+    held = held or {}
     # Rows are keyed as in the Alerts panel, so opening one finds it there.
     keys: dict[tuple[int, str], str] = {}
     for group in groups:
@@ -190,7 +207,9 @@ def overview_alerts(
         )
     rule_width = min(max((len(r.rule.name) for _, r, _ in found), default=8), 32)
     labels_width = max((len(shown) for _, _, shown in found), default=0)
-    fixed = [Column("state", "State", 9), Column("rule", "Alert", rule_width)]
+    marks = {key: suppression(held.get(key)) for key, _, _ in found}
+    state_width = max([9, *(cell_len(SUPPRESSED_MARKS[m]) for m in marks.values() if m)])
+    fixed = [Column("state", "State", state_width), Column("rule", "Alert", rule_width)]
     tail = [Column("value", "Value", 8), Column("since", "For", 6)]
     # One line per alert when its labels fit; else the labels go on a line of their own
     # below it, so neither they nor the value and since are cut.
@@ -206,7 +225,8 @@ def overview_alerts(
         colour = colours[row.state]
         active_at = row.active_at.timestamp() if row.active_at else None
         mark = "●" if row.state == "firing" else "◐"
-        cells: list[Cell] = [(f"{mark} {row.state}", f"bold {colour}"), (row.rule.name, "bold")]
+        state = SUPPRESSED_MARKS[marks[key]] if marks[key] else f"{mark} {row.state}"
+        cells: list[Cell] = [(state, f"bold {colour}"), (row.rule.name, "bold")]
         if one_line:
             cells.append((shown, "dim"))
         cells += [
@@ -410,6 +430,7 @@ class OverviewPanel(Panel):
         self.groups: list[RuleGroup] | None = None
         self.timeline: list[Change] = []
         self.unavailable = ""
+        self.alertmanager = AlertmanagerInfo()
         self._count = 0
 
     def compose(self):  # type: ignore[no-untyped-def]
@@ -474,6 +495,10 @@ class OverviewPanel(Panel):
         self.unavailable = reason
         self.changed()
 
+    def show_alertmanager(self, info: AlertmanagerInfo) -> None:
+        self.alertmanager = info
+        self.changed()
+
     def show_result(self, message: GraphFetched) -> bool:
         mini = self.mini(message.graph_id)
         if mini is not None:
@@ -516,7 +541,11 @@ class OverviewPanel(Panel):
         if self.groups is None:
             return
         width = table.size.width or self.size.width // 2
-        columns, rows, counts = overview_alerts(self.groups, now=now, width=width, colours=colours)
+        alerts = self.alertmanager.alerts
+        held = alertmanager_by_key(self.groups, alerts) if alerts is not None else None
+        columns, rows, counts = overview_alerts(
+            self.groups, now=now, width=width, colours=colours, held=held
+        )
         if not rows:
             rows = [Row("none", (("  No alerting rules on this server.", "dim"),), span=0)]
         table.sync(columns, rows)

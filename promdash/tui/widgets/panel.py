@@ -101,9 +101,14 @@ class TablePanel(Panel):
         text = Text.assemble((f"{self.filter_name}: ", "dim"), (self.filter_value, "bold"))
         show(self.query_one(FilterLabel), text)
 
+    def filter_choices(self) -> tuple[str, ...]:
+        """The values the filter cycles through now (a panel may offer more with more data)."""
+        return self.filter_values
+
     def cycle_filter(self) -> None:
-        values = self.filter_values
-        self.set_filter(values[(values.index(self.filter_value) + 1) % len(values)])
+        values = self.filter_choices()
+        at = values.index(self.filter_value) if self.filter_value in values else -1
+        self.set_filter(values[(at + 1) % len(values)])
 
     def set_filter(self, value: str) -> None:
         self.filter_value = value
