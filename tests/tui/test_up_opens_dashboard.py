@@ -73,7 +73,8 @@ def test_up_in_a_terminal_opens_the_dashboard(tmp_path: Path) -> None:
         _wait_for(session, "EXITED=0", timeout=15)
         # Quitting the dashboard leaves the stack running.
         state = StackState.load("it-up-tty")
-        assert state is not None and len(state.processes) == 4
+        assert state is not None
+        assert {"prometheus", "random-1", "random-2", "random-3"} <= set(state.processes)
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], check=False)
         subprocess.run(
