@@ -211,6 +211,8 @@ def test_typed_query_snapshot(snap_compare: Any, recorded_port: int, size: tuple
         await _settled(pilot, "graph")
         await pilot.press("ctrl+n")
         await pilot.pause(0.2)
+        # A blinking cursor would make the picture depend on the moment it is taken.
+        pilot.app.focused.cursor_blink = False
         await type_text(pilot, "rate(up")
         await pilot.pause(0.3)
 
