@@ -94,6 +94,15 @@ def palette_commands(app: App[Any]) -> list[PaletteCommand]:
         ),
         PaletteCommand("Back to the overview", "After opening something from it", "back", screen),
     ]
+    if screen.am.known:
+        commands.append(
+            PaletteCommand(
+                "Overview: silence the selected alert…",
+                "The alert under the cursor in the Alerts box",
+                "silence",
+                overview,
+            )
+        )
 
     targets = screen.targets
     for health in HEALTH_FILTERS:
@@ -183,6 +192,15 @@ def palette_commands(app: App[Any]) -> list[PaletteCommand]:
             "Alerts: cycle state filter", "all → firing → pending → inactive", "cycle_state", alerts
         )
     )
+    if screen.am.known:
+        commands.append(
+            PaletteCommand(
+                "Alerts: silence the selected alert…",
+                "A form with its labels as matchers, a duration and a comment",
+                "silence",
+                alerts,
+            )
+        )
     commands.append(
         PaletteCommand(
             "Alerts: graph the selected rule's expression",

@@ -15,12 +15,14 @@ from typing import Any
 
 import httpx
 import pytest
+from textual.widgets import Input
 
 from promdash.config import Connection
 from promdash.tui.app import PromdashApp
 from promdash.tui.screens.confirm import ConfirmScreen
-from promdash.tui.screens.silence import ExtendScreen
+from promdash.tui.screens.silence import ExtendScreen, SilenceScreen
 from promdash.tui.widgets.silences import moment_text
+from promdash.tui.widgets.table import KeyedTable
 from tests.integration.alertmanager import (
     AlertingPrometheus,
     OwnAlertmanager,
@@ -28,7 +30,7 @@ from tests.integration.alertmanager import (
     prometheus_alerting_to,
     wait_until,
 )
-from tests.tui.helpers import SIZE, dash, row_text, text_of, wait_for
+from tests.tui.helpers import SIZE, dash, row_text, text_of, type_text, wait_for
 
 pytestmark = pytest.mark.prometheus
 
@@ -70,9 +72,8 @@ def prom(
 def no_silences_left(am: OwnAlertmanager) -> Iterator[None]:
     """Each test starts with InstanceDown active: what a test silenced is expired after it."""
     yield
-    for silence in am.silences():
-        if silence["status"]["state"] != "expired":
-            httpx.delete(f"{am.url}/api/v2/silence/{silence['id']}", timeout=5)
+    for silence in live_silences(am):
+        httpx.delete(f"{am.url}/api/v2/silence/{silence['id']}", timeout=5)
 
 
 def add_silence(am: OwnAlertmanager, comment: str = "from the test", **labels: str) -> str:
@@ -297,3 +298,104 @@ async def test_no_to_the_question_changes_nothing_and_extending_moves_the_end(
         )
         remaining = row_text(panel.table, silence_id)
         assert "2h59m" in remaining or " 3h " in remaining  # an hour left, and two more
+
+
+# ---------------------------------------------------------------- the silence form
+
+
+def live_silences(am: OwnAlertmanager) -> list[dict[str, Any]]:
+    return [s for s in am.silences() if s["status"]["state"] != "expired"]
+
+
+def notices(app: PromdashApp) -> str:
+    return "\n".join(n.message for n in app._notifications)
+
+
+async def test_silencing_an_alert_from_the_form_previews_then_saves_after_a_question(
+    am: OwnAlertmanager, prom: AlertingPrometheus
+) -> None:
+    app = dash(prom.url, panel="alerts", refresh=1.0, alertmanager=Connection(url=am.url),
+               author="ana")  # fmt: skip
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "active" in alert_row(app, "InstanceDown"), what="active")
+        await select_alert(pilot, app, "InstanceDown")
+        await pilot.press("S")
+        await wait_for(pilot, lambda: isinstance(app.screen, SilenceScreen), what="the form")
+        form = app.screen
+        assert isinstance(form, SilenceScreen)
+        assert [row.parts() for row in form.rows()] == [
+            ("alertname", "=", "InstanceDown"),
+            ("instance", "=", prom.closed),
+            ("job", "=", "closed"),
+            ("severity", "=", "critical"),
+        ]
+        assert form.query_one("#silence-duration", Input).value == "2h"
+        assert form.query_one("#silence-author", Input).value == "ana"
+
+        def preview() -> str:
+            return text_of(form.query_one("#silence-preview"))
+
+        assert "Would mute 1 of the 2 current alerts:" in preview()
+        assert "InstanceDown" in preview() and "ScrapeFailing" not in preview()
+
+        # Drop the alert's name; match both severities by a regex.
+        form.query_one("#m1-remove").focus()
+        await pilot.press("enter")
+        form.query_one("#m4-op").focus()
+        await pilot.press("enter", "enter")  # = → != → =~
+        form.query_one("#m4-value").focus()
+        await pilot.press("ctrl+u")
+        await type_text(pilot, "critical|warning")
+        await pilot.pause(0.2)
+        assert "Would mute 2 of the 2 current alerts:" in preview()
+        assert "ScrapeFailing" in preview()
+
+        await pilot.press("ctrl+s")  # no comment yet: said, nothing asked or written
+        await pilot.pause(0.2)
+        assert "a comment is needed" in text_of(form.query_one("#silence-error"))
+        assert app.screen is form
+        form.query_one("#silence-comment").focus()
+        await type_text(pilot, "network maintenance")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
+        assert not live_silences(am)  # nothing written before the yes
+        await pilot.press("y")
+
+        def saved() -> list[dict[str, Any]]:
+            return [s for s in am.silences() if s["comment"] == "network maintenance"]
+
+        await wait_for(pilot, saved, what="the silence in Alertmanager")
+        (silence,) = saved()
+        assert silence["status"]["state"] == "active" and silence["createdBy"] == "ana"
+        matchers = {(m["name"], m["value"], m["isRegex"]) for m in silence["matchers"]}
+        assert matchers == {
+            ("instance", prom.closed, False),
+            ("job", "closed", False),
+            ("severity", "critical|warning", True),
+        }
+        ends = datetime.fromisoformat(silence["endsAt"]) - datetime.now(UTC)
+        assert timedelta(hours=1, minutes=58) < ends <= timedelta(hours=2)
+        await wait_for(pilot, lambda: silence["id"] in notices(app), what="the new ID said")
+        await wait_for(
+            pilot, lambda: "silenced" in alert_row(app, "InstanceDown"), what="shown silenced"
+        )
+        assert "🔕 silenced" in alert_row(app, "ScrapeFailing")
+
+
+async def test_the_overview_opens_the_form_for_its_selected_alert(
+    am: OwnAlertmanager, prom: AlertingPrometheus
+) -> None:
+    app = dash(prom.url, layout="overview", refresh=1.0, alertmanager=Connection(url=am.url))
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.dashboard.overview.query_one("#overview-alerts", KeyedTable)
+        keys = lambda: [k for k in table.row_keys if "|ScrapeFailing|" in k]  # noqa: E731
+        await wait_for(pilot, keys, what="ScrapeFailing in the overview")
+        table.focus()
+        table.move_cursor(row=table.row_keys.index(keys()[0]))
+        await pilot.press("S")
+        await wait_for(pilot, lambda: isinstance(app.screen, SilenceScreen), what="the form")
+        assert isinstance(app.screen, SilenceScreen)
+        assert ("alertname", "=", "ScrapeFailing") in [r.parts() for r in app.screen.rows()]
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        assert not live_silences(am)

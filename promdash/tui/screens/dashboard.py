@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from rich.text import Text
@@ -28,8 +28,8 @@ from textual.widget import Widget
 from textual.widgets import Footer, Tab, Tabs
 
 from promdash.present.text import clip, short_id, silence_mutes
-from promdash.prom.am_types import matchers_text
-from promdash.timefmt import date_time_text, short_duration
+from promdash.prom.am_types import Matcher, matchers_text
+from promdash.timefmt import date_time_text, format_duration, short_duration
 from promdash.tui.completion import Catalog
 from promdash.tui.messages import (
     AlertmanagerBack,
@@ -56,6 +56,8 @@ from promdash.tui.messages import (
     ServerLost,
     ServiceActionDone,
     SilenceChange,
+    SilenceDraft,
+    SilenceWanted,
     SilenceWritten,
     StackStatusFetched,
     TargetsFetched,
@@ -486,6 +488,8 @@ class DashboardScreen(Screen[None]):
         action, silence_id = message.action, message.silence_id
         if message.error:
             self.app.notify(message.error, title=f"{action} silence: not done", severity="error")
+            if message.draft is not None:
+                self._silence_form(message.draft.matchers, message.draft)  # as it was, to fix
             return
         if action == "expire":
             said = f"Silence {silence_id} expired: the alerts it muted are active again."
@@ -585,6 +589,42 @@ class DashboardScreen(Screen[None]):
         with contextlib.suppress(OSError):  # a convenience: the graph works without it
             memory.opened(query)
 
+    @on(SilenceWanted)
+    def _silence_wanted(self, message: SilenceWanted) -> None:
+        """S on an alert (or a rule): the silence form, its labels as the matchers."""
+        message.stop()
+        if not self.am.known:
+            why = self.am.none or "still looking for one"
+            self.app.notify(f"No Alertmanager to silence in ({why}).", severity="warning")
+            return
+        labels = self.alerts.silence_labels(message.key)
+        if labels is None:
+            self.app.notify("Select an alert (or a rule) to silence.", severity="warning")
+            return
+        # The alert's name first, as people read an alert; then the labels by name.
+        names = sorted(labels, key=lambda name: (name != "alertname", name))
+        self._silence_form([Matcher(name, labels[name]) for name in names])
+
+    def _silence_form(self, matchers: Sequence[Matcher], draft: SilenceDraft | None = None) -> None:
+        from promdash.tui.screens.silence import SilenceScreen
+
+        form = SilenceScreen(
+            matchers,
+            alerts=self.am.alerts,
+            url=self.am.url,
+            author=draft.author if draft else self.settings.author,
+            clock=self.settings.clock,
+            duration=format_duration(draft.seconds) if draft else "2h",
+            comment=draft.comment if draft else "",
+            unknown_why=self.am.error,
+        )
+
+        def save(made: SilenceDraft | None) -> None:
+            if made is not None:
+                self.post_message(WriteSilence("create", draft=made).set_sender(self))
+
+        self.app.push_screen(form, save)
+
     @on(SilenceChange)
     def _change_silence(self, message: SilenceChange) -> None:
         """Expire or extend a silence, once the person said yes."""
@@ -598,8 +638,8 @@ class DashboardScreen(Screen[None]):
         what.append(f"\n{clip(silence.comment, 200)} (by {silence.created_by or '-'})")
         if message.action == "expire":
             muted = silence_mutes(silence, self.am.alerts or [])
-            what.append(f"\nIt mutes {muted} alert{'' if muted == 1 else 's'} now: ")
-            what.append("they are active again.")
+            alerts = f"{muted} alert{'' if muted == 1 else 's'}"
+            what.append(f"\nThe {alerts} it mutes now will be active again.")
 
             def expire(yes: bool | None) -> None:
                 if yes:

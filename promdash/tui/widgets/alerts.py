@@ -29,7 +29,7 @@ from promdash.present.text import (
 from promdash.prom.am_types import AlertmanagerAlert, Silence
 from promdash.prom.types import Alert, AlertingRule, AlertState, RuleGroup
 from promdash.timefmt import ago, clock_text, short_duration, value_text
-from promdash.tui.messages import Notification, OpenGraphs
+from promdash.tui.messages import Notification, OpenGraphs, SilenceWanted
 from promdash.tui.themes import rich_colour
 from promdash.tui.widgets.panel import Clock, FilterLabel, TablePanel, show
 from promdash.tui.widgets.table import Cell, Column, KeyedTable, Row
@@ -346,6 +346,14 @@ class AlertsPanel(TablePanel):
             "Alertmanager: or the silenced or inhibited alerts)",
         ),
         Binding(
+            "S",
+            "silence",
+            "Silence",
+            id="alerts.silence",
+            tooltip="Silence the selected alert in Alertmanager: a form with its labels as "
+            "matchers, a duration and a comment",
+        ),
+        Binding(
             "enter",
             "open_selected",
             "Graph expr",
@@ -444,8 +452,15 @@ class AlertsPanel(TablePanel):
     def filter_choices(self) -> tuple[str, ...]:
         return STATE_FILTERS + AM_FILTERS if self.alertmanager.known else STATE_FILTERS
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Without an Alertmanager there is nothing to silence in: the key is not offered.
+        return action != "silence" or self.alertmanager.known  # False: not shown
+
     def show_alertmanager(self, info: AlertmanagerInfo) -> None:
+        known = self.alertmanager.known
         self.alertmanager = info
+        if info.known != known:
+            self.refresh_bindings()
         self._match_alertmanager()
         self.changed()
 
@@ -567,6 +582,13 @@ class AlertsPanel(TablePanel):
         rule = self._rule_for(key)
         if rule is not None:
             self.post_message(OpenGraphs([rule.query], title=rule.name).set_sender(self))
+
+    def action_silence(self) -> None:
+        key = self.table.cursor_key
+        if key is None or self._rule_for(key) is None:
+            self.app.notify("Select an alert (or a rule) to silence first.", severity="warning")
+            return
+        self.post_message(SilenceWanted(key).set_sender(self))
 
     def show_detail(self, key: str | None) -> None:
         detail = self.query_one("#alert-detail", Static)

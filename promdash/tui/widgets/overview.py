@@ -34,6 +34,7 @@ from promdash.tui.messages import (
     GraphFetched,
     GraphWanted,
     OpenGraphs,
+    SilenceWanted,
 )
 from promdash.tui.plot import graph_lines, legend
 from promdash.tui.settings import OverviewGraph
@@ -373,6 +374,8 @@ class OverviewPanel(Panel):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open", id="overview.open",
                 tooltip="Open the selected pool, target, alert or graph in its full panel"),
+        Binding("S", "silence", "Silence", show=False, id="overview.silence",
+                tooltip="Silence the selected alert in Alertmanager (a form, pre-filled)"),
         Binding("a", "add_graph", "Add graph", id="overview.add",
                 tooltip="Add a graph to the overview (remembered for this server)"),
         Binding("e", "edit_graph", "Replace", show=False, id="overview.edit",
@@ -495,8 +498,15 @@ class OverviewPanel(Panel):
         self.unavailable = reason
         self.changed()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Without an Alertmanager there is nothing to silence in: the key is not offered.
+        return action != "silence" or self.alertmanager.known  # False: not shown
+
     def show_alertmanager(self, info: AlertmanagerInfo) -> None:
+        known = self.alertmanager.known
         self.alertmanager = info
+        if info.known != known:
+            self.refresh_bindings()
         self.changed()
 
     def show_result(self, message: GraphFetched) -> bool:
@@ -591,6 +601,14 @@ class OverviewPanel(Panel):
             elif key != "none":
                 key = key.removesuffix("|labels")
                 self.post_message(self.Open("alerts", key).set_sender(self))
+
+    def action_silence(self) -> None:
+        table = self.query_one("#overview-alerts", KeyedTable)
+        key = table.cursor_key
+        if self.screen.focused is not table or key is None or not key.startswith("rule|"):
+            self.app.notify("Select an alert in the Alerts box first, then press S.")
+            return
+        self.post_message(SilenceWanted(key.removesuffix("|labels")).set_sender(self))
 
     @on(KeyedTable.RowSelected)
     def _row_selected(self, event: KeyedTable.RowSelected) -> None:
