@@ -15,14 +15,16 @@ from typing import Any
 
 import httpx
 import pytest
-from textual.widgets import Input
+from textual.widgets import Input, Log
 
 from promdash.config import Connection
 from promdash.tui.app import PromdashApp
 from promdash.tui.screens.confirm import ConfirmScreen
+from promdash.tui.screens.logs import LogScreen
 from promdash.tui.screens.silence import ExtendScreen, SilenceScreen
 from promdash.tui.widgets.silences import moment_text
 from promdash.tui.widgets.table import KeyedTable
+from tests.conftest import RunningStack, require_alertmanager
 from tests.integration.alertmanager import (
     AlertingPrometheus,
     OwnAlertmanager,
@@ -399,3 +401,59 @@ async def test_the_overview_opens_the_form_for_its_selected_alert(
         await pilot.press("escape")
         await pilot.pause(0.2)
         assert not live_silences(am)
+
+
+# ---------------------------------------------------------------- the stack's webhook receiver
+
+
+async def test_the_receivers_notifications_show_in_the_alert_and_in_its_log(
+    local_stack: RunningStack,
+) -> None:
+    """The demo stack's Alertmanager notifies promdash's webhook receiver: the alert's
+    detail says when, and the Stack panel's log of the receiver shows the line."""
+    require_alertmanager()
+    instance = f"127.0.0.1:{local_stack.stack.ports()['random-3']}"
+    app = dash(local_stack.url, panel="alerts", refresh=1.0, stack_name=local_stack.state.name)
+    async with app.run_test(size=SIZE) as pilot:
+        with local_stack.stopped("random-3"):
+
+            def down_key() -> str:
+                keys = app.dashboard.alerts.table.row_keys
+                found = [k for k in keys if "|InstanceDown|" in k and f'"{instance}"' in k]
+                return found[0] if found else ""
+
+            await wait_for(
+                pilot,
+                lambda: "active" in row_text(app.dashboard.alerts.table, down_key()),
+                timeout=60,
+                what="InstanceDown firing and in Alertmanager",
+            )
+            table = app.dashboard.alerts.table
+            table.focus()
+            detail = app.dashboard.alerts.query_one("#alert-detail")
+
+            def notified() -> bool:
+                table.move_cursor(row=table.row_keys.index(down_key()))
+                return "notified: webhook at" in text_of(detail)
+
+            await wait_for(pilot, notified, timeout=60, what="the notification in the detail")
+            assert "(firing" in text_of(detail)
+
+            await pilot.press("4")
+            stack = app.dashboard.stack
+            assert stack is not None
+            await wait_for(pilot, lambda: stack.rows is not None, what="the stack's services")
+            stack.table.move_cursor(row=stack.table.row_keys.index("webhook"))
+            stack.table.focus()
+            await pilot.press("l")
+            await wait_for(pilot, lambda: isinstance(app.screen, LogScreen), what="the log")
+            log = app.screen.query_one(Log)
+            await wait_for(
+                pilot,
+                lambda: any(
+                    " firing InstanceDown " in line and f'"{instance}"' in line
+                    for line in log.lines
+                ),
+                what="the notification's line in the receiver's log",
+            )
+            await pilot.press("escape")

@@ -1,7 +1,9 @@
 """Snapshots of every panel in two themes, from answers recorded from a real Prometheus.
 
-`tests/data/recorded/` holds what a real server answered (scripts/record-fixtures.py);
-a small real HTTP server here serves those bytes back. The clock is fixed at the
+`tests/data/recorded/` holds what a real server answered (scripts/record-fixtures.py),
+`tests/data/recorded-alertmanager/` what a real Alertmanager answered about the same
+alerts (scripts/record-alertmanager.py); a small real HTTP server here serves those
+bytes back. The clock is fixed at the
 recording time and the time zone is UTC, so "3s ago" and the plot's time axis
 come out the same on every run. The Stack panel shows service rows recorded
 from a real local stack (tests/tui/data/stack_status.json, made by
@@ -32,6 +34,8 @@ from promdash.tui.settings import DashSettings, PanelName
 from tests.tui.helpers import SIZE, type_text, wait_for
 
 RECORDED = Path(__file__).resolve().parent.parent / "data" / "recorded"
+AM_RECORDED = RECORDED.parent / "recorded-alertmanager"
+SHOWN_AM_URL = "http://alertmanager.recorded:9093"
 STACK_STATUS = Path(__file__).resolve().parent / "data" / "stack_status.json"
 SHOWN_URL = "http://prometheus.recorded:9090"  # what the header shows; requests go to the server
 GRAPH_QUERY = "sum by (instance, service) (rate(rpc_durations_seconds_count[1m]))"
@@ -44,8 +48,8 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _manifest() -> dict[str, Any]:
-    return json.loads((RECORDED / "manifest.json").read_text())  # type: ignore[no-any-return]
+def _manifest(folder: Path = RECORDED) -> dict[str, Any]:
+    return json.loads((folder / "manifest.json").read_text())  # type: ignore[no-any-return]
 
 
 class _Recorded(BaseHTTPRequestHandler):
@@ -54,20 +58,21 @@ class _Recorded(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         url = urlsplit(self.path)
         params = {k: v[0] for k, v in parse_qs(url.query).items()}
-        name, status = self._pick(url.path, params)
+        folder = AM_RECORDED if url.path.startswith("/api/v2/") else RECORDED
+        name, status = self._pick(folder, url.path, params)
         if name is None:
             body = b'{"status":"error","errorType":"not_found","error":"not recorded"}'
             status = 404
         else:
-            body = (RECORDED / f"{name}.json").read_bytes()
+            body = (folder / f"{name}.json").read_bytes()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
 
-    def _pick(self, path: str, params: dict[str, str]) -> tuple[str | None, int]:
-        answers: dict[str, Any] = _manifest()["answers"]
+    def _pick(self, folder: Path, path: str, params: dict[str, str]) -> tuple[str | None, int]:
+        answers: dict[str, Any] = _manifest(folder)["answers"]
         for name, answer in answers.items():
             if answer["path"] != path:
                 continue
@@ -117,8 +122,11 @@ def _stack_rows(name: str) -> list[ServiceStatus]:
     return [ServiceStatus(**row) for row in json.loads(STACK_STATUS.read_text())]
 
 
-def snapshot_app(port: int, theme: str, panel: PanelName, **extra: Any) -> PromdashApp:
-    recorded_at = float(_manifest()["recordedAt"])
+def snapshot_app(
+    port: int, theme: str, panel: PanelName, folder: Path = RECORDED, **extra: Any
+) -> PromdashApp:
+    """The app on recorded answers, its clock at `folder`'s recording time."""
+    recorded_at = float(_manifest(folder)["recordedAt"])
     settings = DashSettings(
         connection=Connection(url=SHOWN_URL),
         theme=theme,
@@ -240,3 +248,58 @@ async def test_an_alerts_filter_that_matches_nothing_says_so(recorded_port: int)
         await pilot.pause()
         assert panel.table.row_keys == []
         assert "(no rule is pending)" in str(panel.query_one("#alerts-summary").render())
+
+
+# ---------------------------------------------------------------- Alertmanager's side
+
+
+def alertmanager_app(port: int, theme: str, panel: PanelName) -> PromdashApp:
+    """With the recorded Alertmanager, at its recording's time: silences' remaining times
+    are as it said them (the Prometheus answers, days older, show around them)."""
+    return snapshot_app(
+        port, theme, panel, AM_RECORDED, alertmanager=Connection(url=SHOWN_AM_URL), author="ana"
+    )
+
+
+async def _alertmanager_settled(pilot: Any) -> None:
+    app: PromdashApp = pilot.app
+    for _ in range(200):
+        if app.started:
+            break
+        await asyncio.sleep(0.05)
+    screen = app.dashboard
+    await wait_for(pilot, lambda: screen.am.silences is not None, what="silences")
+    await wait_for(pilot, lambda: screen.alerts.groups is not None, what="rules")
+    await wait_for(pilot, lambda: app.build_info is not None, what="build info")
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_silences_snapshot(snap_compare: Any, recorded_port: int, theme: str) -> None:
+    """Active (one muting an alert, one none), pending and expired silences."""
+    app = alertmanager_app(recorded_port, theme, "silences")
+
+    async def run_before(pilot: Any) -> None:
+        await _alertmanager_settled(pilot)
+        await pilot.pause(0.3)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_silence_form_snapshot(snap_compare: Any, recorded_port: int) -> None:
+    """S on a firing alert: its labels (as Alertmanager holds them) and what it would mute."""
+    from promdash.tui.screens.silence import SilenceScreen
+
+    app = alertmanager_app(recorded_port, "promdash-dark", "alerts")
+
+    async def run_before(pilot: Any) -> None:
+        await _alertmanager_settled(pilot)
+        table = app.dashboard.alerts.table
+        key = next(k for k in table.row_keys if "|RPCLatencyHigh|" in k and "43523" in k)
+        table.focus()
+        table.move_cursor(row=table.row_keys.index(key))
+        await pilot.pause(0.2)
+        await pilot.press("S")
+        await wait_for(pilot, lambda: isinstance(app.screen, SilenceScreen), what="the form")
+        await pilot.pause(0.3)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -208,6 +208,9 @@ class SilenceScreen(ModalScreen[SilenceDraft | None]):
         background: $surface; border: thick $primary;
     }
     SilenceScreen #silence-title { text-style: bold; width: 100%; }
+    /* Compact inputs have no border: a tint shows where to type. */
+    SilenceScreen Input { background: $panel; }
+    SilenceScreen Input:focus { background: $primary 20%; }
     SilenceScreen .silence-hint { color: $text-muted; width: 100%; }
     SilenceScreen #silence-matchers { height: auto; max-height: 12; margin-top: 1; }
     SilenceScreen #silence-add { margin-bottom: 1; }

@@ -81,7 +81,7 @@ def silences_table(
         Column("matchers", "Matchers", 24),
         Column("starts", "Starts", 12),
         Column("ends", "Ends", 12),
-        Column("remaining", "Remaining", 11),
+        Column("remaining", "Remaining", 13),  # "starts in 1h30m"
         Column("mutes", "Mutes", 5),
         Column("by", "Created by", 12),
         Column("comment", "Comment", 16),
@@ -164,7 +164,7 @@ class SilencesPanel(TablePanel):
         return {
             "active": rich_colour(variables, "health-up"),
             "pending": rich_colour(variables, "alert-pending"),
-            "expired": rich_colour(variables, "alert-inactive"),
+            "expired": "dim",  # over: no status colour (alert-inactive is a good green)
         }
 
     # ------------------------------------------------------------ data in
@@ -206,7 +206,7 @@ class SilencesPanel(TablePanel):
             count = sum(s.state == state for s in silences)
             text.append(f"{count} {state}", style=f"bold {colours[state]}")
         text.append(f"  Alertmanager at {info.url}", style="dim")
-        if info.source:
+        if info.source and info.source != "default":
             text.append(f" ({info.source})", style="dim")
         if not rows:
             what = "silences" if self.state_filter == "all" else f"{self.state_filter} silences"
