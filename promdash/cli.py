@@ -410,7 +410,9 @@ def _query_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
     targets.add_argument(
         "--state", choices=["up", "down", "unknown"], help="only targets with this health"
     )
-    targets.add_argument("--pool", metavar="NAME", help="only this scrape pool (job)")
+    targets.add_argument(
+        "--pool", metavar="NAME", help="only this scrape pool (job), asked of the server"
+    )
 
     _query_command(sub, server)
     _tail_command(sub, server)

@@ -78,7 +78,8 @@ def targets(s: Session, args: argparse.Namespace) -> None:
     from promdash.present import output as present
     from promdash.prom.client import run
 
-    found = run(s.connection, lambda c: c.targets(state="active"))
+    # With --pool the server sends that pool's targets only (Prometheus 2.42 and later).
+    found = run(s.connection, lambda c: c.targets(state="active", scrape_pool=args.pool))
     if s.output.format == "json":
         print(present.targets_json(found.active, time.time(), health=args.state, pool=args.pool))
     else:

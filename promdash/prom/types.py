@@ -43,6 +43,7 @@ class Target:
 @dataclass(frozen=True, slots=True)
 class DroppedTarget:
     discovered_labels: dict[str, str]
+    scrape_pool: str = ""  # Prometheus 3 says; 2.x does not
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +122,15 @@ class RuleGroup:
     interval: float
     alerting: list[AlertingRule]
     recording: list[RecordingRule]
+
+
+@dataclass(frozen=True, slots=True)
+class RulePage:
+    """One page of rule groups (`group_limit`): `next_token` asks for the next one, and
+    is "" on the last page (and from servers that answer every group at once)."""
+
+    groups: list[RuleGroup]
+    next_token: str = ""
 
 
 @dataclass(frozen=True, slots=True)

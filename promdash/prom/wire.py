@@ -39,6 +39,7 @@ from promdash.prom.types import (
     QueryResult,
     RecordingRule,
     RuleGroup,
+    RulePage,
     Sample,
     Series,
     Target,
@@ -134,6 +135,7 @@ class _Target(Struct, rename="camel"):
 
 class _DroppedTarget(Struct, rename="camel"):
     discovered_labels: Labels | None = None
+    scrape_pool: str = ""  # Prometheus 3
 
 
 class _TargetsData(Struct, rename="camel"):
@@ -174,8 +176,9 @@ class _Group(Struct):
     interval: float = 0.0
 
 
-class _RulesData(Struct):
+class _RulesData(Struct, rename="camel"):
     groups: list[_Group] | None
+    group_next_token: str = ""  # Prometheus 3, with group_limit: more groups to ask for
 
 
 class _AlertmanagerURL(Struct):
@@ -437,7 +440,9 @@ def decode_targets(raw: bytes, endpoint: str = "/api/v1/targets", status: int = 
         )
         for t in data.active_targets or ()
     ]
-    dropped = [DroppedTarget(t.discovered_labels or {}) for t in data.dropped_targets or ()]
+    dropped = [
+        DroppedTarget(t.discovered_labels or {}, t.scrape_pool) for t in data.dropped_targets or ()
+    ]
     return Targets(active=active, dropped=dropped)
 
 
@@ -452,6 +457,11 @@ def _alert(a: _Alert) -> Alert:
 
 
 def decode_rules(raw: bytes, endpoint: str = "/api/v1/rules", status: int = 200) -> list[RuleGroup]:
+    return decode_rule_page(raw, endpoint, status).groups
+
+
+def decode_rule_page(raw: bytes, endpoint: str = "/api/v1/rules", status: int = 200) -> RulePage:
+    """The rule groups, and the token of the next page when `group_limit` cut them."""
     data, _ = _open(_RULES, raw, endpoint, status)
     groups = []
     for g in data.groups or ():
@@ -487,7 +497,7 @@ def decode_rules(raw: bytes, endpoint: str = "/api/v1/rules", status: int = 200)
                     )
                 )
         groups.append(RuleGroup(g.name, g.file, g.interval, alerting, recording))
-    return groups
+    return RulePage(groups, data.group_next_token)
 
 
 def decode_alerts(raw: bytes, endpoint: str = "/api/v1/alerts", status: int = 200) -> list[Alert]:
@@ -556,6 +566,7 @@ __all__ = [
     "decode_metadata",
     "decode_names",
     "decode_query",
+    "decode_rule_page",
     "decode_rules",
     "decode_series",
     "decode_targets",

@@ -1,0 +1,186 @@
+"""Asking the server for less: scrapePool on targets; exclude_alerts, rule names and groups,
+and pagination on rules; the same result from servers that ignore them.
+
+Against Debian's real Prometheus 2.42 (the scale fixture, tests/fleet.py, at a
+small size), which was seen to do this:
+- `/api/v1/targets?scrapePool=NAME` answers that pool's targets only (an unknown
+  pool: none, without an error);
+- `/api/v1/rules` ignores `exclude_alerts` (2.49), `rule_name[]`, `rule_group[]`,
+  `file[]` (2.44) and `group_limit` / `group_next_token` (3.0) without an error:
+  every group, every rule, every alert comes back.
+And against what Prometheus 3 answers the same requests, built from its API
+documentation (tests/data/prom3, served by a real HTTP server): it honours them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from promdash.config import Connection
+from promdash.prom.client import PromClient
+from promdash.prom.types import RuleGroup
+from tests.conftest import IN_CI, require_prometheus
+from tests.fleet import Fleet, FleetError, Plan, find_nginx, fleet
+from tests.integration.prom3_server import Prom3Server
+from tests.integration.test_query_cli import child_env, run
+
+pytestmark = pytest.mark.prometheus
+
+# 5 pools of 20 targets; one down in each of api-01, db-02, cache-03, web-04.
+PLAN = Plan(targets=100, pools=5, rules=15, storm=1, interval="1s")
+
+
+@pytest.fixture(scope="module")
+def prom2(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
+    require_prometheus()
+    if find_nginx() is None:
+        message = "no nginx binary (Debian: apt-get install nginx)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        with fleet(PLAN, tmp_path_factory.mktemp("fleet"), timeout=60) as up:
+            yield up
+    except FleetError as e:
+        pytest.fail(str(e))
+
+
+@pytest.fixture
+def prom3() -> Iterator[Prom3Server]:
+    with Prom3Server() as server:
+        yield server
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    # No running promdash stack (another test's) is found for Alertmanager's side.
+    return child_env(PROMDASH_STATE_DIR=str(tmp_path), PROMDASH_CONFIG=str(tmp_path / "c.yaml"))
+
+
+def alerts_of(groups: list[RuleGroup]) -> dict[tuple[str, str], int]:
+    return {(g.name, r.name): len(r.alerts) for g in groups for r in g.alerting}
+
+
+# ---------------------------------------------------------------- Prometheus 2.42
+
+
+async def test_one_pool_is_asked_of_2_42(prom2: Fleet) -> None:
+    async with PromClient(Connection(prom2.url)) as client:
+        pool = await client.targets(state="active", scrape_pool="db-02")
+        expected = {f"{t.host}:{prom2.port}" for t in PLAN.pool_targets(2)}
+        assert {t.instance for t in pool.active} == expected
+        assert {t.scrape_pool for t in pool.active} == {"db-02"}
+        assert [t.health for t in pool.active].count("down") == 1
+        assert not client.ignores("scrapePool")
+        nothing = await client.targets(state="active", scrape_pool="no-such-pool")
+        assert nothing.active == []
+
+
+async def test_2_42_ignores_exclude_alerts_and_the_client_drops_them(prom2: Fleet) -> None:
+    async with PromClient(Connection(prom2.url)) as client:
+        everything = await client.rules(type="alert")
+        assert not client.ignores("exclude_alerts")
+        rules_only = await client.rules(type="alert", exclude_alerts=True)
+        assert client.ignores("exclude_alerts")  # the answer had alerts all the same
+        assert alerts_of(rules_only) == dict.fromkeys(alerts_of(everything), 0)
+        # What is left is the rules as they were, their state included (the storm fires).
+        assert rules_only == [
+            dataclasses.replace(g, alerting=[dataclasses.replace(r, alerts=[]) for r in g.alerting])
+            for g in everything
+        ]
+        assert {r.state for g in rules_only for r in g.alerting} == {"firing", "inactive"}
+
+
+async def test_2_42_ignores_rule_filters_and_the_client_keeps_one_rule(prom2: Fleet) -> None:
+    async with PromClient(Connection(prom2.url)) as client:
+        one = await client.rules(type="alert", rule_group=["db-02"], rule_name=["TargetDown"])
+        assert client.ignores("rule_name[]")
+        assert [(g.name, [r.name for r in g.alerting]) for g in one] == [("db-02", ["TargetDown"])]
+        down = [t for t in PLAN.pool_targets(2) if not t.up]
+        assert [a.labels["instance"] for a in one[0].alerting[0].alerts] == [
+            f"{t.host}:{prom2.port}" for t in down
+        ]
+        # A name alone keeps that rule of every group (TargetDown is in each pool's group).
+        named = await client.rules(type="alert", rule_name=["TargetDown"])
+        assert [g.name for g in named] == sorted(PLAN.pool_names)
+        assert not await client.rules(type="alert", rule_name=["NoSuchRule"])
+
+
+async def test_2_42_ignores_group_limit_and_answers_every_group_in_one_page(prom2: Fleet) -> None:
+    async with PromClient(Connection(prom2.url)) as client:
+        page = await client.rule_page(type="alert", group_limit=2, exclude_alerts=True)
+        assert page.next_token == ""
+        assert [g.name for g in page.groups] == [g.name for g in await client.rules(type="alert")]
+        assert client.ignores("group_limit")
+
+
+def steady(document: dict[str, Any]) -> dict[str, Any]:
+    """`promdash targets --json` without what changes from one scrape to the next."""
+    moving = ("lastScrape", "lastScrapeAgoSeconds", "lastScrapeDurationSeconds")
+    targets = [{k: v for k, v in t.items() if k not in moving} for t in document["targets"]]
+    return {**document, "targets": targets}
+
+
+def test_targets_pool_prints_that_pool_as_before(prom2: Fleet, env: dict[str, str]) -> None:
+    whole = run("targets", "--url", prom2.url, "--json", env=env)
+    pool = run("targets", "--url", prom2.url, "--pool", "db-02", "--json", env=env)
+    assert whole.returncode == pool.returncode == 0, whole.stderr + pool.stderr
+    everything = steady(json.loads(whole.stdout))
+    assert steady(json.loads(pool.stdout)) == {
+        "version": everything["version"],
+        "pools": [{"pool": "db-02", "up": 19, "total": 20}],
+        "targets": [t for t in everything["targets"] if t["pool"] == "db-02"],
+    }
+    table = run("targets", "--url", prom2.url, "--pool", "db-02", env=env)
+    assert table.stdout.splitlines()[0] == "db-02  19/20 up"
+    assert len(table.stdout.splitlines()) == 2 + 20  # the pool, headers, its targets
+
+
+# ---------------------------------------------------------------- Prometheus 3 (documented)
+
+
+async def test_prometheus_3_pages_of_rules_without_alerts(prom3: Prom3Server) -> None:
+    async with PromClient(Connection(prom3.url)) as client:
+        first = await client.rule_page(type="alert", group_limit=1, exclude_alerts=True)
+        assert [g.name for g in first.groups] == ["example"]
+        assert first.next_token
+        second = await client.rule_page(
+            type="alert", group_limit=1, exclude_alerts=True, group_next_token=first.next_token
+        )
+        assert [g.name for g in second.groups] == ["node"]
+        assert second.next_token == ""
+        rules = [r for g in (*first.groups, *second.groups) for r in g.alerting]
+        assert [(r.name, r.state, r.alerts) for r in rules] == [
+            ("HighRequestLatency", "firing", []),
+            ("InstanceDown", "firing", []),
+            ("DiskAlmostFull", "inactive", []),
+        ]
+        assert not any(client.ignores(f) for f in ("exclude_alerts", "group_limit", "rule_name[]"))
+        assert len(prom3.requests) == 2
+
+
+async def test_prometheus_3_sends_one_rules_alerts(prom3: Prom3Server) -> None:
+    async with PromClient(Connection(prom3.url)) as client:
+        one = await client.rules(type="alert", rule_group=["node"], rule_name=["InstanceDown"])
+        assert [(g.name, [r.name for r in g.alerting]) for g in one] == [("node", ["InstanceDown"])]
+        (alert,) = one[0].alerting[0].alerts
+        assert alert.labels["k8s.namespace.name"] == "monitoring"
+        assert not client.ignores("rule_name[]")
+
+
+def test_targets_pool_asks_prometheus_3_for_that_pool_only(
+    prom3: Prom3Server, env: dict[str, str]
+) -> None:
+    result = run("targets", "--url", prom3.url, "--pool", "node_exporter", env=env)
+    assert result.returncode == 0, result.stderr
+    assert prom3.requests == [
+        ("/api/v1/targets", (("scrapePool", "node_exporter"), ("state", "active")))
+    ]
+    assert result.stdout.splitlines()[0] == "node_exporter  1/2 up"
+    assert "prometheus" not in result.stdout
