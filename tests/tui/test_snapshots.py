@@ -175,7 +175,22 @@ async def _settled(pilot: Any, panel: PanelName) -> None:
         interesting = [i for i, key in enumerate(keys) if key.endswith(wanted)]
         if interesting:
             table.move_cursor(row=max(interesting[0] - (panel == "targets"), 0))
+    await wait_for(pilot, lambda: _underline_settled(screen), what="the tab underline")
     await pilot.pause(0.3)
+
+
+def _underline_settled(screen: Any) -> bool:
+    """The panel tabs' underline sits under the active tab (it moves when a count arrives)."""
+    from textual.widgets import Tabs
+    from textual.widgets._tabs import Underline
+
+    tabs = screen.query_one("#panel-tabs", Tabs)
+    tab = tabs.active_tab
+    if tab is None:
+        return True
+    start, end = tab.virtual_region.shrink(tab.styles.gutter).column_span
+    underline = tabs.query_one(Underline)
+    return (underline.highlight_start, underline.highlight_end) == (start, end)
 
 
 @pytest.mark.parametrize("theme", THEMES)

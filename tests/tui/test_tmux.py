@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -29,7 +30,8 @@ def tmux() -> Iterator[list[str]]:
         if IN_CI:
             pytest.fail("tmux is not installed")
         pytest.skip("tmux is not installed")
-    command = [binary, "-L", f"promdash-test-{os.getpid()}"]
+    # A socket of its own per test: a server still going away must not take the next one.
+    command = [binary, "-L", f"promdash-test-{os.getpid()}-{next(_SERVERS)}"]
     try:
         yield command
     finally:
@@ -55,6 +57,7 @@ def _wait(tmux: list[str], condition, timeout: float, what: str) -> str:  # type
 
 
 EXITED = "promdash exited with status "
+_SERVERS = itertools.count()
 
 
 def _launch(
