@@ -33,6 +33,7 @@ from promdash.present.text import (
     distinct_name,
     distinct_values,
     headline,
+    histogram_text,
     label_parts,
     labels_text,
     legend_common,
@@ -42,6 +43,7 @@ from promdash.present.text import (
 )
 from promdash.prom.am_types import AlertmanagerAlert
 from promdash.prom.types import (
+    Histogram,
     MetricMetadata,
     QueryResult,
     RuleGroup,
@@ -365,8 +367,20 @@ def instant_text(result: QueryResult) -> str:
         return f"string  {clip(result.string[1])}"
     if not result.vector:
         return "no data (the query matched no series at that time)"
-    rows = [[series_name(s.metric), value_text(s.value)] for s in result.vector]
+    rows = [
+        [series_name(s.metric), histogram_text(s.histogram) if s.histogram else value_text(s.value)]
+        for s in result.vector
+    ]
     return table(["SERIES", "VALUE"], rows)
+
+
+def _latest(series: Series, *, short: bool = False) -> tuple[float, str] | None:
+    """When a series' last sample was and its value as text, a float or a native histogram."""
+    last = (series.timestamps[-1], value_text(series.values[-1])) if series.values else None
+    if series.histograms and (last is None or series.histograms[-1][0] > last[0]):
+        at, histogram = series.histograms[-1]
+        return at, histogram_text(histogram, short=short)
+    return last
 
 
 def range_text(result: QueryResult) -> str:
@@ -376,39 +390,68 @@ def range_text(result: QueryResult) -> str:
     rows = []
     for s in result.matrix:
         finite = [v for v in s.values if math.isfinite(v)]
+        last = _latest(s)
         rows.append(
             [
                 series_name(s.metric),
-                str(len(s.values)),
+                str(len(s.values) + len(s.histograms)),
                 value_text(min(finite)) if finite else "-",
                 value_text(max(finite)) if finite else "-",
-                value_text(s.values[-1]) if s.values else "-",
-                time.strftime("%H:%M:%S", time.localtime(s.timestamps[-1])) if s.values else "-",
+                last[1] if last else "-",
+                time.strftime("%H:%M:%S", time.localtime(last[0])) if last else "-",
             ]
         )
     return table(["SERIES", "POINTS", "MIN", "MAX", "LAST", "AT"], rows)
 
 
 def query_csv(result: QueryResult) -> str:
-    """Long format: one row per point, a column per label name (sorted), then timestamp, value."""
+    """Long format: one row per point, a column per label name (sorted), then timestamp, value.
+
+    Native histogram samples, where there are any, fill two more columns,
+    histogram_count and histogram_sum, and leave value empty (-o json has their buckets).
+    """
     metrics: list[Mapping[str, str]] = [s.metric for s in result.vector]
     metrics += [s.metric for s in result.matrix]
     names = sorted({k for m in metrics for k in m})
+    histograms = any(s.histogram for s in result.vector) or any(s.histograms for s in result.matrix)
+    extra = ["histogram_count", "histogram_sum"] if histograms else []
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*names, "timestamp", "value"])
+    writer.writerow([*names, "timestamp", "value", *extra])
+
+    def cells(value: float | Histogram) -> list[str]:
+        if isinstance(value, Histogram):
+            return ["", csv_value(value.count), csv_value(value.sum)]
+        return [csv_value(value)] + [""] * len(extra)
+
     if result.scalar is not None:
         writer.writerow([repr(result.scalar[0]), csv_value(result.scalar[1])])
     if result.string is not None:
         writer.writerow([repr(result.string[0]), result.string[1]])
     for sample in result.vector:
         labels = [sample.metric.get(n, "") for n in names]
-        writer.writerow([*labels, repr(sample.timestamp), csv_value(sample.value)])
+        writer.writerow([*labels, repr(sample.timestamp), *cells(sample.histogram or sample.value)])
     for series in result.matrix:
         labels = [series.metric.get(n, "") for n in names]
-        for ts, value in zip(series.timestamps, series.values, strict=True):
-            writer.writerow([*labels, repr(ts), csv_value(value)])
+        points: list[tuple[float, float | Histogram]] = [
+            *zip(series.timestamps, series.values, strict=True),
+            *series.histograms,
+        ]
+        for ts, value in sorted(points, key=lambda point: point[0]):
+            writer.writerow([*labels, repr(ts), *cells(value)])
     return out.getvalue().rstrip("\n")
+
+
+def histogram_json(histogram: Histogram) -> dict[str, Any]:
+    """A native histogram for JSON: its buckets as the API sends them, numbers as numbers."""
+    return {
+        "count": json_value(histogram.count),
+        "sum": json_value(histogram.sum),
+        "buckets": [
+            [b.boundaries, json_value(b.lower), json_value(b.upper), json_value(b.count)]
+            for b in histogram.buckets
+        ],
+    }
 
 
 def query_json(
@@ -433,6 +476,12 @@ def query_json(
                 "values": [
                     [ts, json_value(v)] for ts, v in zip(s.timestamps, s.values, strict=True)
                 ],
+                # Native histogram samples, only where there are some (Prometheus 3).
+                **(
+                    {"histograms": [[ts, histogram_json(h)] for ts, h in s.histograms]}
+                    if s.histograms
+                    else {}
+                ),
             }
             for s in result.matrix
         ]
@@ -447,6 +496,13 @@ def query_json(
         else:
             items = [
                 {"metric": s.metric, "timestamp": s.timestamp, "value": json_value(s.value)}
+                if s.histogram is None
+                else {
+                    "metric": s.metric,
+                    "timestamp": s.timestamp,
+                    "value": None,
+                    "histogram": histogram_json(s.histogram),
+                }
                 for s in result.vector
             ]
         document["result"] = items
@@ -508,7 +564,7 @@ def legend(
     common = legend_common([s.metric for s in series])
     lines = [_flow("all: ", series_parts(common), width)] if common else []
     shown = series[:limit]
-    latest = [value_text(s.values[-1]) if s.values else "-" for s in shown]
+    latest = [last[1] if (last := _latest(s, short=True)) else "-" for s in shown]
     room = max(width - 5 - max(map(len, latest), default=0), 1)  # swatch, spaces, value
     entries = [distinct_name(s.metric, common) for s in shown]
     if max(map(len, entries), default=0) > room:

@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 from promdash.prom.am_types import AlertmanagerAlert, Silence
 from promdash.prom.promql import LEGACY_NAME, promql_string, quote_label_name
-from promdash.prom.types import AlertingRule, AlertState, RuleGroup
-from promdash.timefmt import short_duration
+from promdash.prom.types import AlertingRule, AlertState, Histogram, RuleGroup
+from promdash.timefmt import short_duration, value_text
 
 # Characters one table cell or printed field shows at most: a broken exporter's
 # 5 MB label value must not flood a terminal or stall the dashboard. --json and
@@ -84,6 +84,16 @@ def series_parts(metric: Mapping[str, str], common: Mapping[str, str] | None = N
     parts[0] = name + "{" + parts[0]
     parts[-1] += "}"
     return parts
+
+
+def histogram_text(histogram: Histogram, *, short: bool = False) -> str:
+    """A native histogram sample in a cell: `histogram: count 10, sum 20, 8 buckets`, or
+    `short` (a legend's latest value) `count 10, sum 20`; -o json has every bucket."""
+    text = f"count {value_text(histogram.count)}, sum {value_text(histogram.sum)}"
+    if short:
+        return text
+    buckets = len(histogram.buckets)
+    return f"histogram: {text}, {buckets} bucket{'' if buckets == 1 else 's'}"
 
 
 def distinct_name(metric: Mapping[str, str], common: Mapping[str, str]) -> str:

@@ -53,21 +53,45 @@ class Targets:
 
 
 @dataclass(frozen=True, slots=True)
+class HistogramBucket:
+    """One bucket of a native histogram, as the API sends it (empty ones are left out)."""
+
+    boundaries: int  # 0: (lower, upper], 1: [lower, upper), 2: (lower, upper), 3: [lower, upper]
+    lower: float
+    upper: float
+    count: float
+
+
+@dataclass(frozen=True, slots=True)
+class Histogram:
+    """A native histogram sample (Prometheus 3; stable since 3.8, behind a flag from 2.40)."""
+
+    count: float
+    sum: float
+    buckets: list[HistogramBucket] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
 class Sample:
-    """One series of an instant vector."""
+    """One series of an instant vector: a float, or a native `histogram` (then `value` is
+    NaN: such a sample has no float value)."""
 
     metric: dict[str, str]
     timestamp: float
     value: float
+    histogram: Histogram | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Series:
-    """One series of a range matrix; `timestamps` and `values` are parallel."""
+    """One series of a range matrix; `timestamps` and `values` are parallel (the float
+    samples), `histograms` its native histogram samples: a series may have either or both,
+    one kind at each timestamp."""
 
     metric: dict[str, str]
     timestamps: list[float]
     values: list[float]
+    histograms: list[tuple[float, Histogram]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

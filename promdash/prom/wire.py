@@ -20,6 +20,7 @@ sit next to the decoder that converts them, and the one error policy covers all.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from typing import Any, Generic, NoReturn, TypeVar, cast
@@ -35,6 +36,8 @@ from promdash.prom.types import (
     BuildInfo,
     DroppedTarget,
     Health,
+    Histogram,
+    HistogramBucket,
     MetricMetadata,
     QueryResult,
     RecordingRule,
@@ -77,10 +80,19 @@ class _Head(Struct, rename="camel"):
     error: Any = ""
 
 
+class _Histogram(Struct):
+    """A native histogram: numbers as strings, like sample values; buckets are
+    [boundary rule, lower, upper, count], and absent when every bucket is empty."""
+
+    count: Value
+    sum: Value
+    buckets: list[tuple[int, Value, Value, Value]] | None = None
+
+
 class _VectorSample(Struct):
     metric: Labels
     value: tuple[float, Value] | UnsetType = UNSET
-    histogram: Any = UNSET  # native histograms: no float value
+    histogram: tuple[float, _Histogram] | UnsetType = UNSET  # instead of a value
 
 
 class _Vector(Struct, tag="vector", tag_field="resultType"):
@@ -98,7 +110,7 @@ class _String(Struct, tag="string", tag_field="resultType"):
 class _MatrixSeries(Struct):
     metric: Labels
     values: list[tuple[float, Value]] | UnsetType = UNSET
-    histograms: Any = UNSET
+    histograms: list[tuple[float, _Histogram]] | UnsetType = UNSET
 
 
 class _Matrix(Struct, tag="matrix", tag_field="resultType"):
@@ -108,7 +120,7 @@ class _Matrix(Struct, tag="matrix", tag_field="resultType"):
 class _FastSeries(Struct):
     metric: Labels
     values: list[tuple[float, float]] | UnsetType = UNSET
-    histograms: Any = UNSET
+    histograms: list[tuple[float, _Histogram]] | UnsetType = UNSET
 
 
 class _FastMatrix(Struct, tag="matrix", tag_field="resultType"):
@@ -354,6 +366,32 @@ def _alert_state(value: str) -> AlertState:
     return cast(AlertState, value) if value in ("pending", "firing") else "inactive"
 
 
+def _histogram(h: _Histogram, endpoint: str, path: str) -> Histogram:
+    buckets = [
+        HistogramBucket(
+            rule,
+            _number(lower, endpoint, f"{path}.buckets[{i}][1]"),
+            _number(upper, endpoint, f"{path}.buckets[{i}][2]"),
+            _number(count, endpoint, f"{path}.buckets[{i}][3]"),
+        )
+        for i, (rule, lower, upper, count) in enumerate(h.buckets or ())
+    ]
+    count = _number(h.count, endpoint, f"{path}.count")
+    return Histogram(count, _number(h.sum, endpoint, f"{path}.sum"), buckets)
+
+
+def _histograms(
+    item: _FastSeries | _MatrixSeries, index: int, endpoint: str
+) -> list[tuple[float, Histogram]]:
+    if not item.histograms:
+        return []
+    path = f"data.result[{index}].histograms"
+    return [
+        (at, _histogram(h, endpoint, f"{path}[{i}][1]"))
+        for i, (at, h) in enumerate(item.histograms)
+    ]
+
+
 def _value_text(value: Value) -> str:
     return value if isinstance(value, str) else repr(value)
 
@@ -377,15 +415,16 @@ def _query_result(
 ) -> QueryResult:
     if isinstance(data, _FastMatrix):
         matrix = []
-        for fast in data.result:
+        for index, fast in enumerate(data.result):
             points = fast.values
             if points:
                 # Two tight passes beat one loop building both lists: this is the
                 # hot path of every graph (see bench/bench_client.py).
                 timestamps, values = zip(*points, strict=True)
-                matrix.append(Series(fast.metric, list(timestamps), list(values)))
+                histograms = _histograms(fast, index, endpoint)
+                matrix.append(Series(fast.metric, list(timestamps), list(values), histograms))
             else:
-                matrix.append(_empty_series(fast, len(matrix), endpoint))
+                matrix.append(_histogram_series(fast, index, endpoint))
         return QueryResult("matrix", matrix=matrix, warnings=warnings)
     if isinstance(data, _Matrix):
         matrix = []
@@ -394,20 +433,24 @@ def _query_result(
                 timestamps, texts = zip(*item.values, strict=True)
                 path = f"data.result[{index}].values"
                 numbers = _numbers(texts, endpoint, path)
-                matrix.append(Series(item.metric, list(timestamps), numbers))
+                histograms = _histograms(item, index, endpoint)
+                matrix.append(Series(item.metric, list(timestamps), numbers, histograms))
             else:
-                matrix.append(_empty_series(item, index, endpoint))
+                matrix.append(_histogram_series(item, index, endpoint))
         return QueryResult("matrix", matrix=matrix, warnings=warnings)
     if isinstance(data, _Vector):
         vector = []
         for index, sample in enumerate(data.result):
-            if isinstance(sample.value, UnsetType):
-                if isinstance(sample.histogram, UnsetType):
-                    _bad(endpoint, f"data.result[{index}]", "missing value (or histogram)")
-                continue  # a native histogram: no float value to show
-            at, value = sample.value
-            path = f"data.result[{index}].value[1]"
-            vector.append(Sample(sample.metric, at, _number(value, endpoint, path)))
+            if not isinstance(sample.value, UnsetType):
+                at, value = sample.value
+                path = f"data.result[{index}].value[1]"
+                vector.append(Sample(sample.metric, at, _number(value, endpoint, path)))
+            elif not isinstance(sample.histogram, UnsetType):
+                at, h = sample.histogram
+                histogram = _histogram(h, endpoint, f"data.result[{index}].histogram[1]")
+                vector.append(Sample(sample.metric, at, math.nan, histogram))
+            else:
+                _bad(endpoint, f"data.result[{index}]", "missing value (or histogram)")
         return QueryResult("vector", vector=vector, warnings=warnings)
     if isinstance(data, _Scalar):
         at, value = data.result
@@ -416,10 +459,11 @@ def _query_result(
     return QueryResult("string", string=data.result, warnings=warnings)
 
 
-def _empty_series(item: _FastSeries | _MatrixSeries, index: int, endpoint: str) -> Series:
+def _histogram_series(item: _FastSeries | _MatrixSeries, index: int, endpoint: str) -> Series:
+    """A series without float samples: native histograms only (or nothing at all)."""
     if isinstance(item.values, UnsetType) and isinstance(item.histograms, UnsetType):
         _bad(endpoint, f"data.result[{index}]", "missing values (or histograms)")
-    return Series(item.metric, [], [])  # native histograms only: no float samples
+    return Series(item.metric, [], [], _histograms(item, index, endpoint))
 
 
 def decode_targets(raw: bytes, endpoint: str = "/api/v1/targets", status: int = 200) -> Targets:
