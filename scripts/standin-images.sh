@@ -14,17 +14,22 @@
 #
 # What gets built (each skipped if the tag already exists, unless --force):
 #
-#  $PROM_IMAGE   (default prom/prometheus:v2.53.2)
-#     FROM scratch: Debian's /usr/bin/prometheus + /usr/bin/promtool (Debian
-#     bookworm ships Prometheus 2.42.0, so /api/v1/status/buildinfo reports
-#     2.42.0, not 2.53.2), the shared libraries ldd reports for them,
+#  $PROM_IMAGE   (default prom/prometheus:v3.14.0, promdash's default image)
+#     A Prometheus 3 NAME ON A PROMETHEUS 2 BINARY: no Prometheus 3 binary can
+#     be had here, so this is Debian's /usr/bin/prometheus + /usr/bin/promtool
+#     (Debian bookworm ships Prometheus 2.42.0, so /api/v1/status/buildinfo
+#     reports 2.42.0, not 3.14.0). promdash's generated prometheus.yml is
+#     valid for both; what 3.x answers differently is tested on fixtures built
+#     from its API documentation (tests/data/prom3). FROM scratch: the two
+#     binaries, the shared libraries ldd reports for them,
 #     busybox-static as /bin/sh and friends, /etc/passwd with nobody. Layout
 #     mirrors the official image: /bin/prometheus, /bin/promtool,
-#     /etc/prometheus/prometheus.yml (the upstream example config), data dir
+#     /etc/prometheus/prometheus.yml (the upstream 2.x example config: 3.x's
+#     sets scrape_native_histograms, which 2.42 refuses), data dir
 #     /prometheus owned by nobody (65534), USER nobody, EXPOSE 9090,
-#     VOLUME /prometheus, WORKDIR /prometheus, ENTRYPOINT ["/bin/prometheus"].
-#     CMD is the official one minus the two --web.console.* flags: Debian ships
-#     no console libraries/templates (only README files), so they are left out.
+#     VOLUME /prometheus, WORKDIR /prometheus, ENTRYPOINT ["/bin/prometheus"],
+#     and the official 3.x CMD (--config.file, --storage.tsdb.path: since 3.0
+#     the image ships no console libraries and its CMD no longer names them).
 #     Debian's binary serves its (classic) web UI from /usr/share/prometheus/web;
 #     templates and Prometheus' own css/js are copied, the vendored JS
 #     libraries (symlinks into /usr/share/javascript, ~220 MB) are not, so the
@@ -76,7 +81,7 @@
 # missing).
 set -euo pipefail
 
-PROM_IMAGE=${PROM_IMAGE:-prom/prometheus:v2.53.2}
+PROM_IMAGE=${PROM_IMAGE:-prom/prometheus:v3.14.0}
 AM_IMAGE=${AM_IMAGE:-prom/alertmanager:v0.27.0}
 PYTHON_IMAGE=${PYTHON_IMAGE:-python:3.12-slim}
 CACHE_DIR=${PROMDASH_STANDIN_CACHE:-/var/cache/promdash-standins}
@@ -201,7 +206,8 @@ build_prometheus() {
     mkdir -p "$root"/{etc/prometheus,usr/share/prometheus}
     scratch_rootfs "$root" /usr/bin/prometheus /usr/bin/promtool
 
-    # The upstream example config the official image ships.
+    # The upstream example config the official 2.x image ships (3.x's adds
+    # scrape_native_histograms, which Debian's 2.42 does not know).
     cat > "$root/etc/prometheus/prometheus.yml" <<'EOF'
 # my global config
 global:
@@ -241,7 +247,8 @@ EOF
 
     cat > "$ctx/Dockerfile" <<EOF
 # OFFLINE TEST STAND-IN for the official prom/prometheus image, built by
-# promdash scripts/standin-images.sh from Debian's prometheus package.
+# promdash scripts/standin-images.sh from Debian's prometheus package: its
+# Prometheus is $(dpkg-query -W -f '${Version}' prometheus), whatever the tag says.
 FROM scratch
 LABEL $LABEL_KEY="true" \\
       $LABEL_KEY.source="debian prometheus $(dpkg-query -W -f '${Version}' prometheus)" \\
@@ -253,8 +260,7 @@ USER       nobody
 EXPOSE     9090
 VOLUME     [ "/prometheus" ]
 ENTRYPOINT [ "/bin/prometheus" ]
-# Official CMD also has --web.console.libraries/--web.console.templates;
-# Debian ships no console files, so they are omitted here.
+# The official 3.x CMD (2.x's also named the console libraries, gone in 3.0).
 CMD        [ "--config.file=/etc/prometheus/prometheus.yml", \\
              "--storage.tsdb.path=/prometheus" ]
 EOF

@@ -56,7 +56,8 @@ class _Strict(BaseModel):
 
 
 class PrometheusSpec(_Strict):
-    image: str = "prom/prometheus:v2.53.2"
+    # The current 3.x release; the generated prometheus.yml is valid for 2.42 and later too.
+    image: str = "prom/prometheus:v3.14.0"
     port: int = Field(default=9090, ge=1, le=65535)
     scrape_interval: Duration = "15s"
     evaluation_interval: Duration = "5s"
@@ -69,7 +70,8 @@ class PrometheusSpec(_Strict):
 
 class GrafanaSpec(_Strict):
     enabled: bool = True
-    image: str = "grafana/grafana:11.3.0"
+    # 12.4: the last 12.x line, maintained into 2027.
+    image: str = "grafana/grafana:12.4.5"
     port: int = Field(default=3000, ge=1, le=65535)
     # Folder holding `datasources/` and `dashboards/`, relative to the stack file.
     provisioning: str = "demo/grafana"

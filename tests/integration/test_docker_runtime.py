@@ -1,6 +1,6 @@
 """`promdash up --runtime docker` against a real Docker engine.
 
-Nothing is mocked: the engine, Prometheus (the image `prom/prometheus:v2.53.2`),
+Nothing is mocked: the engine, Prometheus (the image `prom/prometheus:v3.14.0`),
 Alertmanager (`prom/alertmanager:v0.27.0`) and the demo exporter image that
 promdash builds from stacks/demo/exporter (it runs the webhook receiver too) are
 real. Machines without a registry build local stand-ins for the three base
@@ -29,14 +29,15 @@ from promdash import cli
 from promdash.errors import PortInUse, RuntimeUnavailable
 from promdash.stack import docker_specs as dockerrt
 from promdash.stack.docker import DockerRuntime
-from promdash.stack.model import Stack
+from promdash.stack.model import AlertmanagerSpec, PrometheusSpec, Stack
 from promdash.stack.state import StackState
 from tests.conftest import IN_CI, demo_stack_text, free_port, write_stack
 
 pytestmark = pytest.mark.docker
 
 NAME = "it-docker"
-BASE_IMAGES = ("prom/prometheus:v2.53.2", "prom/alertmanager:v0.27.0", "python:3.12-slim")
+PROMETHEUS_IMAGE = PrometheusSpec().image
+BASE_IMAGES = (PROMETHEUS_IMAGE, AlertmanagerSpec().image, "python:3.12-slim")
 SERVICES = {"prometheus", "alertmanager", "webhook", "random-1", "random-2", "random-3"}
 
 
@@ -325,7 +326,7 @@ def test_missing_image_is_named_and_nothing_is_left_behind(
         "it-docker-noimage",
         prometheus_port=free_port(),
         exporter_ports=(free_port(), free_port(), free_port()),
-    ).replace("prom/prometheus:v2.53.2", "promdash-test/no-such-image:0")
+    ).replace(PROMETHEUS_IMAGE, "promdash-test/no-such-image:0")
     path, _ = write_stack(tmp_path, text)
     code = cli.main(["up", "--runtime", "docker", "--stack", str(path)])
     err = capsys.readouterr().err
