@@ -254,7 +254,7 @@ class SilenceScreen(ModalScreen[SilenceDraft | None]):
         with VerticalScroll():
             yield Label(f"New silence in Alertmanager at {self.url}", id="silence-title")
             yield Label(
-                "It mutes the alerts that every matcher matches: = equal, != not, =~ regex, !~ not",
+                "Mutes the alerts every matcher matches (= equal, != not, =~ regex, !~ not)",
                 classes="silence-hint",
             )
             with VerticalScroll(id="silence-matchers"):

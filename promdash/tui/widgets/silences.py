@@ -36,7 +36,7 @@ from promdash.tui.widgets.table import Column, KeyedTable, Row
 
 SILENCE_FILTERS = ("all", "active", "pending", "expired")
 # Dropped in this order when the panel is narrow (the least telling first).
-_DROPPED = ("starts", "by", "mutes")
+_DROPPED = ("starts", "by", "mutes", "ends")
 
 
 def moment_text(epoch: float, now: float) -> str:
@@ -78,13 +78,13 @@ def silences_table(
     wanted = [
         Column("id", "ID", 8),
         Column("state", "State", 7),
-        Column("matchers", "Matchers", 24),
+        Column("matchers", "Matchers", 20),
         Column("starts", "Starts", 12),
         Column("ends", "Ends", 12),
         Column("remaining", "Remaining", 13),  # "starts in 1h30m"
         Column("mutes", "Mutes", 5),
         Column("by", "Created by", 12),
-        Column("comment", "Comment", 16),
+        Column("comment", "Comment", 12),
     ]
 
     def spare() -> int:
