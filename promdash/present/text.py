@@ -170,6 +170,28 @@ def headline(annotations: Mapping[str, str]) -> str:
     return annotations.get("summary") or annotations.get("description", "")
 
 
+def alert_counts(groups: Sequence[RuleGroup]) -> dict[str, tuple[int, int]]:
+    """For `firing` and `pending`: (alerts, rules) in that state, so a title can say both."""
+    counts: dict[str, tuple[int, int]] = {}
+    for state in ("firing", "pending"):
+        alerts = sum(a.state == state for g in groups for r in g.alerting for a in r.alerts)
+        rules = sum(r.state == state for g in groups for r in g.alerting)
+        counts[state] = (alerts, rules)
+    return counts
+
+
+def alert_counts_text(groups: Sequence[RuleGroup]) -> str:
+    """`3 firing (1 rule) · 1 pending`: alerts, with their rules when fewer; '' for none."""
+    parts = []
+    for state, (alerts, rules) in alert_counts(groups).items():
+        if alerts:
+            part = f"{alerts} {state}"
+            if rules != alerts:
+                part += f" ({rules} rule{'' if rules == 1 else 's'})"
+            parts.append(part)
+    return " · ".join(parts)
+
+
 def alert_rows(groups: Sequence[RuleGroup], state: str | None = None) -> list[AlertRow]:
     """Every alert, firing first, then pending, then inactive rules; by rule, then labels."""
     rows: list[AlertRow] = []

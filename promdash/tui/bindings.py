@@ -91,6 +91,6 @@ APP_BINDINGS: list[BindingType] = [
         "Theme",
         show=False,
         id="app.theme",
-        tooltip="Choose a colour theme (remembered in the config file)",
+        tooltip="Choose a colour theme (remembered in the state directory)",
     ),
 ]

@@ -240,7 +240,7 @@ async def test_alert_goes_pending_and_the_timeline_records_it(local_stack: Runni
             )
             rule_row = next(row_text(table, k) for k in table.row_keys if "InstanceDown" in k)
             assert "pending" in rule_row or "firing" in rule_row
-            assert "●" in rule_row  # a rule whose state changed is highlighted
+            assert "◆" in rule_row  # a rule whose state changed is highlighted (not ●: firing)
             assert "inactive → pending" in text_of(alerts.query_one("#alerts-timeline"))
             # The state filter shows only what is pending (or firing, if it went on).
             await pilot.press("s", "s")  # all → firing → pending

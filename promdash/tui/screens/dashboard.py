@@ -27,7 +27,7 @@ from textual.theme import Theme
 from textual.widget import Widget
 from textual.widgets import Footer, Tab, Tabs
 
-from promdash.present.text import clip, short_id, silence_mutes
+from promdash.present.text import alert_counts, clip, short_id, silence_mutes
 from promdash.prom.am_types import Matcher, matchers_text
 from promdash.timefmt import date_time_text, format_duration, short_duration
 from promdash.tui.completion import Catalog
@@ -386,12 +386,12 @@ class DashboardScreen(Screen[None]):
     def _rules(self, message: RulesFetched) -> None:
         changes = self.alerts.show_rules(message.groups, message.at)
         self.overview.show_rules(message.groups, self.alerts.tracker.timeline)
-        counts = self.alerts.counts()
+        # Alerts, as the overview's title and `promdash alerts` count them (rules in brackets).
+        counts = alert_counts(message.groups)
         label = "3 Alerts"
-        if counts["firing"]:
-            label += f" {counts['firing']} firing"
-        if counts["pending"]:
-            label += f" {counts['pending']} pending"
+        for state in ("firing", "pending"):
+            if counts[state][0]:
+                label += f" {counts[state][0]} {state}"
         self.mark_tab("alerts", label)
         if changes and not (self.panel_visible("alerts") or self.panel_visible("overview")):
             newest = changes[-1]

@@ -255,7 +255,7 @@ def rules_table(
                 about.append(f"  for {short_duration(rule.duration)}", style="dim")
             if rule.health and rule.health != "ok":
                 about.append(f"  {rule.health}: {clip(rule.last_error)}", style=colours["firing"])
-            name = ("● " if lit else "  ") + rule.name
+            name = ("◆ " if lit else "  ") + rule.name  # not ●: that dot means firing
             name_width = max(name_width, len(name))
             am_rule: tuple[Cell, ...] = ()
             if alertmanager is not None:
@@ -512,9 +512,9 @@ class AlertsPanel(TablePanel):
             alertmanager=self._held if info.known else None,
         )
         counts = self.counts()
-        text = Text()
+        text = Text("rules: ", style="dim")  # the tab and the overview count alerts
         for state in STATES:
-            if text:
+            if len(text) > len("rules: "):
                 text.append(" · ", style="dim")
             text.append(f"{counts[state]} {state}", style=f"bold {colours[state]}")
         if info.known:

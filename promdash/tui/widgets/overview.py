@@ -24,7 +24,13 @@ from textual.events import Resize
 from textual.message import Message
 from textual.widgets import Static
 
-from promdash.present.text import AlertRow, alert_rows, labels_text, short_scrape_error
+from promdash.present.text import (
+    AlertRow,
+    alert_counts_text,
+    alert_rows,
+    labels_text,
+    short_scrape_error,
+)
 from promdash.prom.am_types import AlertmanagerAlert
 from promdash.prom.types import QueryResult, RuleGroup, Target, Targets
 from promdash.timefmt import ago, clock_text, seconds_text, short_duration, value_text
@@ -198,14 +204,15 @@ def overview_alerts(
     for row in active:
         by_rule[id(row.rule)].append(row.labels)
     found: list[tuple[str, AlertRow, str]] = []  # (key, alert, its telling labels)
+    telling: dict[str, set[str]] = {}  # their names, by key
     for row in active:
         siblings = by_rule[id(row.rule)]
         skip = set(_ALERT_HIDDEN) | set(row.rule.labels)
         if len(siblings) > 1:  # what all alerts of the rule share does not tell them apart
             skip |= {k for k, v in row.labels.items() if all(s.get(k) == v for s in siblings)}
-        found.append(
-            (keys[(id(row.rule), labels_text(row.labels))], row, labels_text(row.labels, skip))
-        )
+        key = keys[(id(row.rule), labels_text(row.labels))]
+        telling[key] = set(row.labels) - skip
+        found.append((key, row, labels_text(row.labels, skip)))
     rule_width = min(max((len(r.rule.name) for _, r, _ in found), default=8), 32)
     labels_width = max((len(shown) for _, _, shown in found), default=0)
     marks = {key: suppression(held.get(key)) for key, _, _ in found}
@@ -236,6 +243,9 @@ def overview_alerts(
         ]
         rows.append(Row(key, tuple(cells)))
         if shown and not one_line:
+            if len(shown) + 4 > width - 3:
+                # Too narrow for names and values: the values tell the alerts apart.
+                shown = " ".join(v for k, v in sorted(row.labels.items()) if k in telling[key])
             rows.append(Row(f"{key}|labels", ((f"    {shown}", "dim"),), span=0))
     if counts["inactive"]:
         # Named while they fit: a person sees which rules are watching and quiet.
@@ -553,14 +563,13 @@ class OverviewPanel(Panel):
         width = table.size.width or self.size.width // 2
         alerts = self.alertmanager.alerts
         held = alertmanager_by_key(self.groups, alerts) if alerts is not None else None
-        columns, rows, counts = overview_alerts(
+        columns, rows, _ = overview_alerts(
             self.groups, now=now, width=width, colours=colours, held=held
         )
         if not rows:
             rows = [Row("none", (("  No alerting rules on this server.", "dim"),), span=0)]
         table.sync(columns, rows)
-        parts = [f"{counts[s]} {s}" for s in ("firing", "pending") if counts[s]]
-        box.border_title = "Alerts " + (" · ".join(parts) if parts else "none firing")
+        box.border_title = "Alerts " + (alert_counts_text(self.groups) or "none firing")
         # The timeline shows below the alerts when the box has room for both.
         room = box.size.height - 2 - (len(rows) + 1)
         timeline.display = room >= 3
