@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -45,3 +46,64 @@ def connection(args: argparse.Namespace) -> Connection:
         timeout=args.timeout,
         stack_url=stack_prometheus,
     )
+
+
+@dataclass(frozen=True)
+class AlertmanagerFlags:
+    """The `--alertmanager-*` flags (and --timeout): which Alertmanager, and how to reach it."""
+
+    url: str | None = None
+    token_file: str | None = None
+    headers: tuple[str, ...] = ()
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    insecure: bool = False
+    timeout: float | None = None
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> AlertmanagerFlags:
+        return cls(
+            url=args.alertmanager_url,
+            token_file=args.alertmanager_token_file,
+            headers=tuple(args.alertmanager_header),
+            ca_file=args.alertmanager_ca,
+            cert_file=args.alertmanager_cert,
+            key_file=args.alertmanager_key,
+            insecure=args.alertmanager_insecure,
+            timeout=args.timeout,
+        )
+
+    def named(self, prometheus: Connection) -> Connection | None:
+        """The Alertmanager the flags, the config context or the running stack name."""
+        from promdash.config import resolve_alertmanager
+        from promdash.stack.state import stack_alertmanager
+
+        return resolve_alertmanager(
+            prometheus,
+            url=self.url,
+            token_file=self.token_file,
+            headers=self.headers,
+            ca_file=self.ca_file,
+            cert_file=self.cert_file,
+            key_file=self.key_file,
+            insecure=self.insecure,
+            timeout=self.timeout,
+            stack_url=stack_alertmanager,
+        )
+
+    def reported(self, url: str) -> Connection:
+        """A connection to an Alertmanager Prometheus reports, with these flags' settings."""
+        from promdash.config import alertmanager_connection
+
+        return alertmanager_connection(
+            url,
+            "reported by Prometheus",
+            token_file=self.token_file,
+            headers=self.headers,
+            ca_file=self.ca_file,
+            cert_file=self.cert_file,
+            key_file=self.key_file,
+            insecure=self.insecure,
+            timeout=self.timeout,
+        )

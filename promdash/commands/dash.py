@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from promdash.commands import connection
+from promdash.commands import AlertmanagerFlags, connection
 from promdash.errors import UsageError
 
 if TYPE_CHECKING:
@@ -19,54 +19,6 @@ if TYPE_CHECKING:
     from promdash.preferences import GraphMemory
     from promdash.stack.state import StackState
     from promdash.tui.settings import OverviewGraph
-
-
-@dataclass(frozen=True)
-class AlertmanagerFlags:
-    """The `--alertmanager-*` flags (and --timeout): which Alertmanager, and how to reach it."""
-
-    url: str | None = None
-    token_file: str | None = None
-    headers: tuple[str, ...] = ()
-    ca_file: str | None = None
-    cert_file: str | None = None
-    key_file: str | None = None
-    insecure: bool = False
-    timeout: float | None = None
-
-    def named(self, prometheus: Connection) -> Connection | None:
-        """The Alertmanager the flags, the config context or the running stack name."""
-        from promdash.config import resolve_alertmanager
-        from promdash.stack.state import stack_alertmanager
-
-        return resolve_alertmanager(
-            prometheus,
-            url=self.url,
-            token_file=self.token_file,
-            headers=self.headers,
-            ca_file=self.ca_file,
-            cert_file=self.cert_file,
-            key_file=self.key_file,
-            insecure=self.insecure,
-            timeout=self.timeout,
-            stack_url=stack_alertmanager,
-        )
-
-    def reported(self, url: str) -> Connection:
-        """A connection to an Alertmanager Prometheus reports, with these flags' settings."""
-        from promdash.config import alertmanager_connection
-
-        return alertmanager_connection(
-            url,
-            "reported by Prometheus",
-            token_file=self.token_file,
-            headers=self.headers,
-            ca_file=self.ca_file,
-            cert_file=self.cert_file,
-            key_file=self.key_file,
-            insecure=self.insecure,
-            timeout=self.timeout,
-        )
 
 
 @dataclass(frozen=True)
@@ -88,16 +40,7 @@ class DashOptions:
             layout="overview" if args.layout == "grid" else args.layout,
             queries=tuple(args.query),
             graph_range=args.graph_range,
-            alertmanager=AlertmanagerFlags(
-                url=args.alertmanager_url,
-                token_file=args.alertmanager_token_file,
-                headers=tuple(args.alertmanager_header),
-                ca_file=args.alertmanager_ca,
-                cert_file=args.alertmanager_cert,
-                key_file=args.alertmanager_key,
-                insecure=args.alertmanager_insecure,
-                timeout=args.timeout,
-            ),
+            alertmanager=AlertmanagerFlags.from_args(args),
         )
 
 

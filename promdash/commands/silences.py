@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
-from promdash.commands import connection, say
+from promdash.commands import AlertmanagerFlags, connection, say
 from promdash.commands.query import Output
 
 if TYPE_CHECKING:
@@ -41,43 +41,16 @@ NAME_ONE = (
 
 def _named(args: argparse.Namespace, prometheus: Connection) -> Connection | None:
     """The Alertmanager the flags, the config context or the stack name; None if none."""
-    from promdash.config import resolve_alertmanager
-    from promdash.stack.state import stack_alertmanager
-
-    return resolve_alertmanager(
-        prometheus,
-        url=args.alertmanager_url,
-        token_file=args.alertmanager_token_file,
-        headers=args.alertmanager_header,
-        ca_file=args.alertmanager_ca,
-        cert_file=args.alertmanager_cert,
-        key_file=args.alertmanager_key,
-        insecure=args.alertmanager_insecure,
-        timeout=args.timeout,
-        stack_url=stack_alertmanager,
-    )
+    return AlertmanagerFlags.from_args(args).named(prometheus)
 
 
 async def _reported(
     args: argparse.Namespace, prometheus: PromClient
 ) -> tuple[Connection | None, str]:
     """The first Alertmanager Prometheus reports that answers, and why none did."""
-    from promdash.config import alertmanager_connection
     from promdash.prom.alertmanager import discover
 
-    def connect(url: str) -> Connection:
-        return alertmanager_connection(
-            url,
-            "reported by Prometheus",
-            token_file=args.alertmanager_token_file,
-            headers=args.alertmanager_header,
-            ca_file=args.alertmanager_ca,
-            cert_file=args.alertmanager_cert,
-            key_file=args.alertmanager_key,
-            insecure=args.alertmanager_insecure,
-            timeout=args.timeout,
-        )
-
+    connect = AlertmanagerFlags.from_args(args).reported
     return await discover(prometheus, connect)
 
 
