@@ -41,8 +41,19 @@ def demo_stack_text(
     data["name"] = name
     data["prometheus"]["port"] = prometheus_port
     data["grafana"]["enabled"] = grafana
-    data["alertmanager"]["port"] = alertmanager_port or free_port()
-    data["alertmanager"]["webhook"]["port"] = webhook_port or free_port()
+    # Free ports the caller did not give must differ from every port already chosen:
+    # the kernel may hand out a port just released by another free_port() call.
+    taken = {prometheus_port, *exporter_ports, alertmanager_port, webhook_port}
+
+    def other_port() -> int:
+        port = free_port()
+        while port in taken:
+            port = free_port()
+        taken.add(port)
+        return port
+
+    data["alertmanager"]["port"] = alertmanager_port or other_port()
+    data["alertmanager"]["webhook"]["port"] = webhook_port or other_port()
     data["alertmanager"]["route"].update(route or {})
     data["grafana"]["provisioning"] = str(default_stack_path().parent / "demo" / "grafana")
     data["exporters"]["build"] = str(default_stack_path().parent / "demo" / "exporter")
