@@ -32,7 +32,12 @@ def say(message: str) -> None:
 def connection(args: argparse.Namespace) -> Connection:
     """The server the connection flags name (see `promdash --help`, connection)."""
     from promdash.config import resolve_connection
-    from promdash.stack.state import stack_prometheus
+
+    def stack_prometheus() -> tuple[str, str] | None:
+        # Read only when no flag names a server (a running stack's Prometheus).
+        from promdash.stack.state import stack_prometheus
+
+        return stack_prometheus()
 
     return resolve_connection(
         url=args.url,

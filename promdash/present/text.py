@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from promdash.prom.am_types import AlertmanagerAlert, Silence
@@ -39,6 +40,7 @@ def clip(text: str, limit: int = CELL_LIMIT) -> str:
     return f"{text[:limit]}…(+{size_text(cut)})"
 
 
+@lru_cache(maxsize=4096)  # fleets repeat their labels: env="production" 5,000 times
 def _pair(name: str, value: str) -> str:
     return f"{quote_label_name(name)}={promql_string(value)}"
 

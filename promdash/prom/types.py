@@ -21,7 +21,6 @@ class Target:
     scrape_pool: str
     scrape_url: str
     labels: dict[str, str]
-    discovered_labels: dict[str, str]
     health: Health
     last_error: str
     last_scrape: datetime | None

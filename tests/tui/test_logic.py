@@ -226,7 +226,6 @@ def _target(pool: str, port: int, health: str, error: str = "") -> Target:
         pool,
         url,
         {"instance": f"127.0.0.1:{port}", "job": pool, "group": "g"},
-        {},
         health,
         error,
         None,
