@@ -155,6 +155,7 @@ class HostileServer:
         self.shape = shape
         self.url = ""
         self.requests: list[str] = []
+        self.encodings: list[str] = []  # each request's Accept-Encoding
         self._closing = threading.Event()
         self._server: ThreadingHTTPServer | None = None
 
@@ -184,6 +185,7 @@ class HostileServer:
         class Handler(BaseHTTPRequestHandler):
             def _serve(self) -> None:
                 owner.requests.append(self.path)
+                owner.encodings.append(self.headers.get("Accept-Encoding", ""))
                 length = int(self.headers.get("Content-Length") or 0)
                 self.rfile.read(length)
                 status, body = owner.answer(self.path)

@@ -99,6 +99,32 @@ def test_a_body_that_is_not_what_its_encoding_says(server: HostileServer) -> Non
     assert line.startswith("promdash: unexpected answer from /api/v1/targets: body: cannot be")
 
 
+def test_a_server_on_this_machine_is_asked_for_uncompressed_answers(
+    server: HostileServer,
+) -> None:
+    """Over loopback, gzip costs both ends CPU and saves no time; elsewhere it is asked."""
+    server.shape = "good"
+    server.encodings.clear()
+    for url in (server.url, server.url.replace("127.0.0.1", "localhost")):
+        assert promdash("targets", "--url", url).returncode == 0
+    assert server.encodings == ["identity", "identity"]
+
+
+@pytest.mark.parametrize(
+    ("url", "loopback"),
+    [("http://127.0.0.2:9090", True), ("http://[::1]:9090", True),
+     ("https://localhost/prom", True), ("http://10.0.0.1:9090", False),
+     ("https://prometheus.example.com", False)],
+)  # fmt: skip
+def test_only_loopback_servers_are_asked_uncompressed(url: str, loopback: bool) -> None:
+    from promdash.config import Connection
+    from promdash.prom.client import PromClient
+
+    client = PromClient(Connection(url=url))
+    asked = client._http.headers.get("Accept-Encoding", "")
+    assert (asked == "identity") is loopback and ("gzip" in asked) is not loopback
+
+
 def test_the_recorded_answers_still_read_fine(server: HostileServer) -> None:
     """The same server and commands with real answers: the checks refuse nothing real."""
     server.shape = "good"
