@@ -29,6 +29,7 @@ from promdash.tui.messages import (
     DashboardReady,
     FetchAlertmanager,
     FetchGraph,
+    FetchRules,
     FetchStackStatus,
     LogsRequested,
     StackActionRequested,
@@ -125,6 +126,10 @@ class PromdashApp(App[None]):
     @on(FetchGraph)
     def _fetch_graph(self, message: FetchGraph) -> None:
         self.poller.fetch_graph(message.wanted)
+
+    @on(FetchRules)
+    def _fetch_rules(self, message: FetchRules) -> None:
+        self.poller.rules_shown()
 
     @on(FetchStackStatus)
     def _fetch_stack_status(self, message: FetchStackStatus) -> None:

@@ -315,6 +315,15 @@ class FetchAlertmanager(Message):
 
 
 @dataclass
+class FetchRules(Message):
+    """The alerts came into view (the Alerts panel, the overview): their rules, asked only
+    now and then while hidden, are asked now if the last answer is older than a refresh."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, FetchRules)
+
+
+@dataclass
 class SilenceWanted(Message):
     """Open the silence form for the alert (or rule) of the Alerts panel's row `key`."""
 

@@ -42,6 +42,7 @@ from promdash.tui.messages import (
     DashboardReady,
     FetchAlertmanager,
     FetchGraph,
+    FetchRules,
     FetchStackStatus,
     GraphFailed,
     GraphFetched,
@@ -247,6 +248,11 @@ class DashboardScreen(Screen[None]):
         """Whether a poll asks Alertmanager (only while something showing it is visible)."""
         return any(self.panel_visible(p) for p in ("alerts", "overview", "silences"))
 
+    def alerts_wanted(self) -> bool:
+        """Whether a poll asks for the alert rules with their alerts: while the Alerts
+        panel or the overview shows them (else only now and then, for the tab's counts)."""
+        return self.panel_visible("alerts") or self.panel_visible("overview")
+
     def notifications_wanted(self) -> bool:
         """Whether a poll reads the stack's webhook receiver (the Alerts panel shows it)."""
         return self.has_stack and self.am.known and self.panel_visible("alerts")
@@ -322,6 +328,8 @@ class DashboardScreen(Screen[None]):
             view = self.graph.active_view()
             if view is not None:
                 view.fetch()
+        if self.alerts_wanted():
+            self.post_message(FetchRules().set_sender(self))
         if self.stack_wanted():
             self.post_message(FetchStackStatus().set_sender(self))
         if self.am.known and self.alertmanager_wanted():

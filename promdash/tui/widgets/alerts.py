@@ -7,10 +7,12 @@ fingerprint, and `S` opens a silence form for it (the screen opens the dialog).
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import ClassVar
 
 from rich.text import Text
@@ -42,6 +44,7 @@ HIGHLIGHT_SECONDS = 30.0
 TIMELINE_KEEP = 500
 _FIXED = (("state", "State", 12), ("since", "Active since", 12), ("value", "Value", 10))
 AM_WIDTH = 13  # "⊘ inhibited", "not received"
+_GENERATIONS = itertools.count()
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +91,25 @@ def rule_key(group: RuleGroup, index: int, rule: AlertingRule) -> str:
     return f"rule|{group.file}|{group.name}|{index}|{rule.name}"
 
 
+# An alert's labels as text, by the labels as the server sent them: every refresh keys
+# each alert again (5,000 in a storm of one rule), and its labels rarely change.
+_LABEL_TEXTS: dict[tuple[tuple[str, str], ...], str] = {}
+_LABEL_TEXTS_MAX = 100_000
+
+
+def alert_labels_text(labels: Mapping[str, str]) -> str:
+    """`labels_text(labels)`, remembered."""
+    items = tuple(labels.items())
+    text = _LABEL_TEXTS.get(items)
+    if text is None:
+        if len(_LABEL_TEXTS) >= _LABEL_TEXTS_MAX:
+            _LABEL_TEXTS.clear()  # alerts of long ago; today's are keyed again once
+        text = _LABEL_TEXTS[items] = labels_text(labels)
+    return text
+
+
 def alert_key(rule: str, alert: Alert) -> str:
-    return f"{rule}|{labels_text(alert.labels)}"
+    return f"{rule}|{alert_labels_text(alert.labels)}"
 
 
 def alertmanager_by_key(
@@ -147,13 +167,21 @@ class AlertTracker:
         changes: list[Change] = []
         rules: dict[str, AlertState] = {}
         alerts: dict[str, tuple[str, str, AlertState]] = {}
+        seen = self.alert_states
         for group in groups:
             for index, rule in enumerate(group.alerting):
                 key = rule_key(group, index, rule)
                 rules[key] = rule.state
                 for alert in rule.alerts:
-                    shown = clip(labels_text(alert.labels, ("alertname", *rule.labels)))
-                    alerts[alert_key(key, alert)] = (rule.name, shown, alert.state)
+                    akey = alert_key(key, alert)
+                    old = seen.get(akey)
+                    # The same key is the same labels: what a change would say is kept.
+                    shown = (
+                        old[1]
+                        if old is not None
+                        else clip(labels_text(alert.labels, ("alertname", *rule.labels)))
+                    )
+                    alerts[akey] = (rule.name, shown, alert.state)
         if self._seen_once:
             for key, state in rules.items():
                 if self.rule_states.get(key, state) != state:
@@ -202,6 +230,7 @@ def rules_table(
     blank: Cell = ("", "")
     name_width = 28
     held = alertmanager or {}
+    generation = next(_GENERATIONS)  # the version of every alert row this call makes
 
     def wanted(key: str, alert: Alert) -> bool:
         if state_filter in AM_FILTERS:
@@ -275,37 +304,17 @@ def rules_table(
                     ),
                 )
             )
-            for alert in sorted(rule.alerts, key=lambda a: labels_text(a.labels)):
+            for alert in sorted(rule.alerts, key=lambda a: alert_labels_text(a.labels)):
                 if not wanted(key, alert):
                     continue
-                # The instance names an alert best; every label is in the detail below.
-                shown = clip(
-                    alert.labels.get("instance")
-                    or labels_text(alert.labels, ("alertname", *rule.labels))
-                )
-                active = alert.active_at.timestamp() if alert.active_at else None
-                note = clip(
-                    alert.annotations.get("summary") or alert.annotations.get("description", "")
-                )
-                label = "    └ " + (shown or "{}")
-                name_width = max(name_width, len(label))
                 row_key = alert_key(key, alert)
-                am_alert: tuple[Cell, ...] = ()
+                name_width = max(name_width, len(_alert_name(alert, rule)))
+                am_cell: Cell | None = None
                 if alertmanager is not None:
-                    am_alert = (_am_cell(alert, held.get(row_key), colours[alert.state]),)
-                rows.append(
-                    Row(
-                        row_key,
-                        (
-                            (label, ""),
-                            (alert.state, colours[alert.state]),
-                            *am_alert,
-                            (ago(active, now) if active else "", ""),
-                            (_short_value(alert.value), ""),
-                            (note, ""),
-                        ),
-                    )
-                )
+                    am_cell = _am_cell(alert, held.get(row_key), colours[alert.state])
+                # Formatted only when on screen: a storm's rule has thousands of alerts.
+                cells = partial(_alert_cells, alert, rule, now, colours[alert.state], am_cell)
+                rows.append(Row(row_key, cells, generation))
     fixed_columns = [Column(key, label, w) for key, label, w in _FIXED]
     if alertmanager is not None:
         fixed_columns.insert(1, Column("alertmanager", "Alertmanager", AM_WIDTH))
@@ -319,6 +328,29 @@ def rules_table(
         Column("about", "Labels · annotations", rest),
     )
     return columns, rows
+
+
+def _alert_name(alert: Alert, rule: AlertingRule) -> str:
+    """The instance names an alert best; every label is in the detail below."""
+    shown = clip(
+        alert.labels.get("instance") or labels_text(alert.labels, ("alertname", *rule.labels))
+    )
+    return "    └ " + (shown or "{}")
+
+
+def _alert_cells(
+    alert: Alert, rule: AlertingRule, now: float, colour: str, am_cell: Cell | None
+) -> tuple[Cell, ...]:
+    active = alert.active_at.timestamp() if alert.active_at else None
+    note = clip(alert.annotations.get("summary") or alert.annotations.get("description", ""))
+    return (
+        (_alert_name(alert, rule), ""),
+        (alert.state, colour),
+        *((am_cell,) if am_cell is not None else ()),
+        (ago(active, now) if active else "", ""),
+        (_short_value(alert.value), ""),
+        (note, ""),
+    )
 
 
 def _short_value(value: str) -> str:

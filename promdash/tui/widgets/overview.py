@@ -9,10 +9,12 @@ its full panel (the screen does that, and Escape comes back).
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -25,14 +27,13 @@ from textual.message import Message
 from textual.widgets import Static
 
 from promdash.present.text import (
-    AlertRow,
+    STATE_ORDER,
     alert_counts_text,
-    alert_rows,
     labels_text,
     short_scrape_error,
 )
 from promdash.prom.am_types import AlertmanagerAlert
-from promdash.prom.types import QueryResult, RuleGroup, Target, Targets
+from promdash.prom.types import Alert, AlertingRule, QueryResult, RuleGroup, Target, Targets
 from promdash.timefmt import ago, clock_text, seconds_text, short_duration, value_text
 from promdash.tui.messages import (
     FetchGraph,
@@ -49,7 +50,7 @@ from promdash.tui.widgets.alerts import (
     SUPPRESSED_MARKS,
     AlertmanagerInfo,
     Change,
-    alert_key,
+    alert_labels_text,
     alertmanager_by_key,
     rule_key,
     suppression,
@@ -58,6 +59,7 @@ from promdash.tui.widgets.panel import Clock, Panel, show
 from promdash.tui.widgets.plotview import PlotView
 from promdash.tui.widgets.table import Cell, Column, KeyedTable, Row
 
+_GENERATIONS = itertools.count()
 MARKS = {"up": "✔", "down": "✖", "unknown": "?"}  # health, beside the colour
 POOL_LISTED = 12  # up targets of a larger pool are counted, not listed (its down ones are)
 OVERVIEW_RANGE = 300  # seconds: the overview's graphs show the last minutes, live
@@ -187,35 +189,36 @@ def overview_alerts(
     value and since when; the inactive rules as one count. An alert Alertmanager
     silences or inhibits (`held`: its alerts by row key) says so in its state."""
     held = held or {}
-    # Rows are keyed as in the Alerts panel, so opening one finds it there.
-    keys: dict[tuple[int, str], str] = {}
+    counts = {"firing": 0, "pending": 0, "inactive": 0}
+    # (order, rule name, labels, row key, rule, alert): firing, then pending, by rule and
+    # labels; rows are keyed as in the Alerts panel, so opening one finds it there.
+    entries: list[tuple[int, str, str, str, AlertingRule, Alert]] = []
+    by_rule: dict[int, list[dict[str, str]]] = defaultdict(list)
     for group in groups:
         for index, rule in enumerate(group.alerting):
-            for alert in rule.alerts:
-                keys[(id(rule), labels_text(alert.labels))] = alert_key(
-                    rule_key(group, index, rule), alert
-                )
-    counts = {"firing": 0, "pending": 0, "inactive": 0}
-    for group in groups:
-        for rule in group.alerting:
             counts[rule.state] += 1
-    active = [r for r in alert_rows(groups) if r.state != "inactive"]
-    by_rule: dict[int, list[dict[str, str]]] = defaultdict(list)
-    for row in active:
-        by_rule[id(row.rule)].append(row.labels)
-    found: list[tuple[str, AlertRow, str]] = []  # (key, alert, its telling labels)
-    telling: dict[str, set[str]] = {}  # their names, by key
-    for row in active:
-        siblings = by_rule[id(row.rule)]
-        skip = set(_ALERT_HIDDEN) | set(row.rule.labels)
-        if len(siblings) > 1:  # what all alerts of the rule share does not tell them apart
-            skip |= {k for k, v in row.labels.items() if all(s.get(k) == v for s in siblings)}
-        key = keys[(id(row.rule), labels_text(row.labels))]
-        telling[key] = set(row.labels) - skip
-        found.append((key, row, labels_text(row.labels, skip)))
-    rule_width = min(max((len(r.rule.name) for _, r, _ in found), default=8), 32)
-    labels_width = max((len(shown) for _, _, shown in found), default=0)
-    marks = {key: suppression(held.get(key)) for key, _, _ in found}
+            if not rule.alerts:
+                continue
+            rule_row = rule_key(group, index, rule)
+            for alert in rule.alerts:
+                if alert.state == "inactive":
+                    continue
+                text = alert_labels_text(alert.labels)
+                order = STATE_ORDER[alert.state]
+                entries.append((order, rule.name, text, f"{rule_row}|{text}", rule, alert))
+                by_rule[id(rule)].append(alert.labels)
+    entries.sort(key=lambda entry: entry[:3])
+    # What all alerts of a rule share does not tell them apart (once per rule: a storm's
+    # rule has thousands of alerts).
+    shared = {rule: _shared(siblings) for rule, siblings in by_rule.items()}
+    found: list[tuple[str, AlertingRule, Alert, frozenset[str]]] = []  # and labels skipped
+    labels_width = 0
+    for _, _, _, key, rule, alert in entries:
+        skip = _ALERT_HIDDEN | frozenset(rule.labels) | shared[id(rule)]
+        found.append((key, rule, alert, skip))
+        labels_width = max(labels_width, _labels_length(alert.labels, skip))
+    rule_width = min(max((len(rule.name) for _, rule, _, _ in found), default=8), 32)
+    marks = {key: suppression(held.get(key)) for key, _, _, _ in found}
     state_width = max([9, *(cell_len(SUPPRESSED_MARKS[m]) for m in marks.values() if m)])
     fixed = [Column("state", "State", state_width), Column("rule", "Alert", rule_width)]
     tail = [Column("value", "Value", 8), Column("since", "For", 6)]
@@ -229,24 +232,17 @@ def overview_alerts(
         # The alert's name takes the room, so its labels' line below spans the width.
         columns = (fixed[0], Column("rule", "Alert", max(room, 6)), *tail)
     rows: list[Row] = []
-    for key, row, shown in found:
-        colour = colours[row.state]
-        active_at = row.active_at.timestamp() if row.active_at else None
-        mark = "●" if row.state == "firing" else "◐"
-        state = SUPPRESSED_MARKS[marks[key]] if marks[key] else f"{mark} {row.state}"
-        cells: list[Cell] = [(state, f"bold {colour}"), (row.rule.name, "bold")]
-        if one_line:
-            cells.append((shown, "dim"))
-        cells += [
-            Text(_value(row.value), justify="right"),
-            (short_duration(now - active_at) if active_at else "", ""),
-        ]
-        rows.append(Row(key, tuple(cells)))
-        if shown and not one_line:
-            if len(shown) + 4 > width - 3:
-                # Too narrow for names and values: the values tell the alerts apart.
-                shown = " ".join(v for k, v in sorted(row.labels.items()) if k in telling[key])
-            rows.append(Row(f"{key}|labels", ((f"    {shown}", "dim"),), span=0))
+    generation = next(_GENERATIONS)
+    for key, rule, alert, skip in found:
+        colour = colours[alert.state]
+        mark = "●" if alert.state == "firing" else "◐"
+        state = SUPPRESSED_MARKS[marks[key]] if marks[key] else f"{mark} {alert.state}"
+        # Formatted only when on screen: the box shows a few of a storm's thousands.
+        cells = partial(_alert_cells, rule, alert, skip, state, colour, now, one_line)
+        rows.append(Row(key, cells, generation))
+        if not one_line and any(k not in skip for k in alert.labels):
+            below = partial(_alert_labels_line, alert, skip, width)
+            rows.append(Row(f"{key}|labels", below, generation, span=0))
     if counts["inactive"]:
         # Named while they fit: a person sees which rules are watching and quiet.
         names = sorted({r.name for g in groups for r in g.alerting if r.state == "inactive"})
@@ -257,6 +253,49 @@ def overview_alerts(
             note = f"  {counts['inactive']} inactive {word}: {', '.join(names)}, …"
         rows.append(Row("inactive", ((note, colours["inactive"]),), span=0))
     return columns, rows, counts
+
+
+def _alert_cells(
+    rule: AlertingRule,
+    alert: Alert,
+    skip: frozenset[str],
+    state: str,
+    colour: str,
+    now: float,
+    one_line: bool,
+) -> tuple[Cell, ...]:
+    active_at = alert.active_at.timestamp() if alert.active_at else None
+    cells: list[Cell] = [(state, f"bold {colour}"), (rule.name, "bold")]
+    if one_line:
+        cells.append((labels_text(alert.labels, skip), "dim"))
+    cells += [
+        Text(_value(alert.value), justify="right"),
+        (short_duration(now - active_at) if active_at else "", ""),
+    ]
+    return tuple(cells)
+
+
+def _alert_labels_line(alert: Alert, skip: frozenset[str], width: int) -> tuple[Cell, ...]:
+    shown = labels_text(alert.labels, skip)
+    if len(shown) + 4 > width - 3:
+        # Too narrow for names and values: the values tell the alerts apart.
+        shown = " ".join(v for k, v in sorted(alert.labels.items()) if k not in skip)
+    return ((f"    {shown}", "dim"),)
+
+
+def _labels_length(labels: Mapping[str, str], skip: frozenset[str]) -> int:
+    """How wide `labels_text(labels, skip)` is, without writing it (values rarely need
+    escapes, which only make it a little wider: the cell then ends in an ellipsis)."""
+    shown = [len(k) + len(v) + 3 for k, v in labels.items() if k not in skip]
+    return sum(shown) + 2 * (len(shown) - 1) if shown else 0
+
+
+def _shared(siblings: Sequence[Mapping[str, str]]) -> frozenset[str]:
+    """Names of the labels every one of `siblings` has with the same value (none for one)."""
+    if len(siblings) < 2:
+        return frozenset()
+    first = siblings[0]
+    return frozenset(k for k, v in first.items() if all(s.get(k) == v for s in siblings))
 
 
 def _value(value: str | None) -> str:
