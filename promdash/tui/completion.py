@@ -3,14 +3,22 @@
 Pure functions over a `Catalog` of names the server gave us (metric names with
 their metadata, label names and values); the graph input shows the candidates
 in a dropdown and asks the app to fetch what the catalog still lacks.
+
+Prometheus 3 names may be any UTF-8 (`http.server.request.duration`, label
+`service.name`); PromQL takes them only quoted, a metric name inside the braces:
+`{"http.server.request.duration", "service.name"="checkout"}`. Such names are
+completed whether typed bare (`http.ser`) or inside their quotes, and inserted
+quoted; a name valid in Prometheus 2 is inserted bare, as before.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from promdash.prom.promql import LEGACY_LABEL, LEGACY_NAME, promql_string
 from promdash.prom.types import MetricMetadata
 
 Kind = Literal["metric", "function", "aggregation", "keyword", "label", "value", "duration"]
@@ -102,10 +110,17 @@ KEYWORDS = (
 DURATIONS = ("1m", "5m", "10m", "15m", "30m", "1h", "6h", "1d")
 MAX_CANDIDATES = 40
 
-_IDENT_TAIL = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*$")
+# Dots too: PromQL has no `.` operator, so a dotted word is a UTF-8 metric name typed bare.
+_IDENT_TAIL = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:.]*$")
 _METRIC_BEFORE_BRACE = re.compile(r"([a-zA-Z_:][a-zA-Z0-9_:]*)\s*$")
-_MATCHER_VALUE = re.compile(r'^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(")?((?:[^"\\]|\\.)*)$')
+_STRING = r'"((?:[^"\\]|\\.)*)'  # an opened string literal, its closing quote not included
+_MATCHER_VALUE = re.compile(
+    rf'^\s*(?:([a-zA-Z_][a-zA-Z0-9_]*)|{_STRING}")\s*(=~|!~|!=|=)\s*(")?((?:[^"\\]|\\.)*)$'
+)
 _LABEL_NAME = re.compile(r"^\s*([a-zA-Z_][a-zA-Z0-9_]*)?$")
+_QUOTED_OPEN = re.compile(rf"^\s*{_STRING}$")  # a quoted name being typed
+_QUOTED_NAME = re.compile(rf"^\s*{_STRING}\"\s*$")  # a quoted name alone: the metric's
+_QUOTED_METRIC = re.compile(rf'\{{\s*{_STRING}"\s*[,}}]')
 _GROUPING = re.compile(r"\b(by|without|on|ignoring|group_left|group_right)\s*$")
 _WORD = re.compile(r"(?<![0-9a-zA-Z_:.\"])[a-zA-Z_:][a-zA-Z0-9_:]*")
 
@@ -121,12 +136,13 @@ class Candidate:
 class Context:
     """What the cursor is in: the kind of name expected and the part already typed."""
 
-    kind: Literal["name", "label", "value", "duration", "none"]
+    # "metric": a quoted name first in braces (`{"http.ser`), the metric's or a label's.
+    kind: Literal["name", "metric", "label", "value", "duration", "none"]
     prefix: str
     start: int  # where the typed part begins; accepting replaces text[start:cursor]
     metric: str = ""  # the metric the braces belong to, if any
     label: str = ""  # for values: the label being matched
-    quoted: bool = False  # for values: whether the opening quote is already typed
+    quoted: bool = False  # the opening quote is already typed (a value or a UTF-8 name)
     in_braces: bool = False
 
 
@@ -182,23 +198,76 @@ def _unclosed(text: str, opener: str, closer: str) -> int:
     return depth_stack[-1] if depth_stack else -1
 
 
+def _unquote(body: str) -> str:
+    """The text of a PromQL string literal's body (without its quotes)."""
+    try:
+        return str(json.loads(f'"{body}"'))
+    except ValueError:
+        return body
+
+
+def _commas(text: str, opener: int) -> list[int]:
+    """Where the commas after `text[opener]` are, those inside strings left aside."""
+    commas = []
+    in_string: str | None = None
+    escaped = False
+    for index in range(opener + 1, len(text)):
+        char = text[index]
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == in_string:
+                in_string = None
+        elif char in "\"'`":
+            in_string = char
+        elif char == ",":
+            commas.append(index)
+    return commas
+
+
+def _segment_start(text: str, opener: int) -> int:
+    """Where the part being typed after `text[opener]` begins: after its last comma."""
+    commas = _commas(text, opener)
+    return commas[-1] + 1 if commas else opener + 1
+
+
+def _braces_metric(before: str, brace: int) -> str:
+    """The metric the braces at `brace` select: `up{`, or the quoted name alone first inside
+    them (`{"http.server.duration", `); "" while that first part is being typed."""
+    outside = _METRIC_BEFORE_BRACE.search(before[:brace])
+    if outside:
+        return outside.group(1)
+    commas = _commas(before, brace)
+    quoted = _QUOTED_NAME.match(before[brace + 1 : commas[0]]) if commas else None
+    return _unquote(quoted.group(1)) if quoted else ""
+
+
 def context_at(text: str, cursor: int) -> Context:
     before = text[:cursor]
     brace = _unclosed(before, "{", "}")
     if brace >= 0:
-        metric_match = _METRIC_BEFORE_BRACE.search(before[:brace])
-        metric = metric_match.group(1) if metric_match else ""
-        segment_start = max(before.rfind(",", brace), brace) + 1
+        segment_start = _segment_start(before, brace)
+        metric = _braces_metric(before, brace)
         segment = before[segment_start:]
         value = _MATCHER_VALUE.match(segment)
         if value:
-            quoted = value.group(3) is not None
-            start = cursor - len(value.group(4))
-            return Context("value", value.group(4), start, metric, value.group(1), quoted, True)
+            label = value.group(1) or _unquote(value.group(2))
+            quoted = value.group(4) is not None
+            start = cursor - len(value.group(5))
+            return Context("value", value.group(5), start, metric, label, quoted, True)
         name = _LABEL_NAME.match(segment)
         if name:
             prefix = name.group(1) or ""
             return Context("label", prefix, cursor - len(prefix), metric, in_braces=True)
+        opened = _QUOTED_OPEN.match(segment)
+        if opened:
+            prefix = opened.group(1)
+            # First in bare braces a quoted name may be the metric's (`{"http.server…"}`).
+            first = segment_start == brace + 1 and not metric
+            kind: Literal["metric", "label"] = "metric" if first else "label"
+            return Context(kind, prefix, cursor - len(prefix), metric, quoted=True, in_braces=True)
         return Context("none", "", cursor)
     bracket = _unclosed(before, "[", "]")
     if bracket >= 0:
@@ -206,12 +275,16 @@ def context_at(text: str, cursor: int) -> Context:
         return Context("duration", prefix, cursor - len(before[bracket + 1 :].lstrip()))
     paren = _unclosed(before, "(", ")")
     if paren >= 0 and _GROUPING.search(before[:paren]):
-        segment_start = max(before.rfind(",", paren), paren) + 1
-        name = _LABEL_NAME.match(before[segment_start:])
+        segment = before[_segment_start(before, paren) :]
+        outside = _first_metric(before[:paren] + text[cursor:])
+        name = _LABEL_NAME.match(segment)
         if name:
             prefix = name.group(1) or ""
-            outside = before[:paren] + text[cursor:]
-            return Context("label", prefix, cursor - len(prefix), _first_metric(outside))
+            return Context("label", prefix, cursor - len(prefix), outside)
+        opened = _QUOTED_OPEN.match(segment)
+        if opened:
+            prefix = opened.group(1)
+            return Context("label", prefix, cursor - len(prefix), outside, quoted=True)
         return Context("none", "", cursor)
     ident = _IDENT_TAIL.search(before)
     if ident:
@@ -220,12 +293,16 @@ def context_at(text: str, cursor: int) -> Context:
 
 
 def _first_metric(text: str) -> str:
-    """The first identifier that is not a function, aggregation or keyword (for `by (`)."""
+    """The first metric name (for `by (`): a word that is not a function, aggregation or
+    keyword, or a quoted name first in braces (`{"http.server.duration"}`)."""
+    quoted = _QUOTED_METRIC.search(text)
     for match in _WORD.finditer(text):
+        if quoted and quoted.start() < match.start():
+            break
         word = match.group(0)
         if word not in FUNCTIONS and word not in AGGREGATIONS and word not in KEYWORDS:
             return word
-    return ""
+    return _unquote(quoted.group(1)) if quoted else ""
 
 
 def _rank(names: list[Candidate], prefix: str) -> list[Candidate]:
@@ -233,6 +310,15 @@ def _rank(names: list[Candidate], prefix: str) -> list[Candidate]:
     starts = [c for c in names if c.text.lower().startswith(lowered)]
     inside = [c for c in names if lowered and lowered in c.text.lower() and c not in starts]
     return (starts + inside)[:MAX_CANDIDATES]
+
+
+def _metric_candidates(catalog: Catalog) -> list[Candidate]:
+    metrics = []
+    for name in catalog.metrics:
+        meta = catalog.metadata.get(name)
+        detail = f"{meta.type}: {meta.help}" if meta else ""
+        metrics.append(Candidate(name, "metric", detail))
+    return metrics
 
 
 def complete(text: str, cursor: int, catalog: Catalog) -> Completion:
@@ -245,16 +331,18 @@ def complete(text: str, cursor: int, catalog: Catalog) -> Completion:
             *(Candidate(n, "function", d) for n, d in FUNCTIONS.items()),
             *(Candidate(k, "keyword") for k in KEYWORDS),
         ]
-        metrics = []
-        for name in catalog.metrics:
-            meta = catalog.metadata.get(name)
-            detail = f"{meta.type}: {meta.help}" if meta else ""
-            metrics.append(Candidate(name, "metric", detail))
-        ranked = _rank(pool + metrics, ctx.prefix)
+        ranked = _rank(pool + _metric_candidates(catalog), ctx.prefix)
         exact = [c for c in ranked if c.text == ctx.prefix]
-        if len(ranked) == 1 and exact:
-            ranked = []  # nothing left to complete
+        # Nothing left to complete, unless a UTF-8 name typed whole is still to be quoted.
+        if len(ranked) == 1 and exact and LEGACY_NAME.match(ctx.prefix):
+            ranked = []
         return Completion(ctx, ranked)
+    if ctx.kind == "metric":
+        # `{"…` may be the metric's name or a label's (`{"service.name"="x"}`): both.
+        names = catalog.label_names.get("")
+        labels = [Candidate(n, "label") for n in names or () if n != "__name__"]
+        need = Need("labels", "") if names is None else None
+        return Completion(ctx, _rank(_metric_candidates(catalog) + labels, ctx.prefix), need)
     if ctx.kind == "label":
         names = catalog.label_names.get(ctx.metric)
         if names is None:
@@ -271,14 +359,35 @@ def complete(text: str, cursor: int, catalog: Catalog) -> Completion:
     return Completion(ctx, [])
 
 
+def _escaped(text: str) -> str:
+    """`text` as the inside of a PromQL string literal."""
+    return promql_string(text)[1:-1]
+
+
 def apply(text: str, cursor: int, context: Context, candidate: Candidate) -> tuple[str, int]:
-    """`text` with the candidate in place of the typed prefix, and the new cursor position."""
+    """`text` with the candidate in place of the typed prefix, and the new cursor position.
+
+    A name Prometheus 2 could not read goes in quoted, as Prometheus 3 reads it: a
+    metric's inside braces (`{"http.server.duration"}`), a label's in its place
+    (`{"service.name"="`, `by ("service.name"`).
+    """
     insert = candidate.text
     end = cursor
+    after = ""  # goes after the name; a quoted name's own closing quote replaces one typed
     if candidate.kind in ("function", "aggregation"):
         insert += "("
-    elif candidate.kind == "label" and context.in_braces:
-        insert += '="'
+    elif candidate.kind == "metric":
+        if context.quoted:
+            insert, after = _escaped(insert), '"'
+        elif not LEGACY_NAME.match(insert):
+            insert = "{" + promql_string(insert) + "}"
+    elif candidate.kind == "label":
+        if context.quoted:
+            insert, after = _escaped(insert), '"'
+        elif not LEGACY_LABEL.match(insert):
+            insert = promql_string(insert)
+        if context.in_braces:
+            after += '="'
     elif candidate.kind == "value":
         escaped = insert.replace("\\", "\\\\").replace('"', '\\"')
         insert = (escaped if context.quoted else f'"{escaped}') + '"'
@@ -287,5 +396,8 @@ def apply(text: str, cursor: int, context: Context, candidate: Candidate) -> tup
             end += 1
     elif candidate.kind == "duration":
         insert += "]" if text[end : end + 1] != "]" else ""
+    if context.quoted and candidate.kind in ("metric", "label") and text[end : end + 1] == '"':
+        end += 1
+    insert += after
     new_text = text[: context.start] + insert + text[end:]
     return new_text, context.start + len(insert)

@@ -20,7 +20,7 @@ from rich.style import Style
 from rich.text import Text
 
 from promdash.present.text import distinct_name, distinct_values, legend_common, series_name
-from promdash.prom.types import QueryResult, Series
+from promdash.prom.types import Histogram, QueryResult, Series
 from promdash.timefmt import value_text
 
 RGB = tuple[int, int, int]
@@ -37,6 +37,7 @@ class PlotLine:
     values: Sequence[float]
     colour: RGB
     short: str = ""  # the label values alone, for a legend too narrow for `name`
+    histogram: bool = False  # native histogram samples, drawn by their count
 
 
 def plot_columns(width: int) -> int:
@@ -252,6 +253,52 @@ def render_plot(
 # ------------------------------------------------------------ what a graph shows beside its plot
 
 MAX_LINES = 10  # series drawn in one plot; more cannot be told apart by colour
+# Labels whose values are numbers (bucket bounds, quantiles): ordered as numbers, so
+# `le="2.5"` comes before `le="10.0"` and `le="+Inf"` last, however the server wrote them.
+NUMERIC_LABELS = frozenset({"le", "quantile"})
+HISTOGRAM_MARK = "◆"
+# What a legend says under native histograms, the longest that fits its width.
+HISTOGRAM_NOTES = (
+    f"{HISTOGRAM_MARK} native histogram: its count is drawn (as histogram_count);"
+    " for quantiles, graph histogram_quantile(0.9, rate(…[5m]))",
+    f"{HISTOGRAM_MARK} histogram: count drawn; quantiles: histogram_quantile(0.9, rate(…[5m]))",
+    f"{HISTOGRAM_MARK} histogram: count drawn; see histogram_quantile(…)",
+)
+
+
+def _label_order(name: str, value: str) -> tuple[int, float, str]:
+    if name in NUMERIC_LABELS:
+        try:
+            number = float(value)  # "+Inf", "1.0", "1e-05" (Go and Python read alike)
+        except ValueError:
+            pass
+        else:
+            if not math.isnan(number):
+                return 0, number, value
+    return 1, 0.0, value
+
+
+def series_order(metric: Mapping[str, str]) -> tuple[str, list[tuple[str, tuple[int, float, str]]]]:
+    """A sort key for series: by name, then labels as Prometheus orders them, but numeric
+    labels (`le`, `quantile`) by their number: Prometheus 3 writes `le="1.0"` where 2.x
+    wrote `le="1"`, and neither sorts as text (`"10"` before `"2.5"`, `"+Inf"` first)."""
+    labels = sorted((k, _label_order(k, v)) for k, v in metric.items() if k != "__name__")
+    return metric.get("__name__", ""), labels
+
+
+def _counts(histograms: Sequence[tuple[float, Histogram]]) -> list[tuple[float, float]]:
+    return [(t, h.count) for t, h in histograms]
+
+
+def drawn_points(series: Series) -> tuple[Sequence[float], Sequence[float]]:
+    """A series' points for a line: its float samples and, in time order among them, its
+    native histogram samples by their count (what `histogram_count(…)` would give)."""
+    if not series.histograms:
+        return series.timestamps, series.values
+    points = sorted(
+        [*zip(series.timestamps, series.values, strict=True), *_counts(series.histograms)]
+    )
+    return [t for t, _ in points], [v for _, v in points]
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,19 +316,22 @@ def graph_lines(result: QueryResult, colours: Sequence[RGB], limit: int = MAX_LI
     series = list(result.matrix)
     if result.result_type == "scalar" and result.scalar is not None:
         series = [Series({}, [result.scalar[0]], [result.scalar[1]])]
-    ordered = sorted(series, key=lambda s: series_name(s.metric))
+    ordered = sorted(series, key=lambda s: series_order(s.metric))
     common = legend_common([s.metric for s in ordered])
     shown = ordered[:limit]
-    lines = [
-        PlotLine(
-            distinct_name(s.metric, common),
-            s.timestamps,
-            s.values,
-            colours[i % len(colours)],
-            distinct_values(s.metric, common),
+    lines = []
+    for i, s in enumerate(shown):
+        timestamps, values = drawn_points(s)
+        lines.append(
+            PlotLine(
+                distinct_name(s.metric, common),
+                timestamps,
+                values,
+                colours[i % len(colours)],
+                distinct_values(s.metric, common),
+                histogram=bool(s.histograms),
+            )
         )
-        for i, s in enumerate(shown)
-    ]
     return GraphLines(lines, ordered, common, len(ordered) - len(shown))
 
 
@@ -302,6 +352,9 @@ def legend(
         room = max(width - 5, 10)
         text.append(shared if len(shared) <= room else shared[: room - 1] + "…", style="dim")
         rows -= 1
+    histograms = any(line.histogram for line in lines)
+    if histograms:
+        rows -= 1  # the last line says how histograms are drawn
     rows = max(rows, 1)
     names = [line.name for line in lines]
     short = [line.short or line.name for line in lines]
@@ -323,7 +376,8 @@ def legend(
         else:
             text.append("  ")
         r, g, b = line.colour
-        text.append("■ ", style=f"#{r:02x}{g:02x}{b:02x}")
+        mark = HISTOGRAM_MARK if line.histogram else "■"
+        text.append(f"{mark} ", style=f"#{r:02x}{g:02x}{b:02x}")
         shown = name if len(name) + 2 <= cell else name[: max(cell - 3, 1)] + "…"
         last = (index + 1) % per_row == 0 or index + 1 == min(fits, len(lines))
         text.append(shown if last else shown.ljust(cell - 2))
@@ -337,4 +391,8 @@ def legend(
         inline = more and text and fits % per_row
         text.append("  " if inline else "\n" if text else "")
         text.append(" · ".join(extra) + " (v: table of all)", style="bold")
+    if histograms:
+        note = next((n for n in HISTOGRAM_NOTES if len(n) <= width), HISTOGRAM_NOTES[-1])
+        note = note if len(note) <= width else note[: width - 1] + "…"
+        text.append(("\n" if text else "") + note, style="italic")
     return text

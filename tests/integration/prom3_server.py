@@ -7,6 +7,10 @@ README.md says from what). `manifest.json` says which request each file answers;
 in any order, leaving aside the ones that change with the clock (start, end, step,
 time). Any other request gets a 400 naming what was asked, so a test asking for
 something no fixture answers fails saying so.
+
+`Prom3Server(follow_clock=True)` moves a range answer's samples onto the last steps
+of the window asked for (their order kept), so a dashboard graphing the last
+minutes draws them; the values are the file's.
 """
 
 from __future__ import annotations
@@ -36,11 +40,27 @@ def answers() -> dict[tuple[str, Params], str]:
     }
 
 
+def on_the_clock(body: bytes, end: float, step: float) -> bytes:
+    """A matrix answer with its timestamps, in order, on the last steps before `end`."""
+    document = json.loads(body)
+    result = document["data"]["result"]
+    times = sorted(
+        {point[0] for s in result for key in ("values", "histograms") for point in s.get(key, [])}
+    )
+    moved = {t: end - (len(times) - 1 - rank) * step for rank, t in enumerate(times)}
+    for series in result:
+        for key in ("values", "histograms"):
+            for point in series.get(key, []):
+                point[0] = moved[point[0]]
+    return json.dumps(document).encode()
+
+
 class Prom3Server:
     """Use as `with Prom3Server() as server:`; `server.requests` lists what was asked
     (path and parameters, the clock's aside)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, follow_clock: bool = False) -> None:
+        self.follow_clock = follow_clock
         self.url = ""
         self.requests: list[tuple[str, Params]] = []
         self._answers = answers()
@@ -51,7 +71,11 @@ class Prom3Server:
         self.requests.append(key)
         name = self._answers.get(key)
         if name is not None:
-            return 200, (PROM3 / name).read_bytes()
+            body = (PROM3 / name).read_bytes()
+            clock = dict(p for p in params if p[0] in ("end", "step"))
+            if self.follow_clock and path == "/api/v1/query_range" and len(clock) == 2:
+                body = on_the_clock(body, float(clock["end"]), float(clock["step"]))
+            return 200, body
         error = f"no Prometheus 3 answer in tests/data/prom3 for {path} {list(key[1])}"
         refusal = {"status": "error", "errorType": "bad_data", "error": error}
         return 400, json.dumps(refusal).encode()

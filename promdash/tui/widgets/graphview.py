@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, Static
 
-from promdash.present.text import labels_text, series_name
+from promdash.present.text import histogram_text, labels_text, series_name
 from promdash.prom.types import QueryResult, Series
 from promdash.timefmt import clock_text, short_duration, value_text
 from promdash.tui.completion import Catalog
@@ -34,11 +34,19 @@ PRESETS: tuple[tuple[str, int], ...] = (("5m", 300), ("15m", 900), ("1h", 3600),
 LEGEND_ROWS = 6
 
 
-def _latest(series: Series) -> tuple[float, float] | None:
+def _latest(series: Series) -> tuple[float, str] | None:
+    """When a series' last sample was and its value as a cell shows it: a float, or a
+    native histogram by its count and sum (a histogram has no one value)."""
+    latest: tuple[float, str] | None = None
     for t, v in zip(reversed(series.timestamps), reversed(series.values), strict=True):
         if math.isfinite(v):
-            return t, v
-    return None
+            latest = t, value_text(v, compact=True)
+            break
+    if series.histograms:
+        at, histogram = series.histograms[-1]
+        if latest is None or at > latest[0]:
+            latest = at, histogram_text(histogram, short=True)
+    return latest
 
 
 class RangeChoice(Static):
@@ -267,16 +275,20 @@ class GraphView(Vertical):
         width = table.size.width or self.app.size.width
         names = sorted({k for s in drawn.series for k in s.metric} - set(drawn.common))
         rows = []
+        values: list[str] = []
         for s in drawn.series:
             latest = _latest(s)
             cells: list[Cell] = [(s.metric.get(name, ""), "") for name in names]
             if not names:
                 cells.append((series_name(s.metric), ""))
-            value = value_text(latest[1], compact=True) if latest else "–"
+            value = latest[1] if latest else "–"
+            values.append(value)
             cells.append(Text(value, justify="right"))
             cells.append((clock_text(latest[0]) if latest else "", "dim"))
             rows.append(Row(labels_text(s.metric) or "{}", tuple(cells)))
-        spare = max(width - 14 - 9 - 6 * 2, 12)
+        # A histogram's `count 10, sum 20` is wider than a float's 8 characters.
+        value_width = max([14, *map(len, values)])
+        spare = max(width - value_width - 9 - 6 * 2, 12)
         label_columns = [
             Column(
                 name, name, max([len(name), *(len(s.metric.get(name, "")) for s in drawn.series)])
@@ -294,7 +306,7 @@ class GraphView(Vertical):
             )
         columns = (
             *label_columns,
-            Column("value", "Latest", 14),
+            Column("value", "Latest", value_width),
             Column("at", "At", 9),
         )
         with self.app.batch_update():
@@ -307,6 +319,9 @@ class GraphView(Vertical):
             parts.append(f"step {short_duration(self.window[2])}")
             count = len(self.result.matrix)
             parts.append(f"{count} series" if count != 1 else "1 series")
+            histograms = sum(bool(s.histograms) for s in self.result.matrix)
+            if histograms:
+                parts.append(f"{histograms} native histogram{'s' if histograms > 1 else ''}")
             if self.hidden_series:
                 parts.append(f"{self.hidden_series} not shown")
         if self.fetched_at is not None:

@@ -281,7 +281,7 @@ class PromQLEditor(Vertical):
             # Its own even when a parent asked (`catalog_grew`): it must reach the app.
             self.post_message(self.NeedNames(completion.need).set_sender(self))
         context = completion.context
-        wanted = force or bool(context.prefix) or context.kind in ("label", "value")
+        wanted = force or bool(context.prefix) or context.kind in ("metric", "label", "value")
         if not completion.candidates or not wanted or not field.has_focus:
             self.hide_completions()
             return
