@@ -10,7 +10,8 @@ and the rules fired what they should; stops both on the way out (Ctrl-C included
 
 Each target has a loopback address of its own (`127.<10+pool>.x.y`) on one
 shared port, like a fleet of node exporters on :9100; 1 in 25 have nothing
-listening there, so they are down with "connection refused". The rules: one
+listening there, so they are down with "connection refused" (but with
+`--healthy-pools K` the last K pools are all up, as most of a real fleet is). The rules: one
 `<pool>` group per pool whose first rule fires for that pool's down targets and
 whose others never fire, and with `--storm K` a `storm` group of K rules that
 fire for every up target (an alert storm of K x up alerts).
@@ -115,6 +116,7 @@ class Plan:
     rules: int = 30
     storm: int = 0  # rules firing for every up target
     interval: str = "15s"  # scrape and rule evaluation
+    healthy: int = 0  # the last `healthy` pools have every target up
 
     def check(self) -> None:
         if not 1 <= self.pools <= MAX_POOLS:
@@ -123,6 +125,8 @@ class Plan:
             raise FleetError("--targets must be at least --pools (every pool has a target)")
         if self.targets // self.pools >= 250 * 256:
             raise FleetError("at most 64,000 targets a pool")
+        if not 0 <= self.healthy <= self.pools:
+            raise FleetError("--healthy-pools counts pools among --pools: 0 to --pools")
         if not 0 <= self.storm <= self.rules:
             raise FleetError("--storm counts rules among --rules: 0 to --rules")
         try:
@@ -136,22 +140,31 @@ class Plan:
         return [f"{SERVICES[p % len(SERVICES)]}-{p:02d}" for p in range(self.pools)]
 
     def pool_targets(self, p: int) -> list[Target]:
-        """Pool p's targets; down ones are every 25th of the whole fleet, so every pool has some."""
+        """Pool p's targets; down ones are every 25th of the whole fleet, so every pool of
+        25 or more has some, except the last `healthy` pools (none down)."""
         size, extra = divmod(self.targets, self.pools)
         first = p * size + min(p, extra)
         name = self.pool_names[p]
+        healthy = p >= self.pools - self.healthy
         return [
             Target(
                 pool=name,
                 host=f"127.{10 + p}.{j // 250}.{j % 250 + 1}",
                 rack=f"r{j // RACK_SIZE + 1:02d}",
-                up=(first + j) % DOWN_EVERY != DOWN_EVERY - 1,
+                up=healthy or (first + j) % DOWN_EVERY != DOWN_EVERY - 1,
             )
             for j in range(size + (p < extra))
         ]
 
     def all_targets(self) -> list[Target]:
         return [t for p in range(self.pools) for t in self.pool_targets(p)]
+
+    def pool_health(self) -> dict[str, tuple[int, int]]:
+        """Each pool's (up, total), as a pool's `N/M up` says it."""
+        return {
+            name: (sum(t.up for t in members), len(members))
+            for name, members in ((n, self.pool_targets(p)) for p, n in enumerate(self.pool_names))
+        }
 
     def pool_rule_counts(self) -> list[int]:
         """Rules of each pool's group (the first fires for its down targets)."""
@@ -314,6 +327,12 @@ class Fleet:
     directory: Path
     port: int  # every target's port
 
+    def scrape_url(self, target: Target) -> str:
+        return f"http://{target.host}:{self.port}/metrics"
+
+    def instance(self, target: Target) -> str:
+        return f"{target.host}:{self.port}"
+
     def query(self, expr: str) -> float:
         """A single-number PromQL answer; 0 for an empty one."""
         return scalar(self.url, expr)
@@ -472,13 +491,20 @@ def main(argv: list[str] | None = None) -> int:
         help="K of the rules fire for every up target (--storm alone: 1)",
     )
     parser.add_argument(
+        "--healthy-pools",
+        type=int,
+        default=0,
+        metavar="K",
+        help="the last K pools have no target down (default: 0)",
+    )
+    parser.add_argument(
         "--interval", default="15s", help="scrape and evaluation interval (default: 15s)"
     )
     parser.add_argument("--dir", type=Path, help="write the files here (default: a temporary one)")
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds to become ready")
     parser.add_argument("--serve", action="store_true", help="keep it running until Ctrl-C")
     args = parser.parse_args(argv)
-    plan = Plan(args.targets, args.pools, args.rules, args.storm, args.interval)
+    plan = Plan(args.targets, args.pools, args.rules, args.storm, args.interval, args.healthy_pools)
     # SIGTERM and SIGHUP unwind like Ctrl-C, through fleet()'s finally.
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda number, _frame: sys.exit(128 + number))
