@@ -103,9 +103,9 @@ def distinct_name(metric: Mapping[str, str], common: Mapping[str, str]) -> str:
     when they all have one name): `service="uniform"`; a legend says `common` once."""
     rest = {k: v for k, v in metric.items() if k not in common and k != "__name__"}
     name = metric.get("__name__", "") if "__name__" not in common else ""
-    if name and rest:
+    if name:  # a UTF-8 name alone is still `{"a.b"}`
         return series_name({"__name__": name, **rest})
-    return name or labels_text(rest) or series_name(metric)
+    return labels_text(rest) or series_name(metric)
 
 
 def legend_common(metrics: Sequence[Mapping[str, str]]) -> dict[str, str]:

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from promdash.config import Connection
 from promdash.errors import BadResponseError
 from promdash.present.output import legend
+from promdash.present.text import distinct_name, legend_common
 from promdash.prom import wire
 from promdash.prom.client import PromClient
 from promdash.prom.types import Histogram, HistogramBucket
@@ -212,6 +213,12 @@ def test_a_legend_quotes_utf8_names_inside_the_braces(prom3: Prom3Server) -> Non
     assert 'all: {"http.server.request.duration_seconds", "service.name"="checkout"}' in screen
     entries = [line for line in screen.splitlines() if '"http.route"' in line]
     assert entries and all(line.count("count 10, sum 20") == 2 for line in entries)
+
+
+def test_a_utf8_name_without_other_labels_is_still_quoted_in_braces() -> None:
+    common = legend_common([{"__name__": "a.b"}, {"__name__": "up"}])
+    assert distinct_name({"__name__": "a.b"}, common) == '{"a.b"}'
+    assert distinct_name({"__name__": "up"}, common) == "up"
 
 
 def test_utf8_names_and_3_0_le_values_are_printed_as_promql_writes_them(
