@@ -2,7 +2,7 @@
 
     PATH=.venv/bin:$PATH PYTHONPATH=. python bench/bench_fleet.py \\
         [--targets 5000] [--pools 20] [--rules 300] [--storm 1] [--runs 5] [--url URL]
-        [--seconds 60] [--no-dash]
+        [--seconds 60] [--minutes 0] [--layouts auto,tabs] [--no-dash | --no-cli]
 
 Starts the scale fixture (tests/fleet.py: Debian's Prometheus scraping N
 file-discovered targets served by nginx, 1 in 25 down, M alerting rules of
@@ -20,10 +20,18 @@ untimed warm-up (which also checks each command succeeds):
   promdash's client accepts).
 
 Medians; each promdash figure also as a multiple of curl's (goal: within 3.5x).
-Unless --no-dash, the dashboard too, the way bench_overview.py measures it:
-`promdash dash --layout tabs` in tmux at 120x40, launch until the Targets tab
-shows the fleet's `up/total` and a target row (median of --runs), then its CPU
-over --seconds (after 10 s, refreshing every 5 s) and its RSS.
+Unless --no-dash, the dashboard too, the way bench_overview.py measures it, for
+each of --layouts (`auto`: what `promdash dash --url URL` opens at 120x40, the
+overview; `tabs`: the Targets tab), in tmux at 120x40:
+- launch until the fleet's `up/total` and the first pool's `N/M up` are on screen
+  (with a target row in the Targets tab) (median of --runs);
+- then, in one session refreshing every 5 s: its CPU over --seconds (after 10 s);
+  a key until its panel is drawn (`1` Targets, `3` Alerts, `o` overview, in turn,
+  polling capture-pane; median of at least 5 each); its RSS every 15 s over
+  --minutes (10 for "flat over 10 minutes") with the peak (VmHWM).
+For the alert storm, start the fleet with --storm 15 (about 72,000 alerts), or
+give a running one (`python -m tests.fleet --storm 15 --serve`) with --url and
+--no-cli.
 promdash runs with a private state directory and config file, so it finds no
 stack or Alertmanager of the developer's.
 """
@@ -50,7 +58,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_overview import cpu_seconds, launch_seconds, terminal  # noqa: E402
+from bench.bench_overview import Tmux, cpu_seconds, launch_seconds, terminal  # noqa: E402
 from tests.fleet import FleetError, Plan, fleet, scalar  # noqa: E402
 
 GOAL_RATIO = 3.5
@@ -177,6 +185,19 @@ def main() -> int:
         "--seconds", type=float, default=60.0, help="dashboard CPU measured over (default: 60)"
     )
     parser.add_argument("--no-dash", action="store_true", help="only the command-line figures")
+    parser.add_argument("--no-cli", action="store_true", help="only the dashboard's figures")
+    parser.add_argument(
+        "--minutes",
+        type=float,
+        default=0.0,
+        help="dashboard RSS sampled every 15 s over this long, after the keys (default: 0)",
+    )
+    parser.add_argument(
+        "--layouts",
+        default="auto,tabs",
+        help="dashboard layouts measured, each in turn (default: auto,tabs: auto opens the "
+        "overview at 120x40, what `promdash dash` shows)",
+    )
     args = parser.parse_args()
     if args.runs < 1 or args.seconds <= 0:
         parser.error("--runs must be at least 1 and --seconds more than 0")
@@ -190,9 +211,10 @@ def main() -> int:
     env.update(PROMDASH_STATE_DIR=private, PROMDASH_CONFIG=f"{private}/config.yaml")
     try:
         with given_or_started(args) as url:
-            missed = report(url, args.runs, env)
+            missed = False if args.no_cli else report(url, args.runs, env)
             if not args.no_dash:
-                dashboard(url, private, args.runs, args.seconds)
+                layouts = [layout for layout in args.layouts.split(",") if layout]
+                dashboard(url, private, args.runs, args.seconds, args.minutes, layouts)
             return 1 if missed else 0
     finally:
         shutil.rmtree(private, ignore_errors=True)
@@ -258,38 +280,138 @@ def report(url: str, runs: int, env: dict[str, str]) -> bool:
 # ---------------------------------------------------------------- the dashboard
 
 
-def dashboard(url: str, state: str, runs: int, seconds: float) -> None:
-    """Launch to the Targets tab showing the fleet (tmux, 120x40), then CPU and RSS refreshing."""
+# What each panel shows once it is drawn, whatever the data: the screen a key brings.
+PANEL_MARKS = {
+    "1": "/ filter targets",  # the Targets panel's filter
+    "3": "Timeline (state changes",  # the Alerts panel's timeline
+    "o": "Pool / instance",  # the overview's targets header
+}
+
+
+def dashboard(
+    url: str, state: str, runs: int, seconds: float, minutes: float, layouts: list[str]
+) -> None:
+    """Launch to the fleet's counts on screen (tmux, 120x40), for each layout; then in one
+    session per layout, refreshing every 5 s: CPU, keys answered, RSS over time."""
     up, total = int(scalar(url, "count(up == 1)")), int(scalar(url, "count(up)"))
-    argv = [*promdash(), "dash", "--url", url, "--layout", "tabs"]
+    first_pool = _first_pool(url)
 
-    def ready(screen: str) -> bool:
-        # The tab's whole-fleet count, and a target row of the first pool under it.
+    def ready_tabs(screen: str) -> bool:
+        # The tab's whole-fleet count, and the first pool's `N/M up` with a target row.
         rows = [line for line in screen.splitlines() if "/metrics" in line]
-        return f"Targets {up}/{total}" in screen and any(" up " in row for row in rows)
+        return (
+            f"Targets {up}/{total}" in screen
+            and f"{first_pool}  {first_pool_up(url, first_pool)}" in screen
+            and any(" up " in row for row in rows)
+        )
 
-    launch_seconds(state, argv, ready)  # warm-up: page cache and bytecode
-    launches = []
+    def ready_overview(screen: str) -> bool:
+        # The box's whole-fleet count and the first pool's line with its count.
+        lines = screen.splitlines()
+        return f"Targets {up}/{total} up" in screen and any(
+            first_pool in line and " up " in line and "/" in line for line in lines
+        )
+
+    results = []
+    for layout in layouts:
+        argv = [*promdash(), "dash", "--url", url, "--layout", layout]
+        ready = ready_tabs if layout == "tabs" else ready_overview
+        launch_seconds(state, argv, ready)  # warm-up: page cache and bytecode
+        launches = []
+        for _ in range(runs):
+            launches.append(launch_seconds(state, argv, ready))
+            print(f"  … {layout} launch: {launches[-1]:.3f} s", file=sys.stderr, flush=True)
+        with terminal(state, [*argv, "--refresh", "5s"]) as tmux:
+            time.sleep(10)  # settled: the first answers decoded and drawn
+            pid = tmux.pid()
+            before, began = cpu_seconds(pid), time.monotonic()
+            time.sleep(seconds)
+            cpu = 100 * (cpu_seconds(pid) - before) / (time.monotonic() - began)
+            print(f"  … {layout} CPU: {cpu:.2f} %", file=sys.stderr, flush=True)
+            keys = key_seconds(tmux, runs=max(runs, 5))
+            samples = rss_samples(pid, minutes)
+        results.append((layout, launches, cpu, keys, samples))
+
+    print("\ndashboard, tmux 120x40 (capture-pane every ~10 ms), refreshing every 5 s:")
+    for layout, launches, cpu, keys, samples in results:
+        what = (
+            f"Targets tab showing {up}/{total}, the first pool's count and a target row"
+            if layout == "tabs"
+            else f"overview's Targets {up}/{total} up and the first pool's line"
+        )
+        launch = statistics.median(launches)
+        key = statistics.median(keys)
+        rss = [kb / 1024 for kb, _ in samples]
+        peak = max(hwm for _, hwm in samples) / 1024
+        flat = rss[-1] - rss[0]
+        print(f"  --layout {layout}:")
+        print(
+            f"    launch → {what} (median of {len(launches)}): {launch:.3f} s"
+            f"  goal < 1.0 s  {'OK' if launch < 1.0 else 'MISSED'}"
+            f"   runs: {', '.join(f'{t:.3f}' for t in launches)}"
+        )
+        print(
+            f"    CPU over {seconds:g} s after 10 s: {cpu:.2f} % of a core"
+            f"  goal < 2 %  {'OK' if cpu < 2 else 'MISSED'}"
+        )
+        print(
+            f"    key → its panel drawn (1, 3, o in turn; median of {len(keys)}):"
+            f" {1000 * key:.0f} ms  goal < 100 ms  {'OK' if key < 0.1 else 'MISSED'}"
+            f"   max {1000 * max(keys):.0f} ms"
+        )
+        print(
+            f"    RSS over {minutes:g} min: {rss[0]:.0f} MB at the start, {rss[-1]:.0f} MB at the"
+            f" end ({flat:+.0f} MB), at most {max(rss):.0f} MB, peak {peak:.0f} MB"
+            f"  goal < 120 MB  {'OK' if max(rss) < 120 else 'MISSED'}"
+        )
+
+
+def _first_pool(url: str) -> str:
+    with urllib.request.urlopen(f"{url}/api/v1/targets?state=active", timeout=60) as answer:
+        pools = {t["scrapePool"] for t in json.load(answer)["data"]["activeTargets"]}
+    return min(pools)
+
+
+def first_pool_up(url: str, pool: str) -> str:
+    """`N/M up` of the first pool, as the Targets panel's pool line says it (asked once)."""
+    if pool not in _POOL_COUNTS:
+        up = scalar(url, f'count(up{{job="{pool}"}} == 1) or vector(0)')
+        total = scalar(url, f'count(up{{job="{pool}"}})')
+        _POOL_COUNTS[pool] = f"{up:.0f}/{total:.0f} up"
+    return _POOL_COUNTS[pool]
+
+
+_POOL_COUNTS: dict[str, str] = {}
+
+
+def key_seconds(tmux: Tmux, runs: int) -> list[float]:
+    """A key press until its panel shows, for 1, 3 and o in turn, `runs` times each."""
+    times = []
     for _ in range(runs):
-        launches.append(launch_seconds(state, argv, ready))
-        print(f"  … launch: {launches[-1]:.3f} s", file=sys.stderr, flush=True)
-    with terminal(state, [*argv, "--refresh", "5s"]) as tmux:
-        time.sleep(10)  # settled: the first answers decoded and drawn
-        pid = tmux.pid()
-        before, began = cpu_seconds(pid), time.monotonic()
-        time.sleep(seconds)
-        cpu = 100 * (cpu_seconds(pid) - before) / (time.monotonic() - began)
+        for key, mark in PANEL_MARKS.items():
+            began = time.perf_counter()
+            tmux.keys(key)
+            while mark not in tmux.screen():
+                if time.perf_counter() - began > 10:
+                    raise SystemExit(f"key {key}: {mark!r} not on screen after 10 s")
+                time.sleep(0.002)
+            times.append(time.perf_counter() - began)
+            time.sleep(0.3)  # a person's pace; the next key finds the screen drawn
+    return times
+
+
+def rss_samples(pid: int, minutes: float) -> list[tuple[int, int]]:
+    """(VmRSS, VmHWM) in kB every 15 s over `minutes` (once at once when 0)."""
+    samples = []
+    end = time.monotonic() + 60 * minutes
+    while True:
         status = dict(
             line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
         )
-    rss, peak = (int(status[k].split()[0]) / 1024 for k in ("VmRSS", "VmHWM"))
-    print("\ndashboard, --layout tabs, tmux 120x40 (capture-pane every ~10 ms):")
-    print(
-        f"  launch → Targets tab showing {up}/{total} and a target row (median of {runs}):"
-        f" {statistics.median(launches):.3f} s   runs: {', '.join(f'{t:.3f}' for t in launches)}"
-    )
-    print(f"  CPU over {seconds:g} s after 10 s, refreshing every 5 s: {cpu:.2f} % of a core")
-    print(f"  RSS at the end: {rss:.0f} MB (peak {peak:.0f} MB)")
+        samples.append((int(status["VmRSS"].split()[0]), int(status["VmHWM"].split()[0])))
+        if time.monotonic() >= end:
+            return samples
+        time.sleep(min(15, max(end - time.monotonic(), 0)))
 
 
 if __name__ == "__main__":

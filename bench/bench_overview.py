@@ -84,6 +84,9 @@ class Tmux:
             [*self.cmd, "capture-pane", "-p", "-t", "bench"], capture_output=True, text=True
         ).stdout
 
+    def keys(self, *keys: str) -> None:
+        subprocess.run([*self.cmd, "send-keys", "-t", "bench", *keys], check=True)
+
     def pid(self) -> int:
         out = subprocess.run(
             [*self.cmd, "display-message", "-p", "-t", "bench", "#{pane_pid}"],

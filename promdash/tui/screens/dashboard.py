@@ -142,6 +142,7 @@ class DashboardScreen(Screen[None]):
         self._overview_focus: Widget | None = None
         self._remembered: set[str] = set()  # queries already recorded as opened this run
         self.previous = "targets"  # the panel shown before the overview (`g` goes back to it)
+        self._rules_seen = False
 
     def compose(self):  # type: ignore[no-untyped-def]
         settings = self.settings
@@ -392,6 +393,17 @@ class DashboardScreen(Screen[None]):
     @on(RulesFetched)
     @_while_open
     def _rules(self, message: RulesFetched) -> None:
+        if not self._rules_seen:
+            # The first answer waits for the targets (posted before it) to be on screen:
+            # at 5,000 alerts its rules take longer to lay out than the targets.
+            self._rules_seen = True
+            self.call_after_refresh(self._show_rules, message)
+            return
+        self._show_rules(message)
+
+    def _show_rules(self, message: RulesFetched) -> None:
+        if self.app.return_code is not None or not self.is_attached:
+            return
         changes = self.alerts.show_rules(message.groups, message.at)
         self.overview.show_rules(message.groups, self.alerts.tracker.timeline)
         # Alerts, as the overview's title and `promdash alerts` count them (rules in brackets).

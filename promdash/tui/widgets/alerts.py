@@ -91,25 +91,30 @@ def rule_key(group: RuleGroup, index: int, rule: AlertingRule) -> str:
     return f"rule|{group.file}|{group.name}|{index}|{rule.name}"
 
 
-# An alert's labels as text, by the labels as the server sent them: every refresh keys
-# each alert again (5,000 in a storm of one rule), and its labels rarely change.
-_LABEL_TEXTS: dict[tuple[tuple[str, str], ...], str] = {}
-_LABEL_TEXTS_MAX = 100_000
+# Each alert of the latest answer with its row key, by the alert's id (the alert is kept
+# with it, so an id reused by a later object never matches). The tracker, the panel, the
+# overview and Alertmanager's matching all key every alert: 5,000 in a storm of one rule.
+_KEYED: dict[int, tuple[Alert, str]] = {}
 
 
-def alert_labels_text(labels: Mapping[str, str]) -> str:
-    """`labels_text(labels)`, remembered."""
-    items = tuple(labels.items())
-    text = _LABEL_TEXTS.get(items)
-    if text is None:
-        if len(_LABEL_TEXTS) >= _LABEL_TEXTS_MAX:
-            _LABEL_TEXTS.clear()  # alerts of long ago; today's are keyed again once
-        text = _LABEL_TEXTS[items] = labels_text(labels)
-    return text
+def key_alerts(groups: Iterable[RuleGroup]) -> None:
+    """Key every alert of a new answer once, for `alert_key`; forgets the last answer's."""
+    global _KEYED
+    keyed: dict[int, tuple[Alert, str]] = {}
+    for group in groups:
+        for index, rule in enumerate(group.alerting):
+            rule_row = rule_key(group, index, rule)
+            for alert in rule.alerts:
+                keyed[id(alert)] = (alert, f"{rule_row}|{labels_text(alert.labels)}")
+    _KEYED = keyed
 
 
 def alert_key(rule: str, alert: Alert) -> str:
-    return f"{rule}|{alert_labels_text(alert.labels)}"
+    """The row key of `alert` of the rule keyed `rule`."""
+    found = _KEYED.get(id(alert))
+    if found is not None and found[0] is alert:
+        return found[1]
+    return f"{rule}|{labels_text(alert.labels)}"
 
 
 def alertmanager_by_key(
@@ -304,7 +309,7 @@ def rules_table(
                     ),
                 )
             )
-            for alert in sorted(rule.alerts, key=lambda a: alert_labels_text(a.labels)):
+            for alert in sorted(rule.alerts, key=lambda a: alert_key(key, a)):
                 if not wanted(key, alert):
                     continue
                 row_key = alert_key(key, alert)
@@ -464,6 +469,7 @@ class AlertsPanel(TablePanel):
     # ------------------------------------------------------------ data in
 
     def show_rules(self, groups: list[RuleGroup], at: float) -> list[Change]:
+        key_alerts(groups)
         changes = self.tracker.observe(groups, at)
         if changes and self._reading_below():
             self._new_above += len(changes)

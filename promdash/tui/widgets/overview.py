@@ -50,7 +50,7 @@ from promdash.tui.widgets.alerts import (
     SUPPRESSED_MARKS,
     AlertmanagerInfo,
     Change,
-    alert_labels_text,
+    alert_key,
     alertmanager_by_key,
     rule_key,
     suppression,
@@ -60,6 +60,7 @@ from promdash.tui.widgets.plotview import PlotView
 from promdash.tui.widgets.table import Cell, Column, KeyedTable, Row
 
 _GENERATIONS = itertools.count()
+_PARTS = frozenset({"targets", "alerts", "graphs"})  # what the overview draws
 MARKS = {"up": "✔", "down": "✖", "unknown": "?"}  # health, beside the colour
 POOL_LISTED = 12  # up targets of a larger pool are counted, not listed (its down ones are)
 OVERVIEW_RANGE = 300  # seconds: the overview's graphs show the last minutes, live
@@ -190,10 +191,12 @@ def overview_alerts(
     silences or inhibits (`held`: its alerts by row key) says so in its state."""
     held = held or {}
     counts = {"firing": 0, "pending": 0, "inactive": 0}
-    # (order, rule name, labels, row key, rule, alert): firing, then pending, by rule and
-    # labels; rows are keyed as in the Alerts panel, so opening one finds it there.
-    entries: list[tuple[int, str, str, str, AlertingRule, Alert]] = []
+    # (order, rule name, row key, rule, alert): firing, then pending, by rule and labels
+    # (the key ends with them); rows are keyed as in the Alerts panel, so opening one
+    # finds it there.
+    entries: list[tuple[int, str, str, AlertingRule, Alert]] = []
     by_rule: dict[int, list[dict[str, str]]] = defaultdict(list)
+    rules: dict[int, AlertingRule] = {}
     for group in groups:
         for index, rule in enumerate(group.alerting):
             counts[rule.state] += 1
@@ -203,28 +206,31 @@ def overview_alerts(
             for alert in rule.alerts:
                 if alert.state == "inactive":
                     continue
-                text = alert_labels_text(alert.labels)
-                order = STATE_ORDER[alert.state]
-                entries.append((order, rule.name, text, f"{rule_row}|{text}", rule, alert))
+                key = alert_key(rule_row, alert)
+                entries.append((STATE_ORDER[alert.state], rule.name, key, rule, alert))
                 by_rule[id(rule)].append(alert.labels)
+                rules[id(rule)] = rule
     entries.sort(key=lambda entry: entry[:3])
     # What all alerts of a rule share does not tell them apart (once per rule: a storm's
     # rule has thousands of alerts).
-    shared = {rule: _shared(siblings) for rule, siblings in by_rule.items()}
-    found: list[tuple[str, AlertingRule, Alert, frozenset[str]]] = []  # and labels skipped
-    labels_width = 0
-    for _, _, _, key, rule, alert in entries:
-        skip = _ALERT_HIDDEN | frozenset(rule.labels) | shared[id(rule)]
-        found.append((key, rule, alert, skip))
-        labels_width = max(labels_width, _labels_length(alert.labels, skip))
-    rule_width = min(max((len(rule.name) for _, rule, _, _ in found), default=8), 32)
-    marks = {key: suppression(held.get(key)) for key, _, _, _ in found}
+    skips = {
+        rule: _ALERT_HIDDEN | frozenset(rules[rule].labels) | _shared(siblings)
+        for rule, siblings in by_rule.items()
+    }
+    rule_width = min(max((len(rules[rule].name) for rule in by_rule), default=8), 32)
+    marks = {key: suppression(held.get(key)) for _, _, key, _, _ in entries} if held else {}
     state_width = max([9, *(cell_len(SUPPRESSED_MARKS[m]) for m in marks.values() if m)])
     fixed = [Column("state", "State", state_width), Column("rule", "Alert", rule_width)]
     tail = [Column("value", "Value", 8), Column("since", "For", 6)]
     # One line per alert when its labels fit; else the labels go on a line of their own
     # below it, so neither they nor the value and since are cut.
-    one_line = sum(c.width + 2 for c in (*fixed, *tail)) + labels_width + 3 <= width
+    room = width - sum(c.width + 2 for c in (*fixed, *tail)) - 3
+    labels_width = 0
+    for _, _, _, rule, alert in entries:
+        labels_width = max(labels_width, _labels_length(alert.labels, skips[id(rule)]))
+        if labels_width > room:
+            break  # too wide for one line: how much wider does not matter
+    one_line = labels_width <= room
     if one_line:
         columns = (*fixed, Column("labels", "Labels", max(labels_width, 6)), *tail)
     else:
@@ -233,14 +239,16 @@ def overview_alerts(
         columns = (fixed[0], Column("rule", "Alert", max(room, 6)), *tail)
     rows: list[Row] = []
     generation = next(_GENERATIONS)
-    for key, rule, alert, skip in found:
+    for _, _, key, rule, alert in entries:
+        skip = skips[id(rule)]
         colour = colours[alert.state]
         mark = "●" if alert.state == "firing" else "◐"
-        state = SUPPRESSED_MARKS[marks[key]] if marks[key] else f"{mark} {alert.state}"
+        kind = marks.get(key)
+        state = SUPPRESSED_MARKS[kind] if kind else f"{mark} {alert.state}"
         # Formatted only when on screen: the box shows a few of a storm's thousands.
         cells = partial(_alert_cells, rule, alert, skip, state, colour, now, one_line)
         rows.append(Row(key, cells, generation))
-        if not one_line and any(k not in skip for k in alert.labels):
+        if not one_line and not skip.issuperset(alert.labels):
             below = partial(_alert_labels_line, alert, skip, width)
             rows.append(Row(f"{key}|labels", below, generation, span=0))
     if counts["inactive"]:
@@ -484,6 +492,7 @@ class OverviewPanel(Panel):
         self.unavailable = ""
         self.alertmanager = AlertmanagerInfo()
         self._count = 0
+        self._parts: set[str] = set()  # what changed since the last draw ("": everything)
 
     def compose(self):  # type: ignore[no-untyped-def]
         with Horizontal(id="overview-top"):
@@ -535,17 +544,17 @@ class OverviewPanel(Panel):
 
     def show_targets(self, targets: Targets) -> None:
         self.targets = targets
-        self.changed()
+        self._changed("targets")
 
     def show_rules(self, groups: list[RuleGroup], timeline: list[Change]) -> None:
         self.groups = groups
         self.timeline = timeline
         self.unavailable = ""
-        self.changed()
+        self._changed("alerts")
 
     def show_unavailable(self, reason: str) -> None:
         self.unavailable = reason
-        self.changed()
+        self._changed("alerts")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Without an Alertmanager there is nothing to silence in: the key is not offered.
@@ -556,7 +565,7 @@ class OverviewPanel(Panel):
         self.alertmanager = info
         if info.known != known:
             self.refresh_bindings()
-        self.changed()
+        self._changed("alerts")
 
     def show_result(self, message: GraphFetched) -> bool:
         mini = self.mini(message.graph_id)
@@ -570,11 +579,24 @@ class OverviewPanel(Panel):
             mini.show_error(message)
         return mini is not None
 
+    def _changed(self, *parts: str) -> None:
+        """Only `parts` (the targets, the alerts) are drawn again: a poll brings each in
+        turn, and at 5,000 targets and alerts each costs a few tens of milliseconds."""
+        self._parts.update(parts)
+        self.changed()
+
+    def set_shown(self, shown: bool) -> None:
+        if shown and not self.shown:
+            self._parts.update(_PARTS)  # drawn whole when it comes into view
+        super().set_shown(shown)
+
     def redraw(self) -> None:
+        parts = self._parts or _PARTS  # (a resize, a theme: everything)
+        self._parts = set()
         colours = self.colours()
         now = self.clock()
         with self.app.batch_update():
-            if self.targets is not None:
+            if self.targets is not None and "targets" in parts:
                 table = self.query_one("#overview-targets", KeyedTable)
                 width = table.size.width or self.size.width // 2
                 active = self.targets.active
@@ -582,9 +604,11 @@ class OverviewPanel(Panel):
                 table.sync(columns, rows)
                 box = self.query_one("#overview-targets-box")
                 box.border_title = f"Targets {up}/{len(active)} up"
-            self._redraw_alerts(colours, now)
-            for mini in self.minis():
-                mini.draw()
+            if "alerts" in parts:
+                self._redraw_alerts(colours, now)
+            if "graphs" in parts:
+                for mini in self.minis():
+                    mini.draw()
 
     def _redraw_alerts(self, colours: dict[str, str], now: float) -> None:
         box = self.query_one("#overview-alerts-box")
@@ -624,7 +648,7 @@ class OverviewPanel(Panel):
 
     def on_resize(self, event: Resize) -> None:
         if self.has_data():
-            self.call_after_refresh(self.changed)
+            self.call_after_refresh(self._changed, *_PARTS)
 
     def on_theme_changed(self) -> None:
         super().on_theme_changed()

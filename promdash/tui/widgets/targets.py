@@ -65,7 +65,7 @@ class _Layout:
     labels: int  # 0: no labels column
 
 
-@lru_cache(maxsize=4096)  # a URL per target, asked on every refresh
+@lru_cache(maxsize=65536)  # a URL per target, asked on every refresh (5,000 and more)
 def short_endpoint(url: str) -> str:
     """`url` without what most targets share: the scheme, and a path of /metrics.
 
@@ -105,13 +105,24 @@ def _layout(width: int, full: int, short: int, labels: int) -> _Layout:
     return _Layout(tuple(fixed), True, endpoint, 0)
 
 
-def _matches(target: Target, needle: str) -> bool:
-    if not needle:
+def _matches(
+    target: Target, words: list[str], cache: dict[str, tuple[dict[str, str], str]]
+) -> bool:
+    """Whether every word is in the target's URL, pool, error or labels (any case).
+
+    Its labels' text is kept between keystrokes (`cache`): 5,000 targets are searched
+    again on each one, within a frame.
+    """
+    if not words:
         return True
-    haystack = " ".join(
-        (target.scrape_url, target.scrape_pool, target.last_error, labels_text(target.labels))
-    ).lower()
-    return all(word in haystack for word in needle.lower().split())
+    cached = cache.get("?" + target.key)
+    if cached is not None and cached[0] == target.labels:
+        labels = cached[1]
+    else:
+        labels = labels_text(target.labels).lower()
+        cache["?" + target.key] = (target.labels, labels)
+    haystack = f"{target.scrape_url} {target.scrape_pool} {target.last_error}".lower()
+    return all(word in haystack or word in labels for word in words)
 
 
 def _shown_labels(target: Target, label_cache: dict[str, tuple[dict[str, str], str]]) -> str:
@@ -175,6 +186,7 @@ def target_view(
     up_total = total = 0
     # (pool header, its targets on screen) in order; the widths they want.
     listed: list[tuple[str, Text, list[Target]]] = []
+    words = needle.lower().split()
     full = 16
     labels = 0
     for pool in sorted(pools):
@@ -183,7 +195,9 @@ def target_view(
         up_total += up
         total += len(members)
         shown = [
-            t for t in members if (health == "all" or t.health == health) and _matches(t, needle)
+            t
+            for t in members
+            if (health == "all" or t.health == health) and _matches(t, words, cache)
         ]
         if not shown and (health != "all" or needle):
             continue
@@ -326,7 +340,7 @@ class TargetsPanel(TablePanel):
     def show_targets(self, targets: Targets) -> None:
         self.targets = targets
         self._by_key = {t.key: t for t in targets.active}
-        if len(self._label_cache) > 2 * len(self._by_key) + 64:
+        if len(self._label_cache) > 4 * len(self._by_key) + 64:  # shown and searched
             self._label_cache.clear()
         self.changed()
 
