@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 from promdash import timefmt
-from promdash.grafana.model import ALL, DashboardError, Option, Variable
+from promdash.grafana.model import ALL, DashboardError, Option, Panel, Target, Variable
 from promdash.prom.types import QueryResult
 
 # Grafana's variableRegex: $var | [[var]] / [[var:fmt]] | ${var} / ${var.path} / ${var:fmt}
@@ -319,6 +319,44 @@ def builtins(
             "__rate_interval_ms": str(round(found.rate_interval * 1000)),
         }
     return values
+
+
+def min_step(panel: Panel, target: Target, variables: Mapping[str, Variable]) -> float | None:
+    """A query's "Min step" (else its panel's "Min interval") in seconds, variables
+    replaced; None when unset or a built-in such as `$__rate_interval` (ignored, as Grafana
+    does) or not a duration."""
+    text = interpolate(target.interval or panel.interval, variables)
+    if not text or "$" in text:
+        return None
+    try:
+        seconds = parse_interval(text)
+    except ValueError:
+        return None
+    return seconds or None
+
+
+def expand_target(
+    panel: Panel,
+    target: Target,
+    variables: Mapping[str, Variable],
+    *,
+    start: float,
+    end: float,
+    max_data_points: int,
+    scrape_interval: float = DEFAULT_SCRAPE_INTERVAL,
+) -> tuple[str, float]:
+    """A target's PromQL as Grafana sends it, and the step to ask for (seconds).
+
+    `max_data_points` is the plot's points across; the panel's own `maxDataPoints`,
+    when set and smaller, wins as in Grafana.
+    """
+    points = min(max_data_points, panel.max_data_points or max_data_points)
+    floor = min_step(panel, target, variables)
+    extra = builtins(
+        start, end, max_data_points=points, scrape_interval=scrape_interval, min_step=floor
+    )
+    step = intervals(end - start, points, scrape_interval=scrape_interval, min_step=floor)
+    return interpolate(target.expr, variables, extra), step.interval
 
 
 def auto_interval(range_seconds: float, count: int, minimum: str) -> float:

@@ -22,6 +22,7 @@ from promdash.grafana.variables import (
     by_name,
     custom_options,
     duration_text,
+    expand_target,
     interpolate,
     interval_text,
     intervals,
@@ -173,6 +174,26 @@ def test_builtins_in_a_query() -> None:
     assert interpolate(expr, {}, values) == "rate(x[1m15s]) [1m] 60000 86400s 86400 86400000 75000"
     # Without a panel (variable queries) only the range ones exist; the rest stay.
     assert interpolate("$__range $__interval", {}, builtins(0, 3600)) == "3600s $__interval"
+
+
+def test_a_target_expands_with_its_min_step_and_the_panels_max_data_points() -> None:
+    dashboard = load_dashboard(NODES)
+    cpu = next(p for p in dashboard.panels() if p.title == "CPU by mode")
+    instance = var("instance", ["web-1:9100", "web-2:9100"], multi=True)
+    # The panel says: Min interval 30s, max 200 points; 6 h / 200 = 108 s -> nice 2m.
+    variables = by_name([instance])
+    expr, step = expand_target(
+        cpu, cpu.targets[0], variables, start=0.0, end=6 * 3600.0, max_data_points=1000
+    )
+    assert step == 120
+    assert expr == (
+        'sum by (mode) (rate(node_cpu_seconds_total{instance=~"(web-1:9100|web-2:9100)"}'
+        "[2m30s]))"  # max(2m + 30s, 4 x 30s): the min step stands for the scrape interval
+    )
+    short, step = expand_target(
+        cpu, cpu.targets[0], variables, start=0.0, end=3600.0, max_data_points=1000
+    )
+    assert step == 30 and short.endswith("[2m]))")
 
 
 # ---------------------------------------------------------------- variable queries
