@@ -28,6 +28,7 @@ from promdash.errors import (
     BadQueryError,
     BadResponseError,
     ConfigError,
+    DashboardError,
     NoAlertmanager,
     NotPrometheusError,
     PortInUse,
@@ -46,7 +47,7 @@ from promdash.errors import (
 EXIT_OK = 0
 EXIT_ERROR = 1  # the server rejected the request (bad PromQL), or another failure
 EXIT_UNREACHABLE = 2  # the server (Prometheus or Alertmanager) could not be reached
-EXIT_STACK_FILE = 3  # bad stack file or config file
+EXIT_STACK_FILE = 3  # bad stack file, config file or Grafana dashboard file
 EXIT_UNAVAILABLE = 4  # no Docker engine, no prometheus binary, missing image
 EXIT_PORT = 5  # a port the stack needs is taken
 EXIT_TIMEOUT = 6  # a service was not ready in time
@@ -62,7 +63,7 @@ exit codes:
   {EXIT_OK}   success
   {EXIT_ERROR}   the server rejected the request (bad PromQL, HTTP error), or another failure
   {EXIT_UNREACHABLE}   the server (Prometheus or Alertmanager) could not be reached
-  {EXIT_STACK_FILE}   bad stack file or config file (file, line and field are named)
+  {EXIT_STACK_FILE}   bad stack file, config file or dashboard file (file, line and field are named)
   {EXIT_UNAVAILABLE}   no Docker engine / no prometheus binary / image missing
   {EXIT_PORT}   a port the stack needs is already in use
   {EXIT_TIMEOUT}   a service did not become ready before --timeout
@@ -77,6 +78,7 @@ exit codes:
 # Exception class -> exit code; the first matching class wins.
 _EXIT_FOR: list[tuple[type[BaseException], int]] = [
     (StackFileError, EXIT_STACK_FILE),
+    (DashboardError, EXIT_STACK_FILE),
     (RuntimeUnavailable, EXIT_UNAVAILABLE),
     (PortInUse, EXIT_PORT),
     (ReadinessTimeout, EXIT_TIMEOUT),

@@ -11,6 +11,10 @@ class StackFileError(PromdashError):
     """A stack file that cannot be read, parsed or validated."""
 
 
+class DashboardError(PromdashError):
+    """A Grafana dashboard file that cannot be read or does not have the JSON model's shape."""
+
+
 class RuntimeUnavailable(PromdashError):
     """The runtime cannot run here: no Docker engine, no prometheus binary, no image."""
 

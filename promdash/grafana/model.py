@@ -27,17 +27,10 @@ from typing import Any, TypeVar
 import msgspec
 from msgspec import Struct
 
-from promdash.errors import PromdashError, one_line
+from promdash.errors import DashboardError, one_line
 from promdash.prom.wire import describe
 
 S = TypeVar("S")
-
-
-class DashboardError(PromdashError):
-    """A Grafana dashboard file that cannot be read or does not have the JSON model's shape.
-
-    Lives here until errors.py takes it (with exit code 3 in cli.py, like a bad stack file).
-    """
 
 
 # ---------------------------------------------------------------- the values

@@ -38,7 +38,8 @@ from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 from promdash import timefmt
-from promdash.grafana.model import ALL, DashboardError, Option, Panel, Target, Variable
+from promdash.errors import DashboardError
+from promdash.grafana.model import ALL, Option, Panel, Target, Variable
 from promdash.prom.types import QueryResult
 
 # Grafana's variableRegex: $var | [[var]] / [[var:fmt]] | ${var} / ${var.path} / ${var:fmt}

@@ -15,7 +15,8 @@ from datetime import datetime
 import pytest
 
 from promdash import timefmt
-from promdash.grafana.model import ALL, DashboardError, Option, Variable, load_dashboard
+from promdash.errors import DashboardError
+from promdash.grafana.model import ALL, Option, Variable, load_dashboard
 from promdash.grafana.variables import (
     apply_regex,
     builtins,

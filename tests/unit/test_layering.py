@@ -19,6 +19,10 @@ CORE = [
     "promdash.timefmt",
     "promdash.files",
     "promdash.present.text",
+    "promdash.grafana.model",
+    "promdash.grafana.variables",
+    "promdash.grafana.units",
+    "promdash.grafana.layout",
     "promdash.cli",
 ]
 
