@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from promdash import __version__
-from promdash.commands import dash, query, silences, stack
+from promdash.commands import dash, dashboards, query, silences, stack
 from promdash.errors import (
     APIError,
     AuthError,
@@ -505,6 +505,26 @@ def _silence_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
 
 
+def _dashboard_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
+    dashboard = sub.add_parser(
+        "dashboard",
+        help="check Grafana dashboard files against the server",
+        description="Grafana dashboards (JSON model files) and the server",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = dashboard.add_subparsers(
+        dest="dashboard_action", metavar="ACTION", required=True, parser_class=_Parser
+    )
+    check = _command(
+        actions, "check", "which panels and variables promdash can draw, and each query run "
+        "once against the server (series, no data, or its error); exits 1 when the server "
+        "rejects a query, 0 otherwise (no data included)",
+        dashboards.check, output_options("table", "json"), connection_options(after_command=True),
+    )  # fmt: skip
+    check.add_argument("files", nargs="+", metavar="FILE", help="a Grafana dashboard JSON file")
+
+
 def _query_command(sub: argparse._SubParsersAction[_Parser], server: _Parser) -> None:
     q = _command(
         sub, "query", "run a PromQL query: instant, or over --range (plotted in a terminal)",
@@ -573,6 +593,7 @@ def build_parser() -> argparse.ArgumentParser:
     _stack_commands(sub)
     _query_commands(sub)
     _silence_commands(sub)
+    _dashboard_commands(sub)
     _command(
         sub, "dash", "open the dashboard (what `promdash` with no command does)", dash.run,
         connection_options(after_command=True), dash_options(after_command=True),
