@@ -4,6 +4,7 @@
 - `query`: targets, query, tail, alerts, metrics, config
 - `silences`: silences, silence add, silence expire (Alertmanager), and finding one
 - `dash`: the dashboard (`promdash` with no command, and `promdash up` in a terminal)
+- `dashboards`: dashboard check (Grafana dashboard files against the server)
 
 A handler builds the values its family works with once (a connection and an output
 for the query commands, a running stack and its runtime for the stack commands) and
