@@ -219,7 +219,7 @@ class GraphPanel(Panel):
             first = first or target
         if first is not None:
             self.tabs.active = f"pane-{first.graph_id}"
-            first.plot.focus()
+            first.focus_graph()
 
     async def action_new_graph(self) -> None:
         pane = self._pane("")
@@ -255,7 +255,7 @@ class GraphPanel(Panel):
         # The keys of the graph work on the one now shown.
         shown = self.view(graph_id)
         if shown is not None:
-            shown.plot.focus()
+            shown.focus_graph()
 
     @on(TabbedContent.TabActivated, "#graph-tabs")
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:

@@ -12,6 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, Static
 
+from promdash.present.heatmap import has_histograms, heatmaps
 from promdash.present.text import histogram_text, labels_text, series_name
 from promdash.prom.types import QueryResult, Series
 from promdash.timefmt import clock_text, short_duration, value_text
@@ -25,6 +26,7 @@ from promdash.tui.messages import (
 )
 from promdash.tui.plot import GraphLines, graph_lines, legend
 from promdash.tui.themes import plot_colours, rgb
+from promdash.tui.widgets.heatmap import HeatmapView, theme_ramp
 from promdash.tui.widgets.panel import show
 from promdash.tui.widgets.plotview import PlotView
 from promdash.tui.widgets.promql import History, PromQLEditor
@@ -107,6 +109,14 @@ class GraphView(Vertical):
             tooltip="Switch between the plot and a table of every series' latest value",
         ),
         Binding(
+            "H",
+            "toggle_heatmap",
+            "Heatmap",
+            id="graph.heatmap",
+            tooltip="Buckets by time, coloured by count, for a query of histogram buckets (le) "
+            "or native histograms; ←→↑↓ pick a cell, n the next histogram",
+        ),
+        Binding(
             "e",
             "edit",
             "Edit query",
@@ -159,6 +169,7 @@ class GraphView(Vertical):
         with ContentSwitcher(initial="plot"):
             yield PlotView(id="plot")
             yield KeyedTable(id="latest")
+            yield HeatmapView(id="heatmap")
         yield Static(id="graph-legend")
 
     def on_mount(self) -> None:
@@ -209,12 +220,12 @@ class GraphView(Vertical):
         self.run_query(event.query)
         # The keys of the graph (range, view, pause) work once the plot has the focus;
         # a rejected query puts the cursor back in the input.
-        self.plot.focus()
+        self.focus_graph()
 
     @on(PromQLEditor.Left)
     def _left(self, event: PromQLEditor.Left) -> None:
         event.stop()
-        self.plot.focus()
+        self.focus_graph()
 
     # ------------------------------------------------------------ answers
 
@@ -246,12 +257,28 @@ class GraphView(Vertical):
             show(self.query_one("#graph-legend", Static), "")
         self._show_info()
 
+    @property
+    def heatmap(self) -> HeatmapView:
+        return self.query_one(HeatmapView)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Offered (footer, palette) only for an answer a heatmap can show.
+        if action == "toggle_heatmap":
+            return self.mode == "heatmap" or has_histograms(self.result)
+        return True
+
     def apply(self) -> None:
-        """Present the last answer (plot or table), legend and info line."""
+        """Present the last answer (plot, table or heatmap), legend and info line."""
         result = self.result
+        self.refresh_bindings()
         if result is None:
             self._show_info()
             return
+        if self.mode == "heatmap":
+            if has_histograms(result):
+                self._show_heatmap(result)
+                return
+            self._switch("plot")  # a new query without histograms: back to its lines
         drawn = graph_lines(result, plot_colours(self.app.theme_variables))
         self.hidden_series = drawn.hidden
         lines = drawn.lines
@@ -267,6 +294,16 @@ class GraphView(Vertical):
         width = max((self.size.width or self.app.size.width) - 2, 20)
         text = legend(lines, drawn.common, width, LEGEND_ROWS, drawn.hidden)
         show(self.query_one("#graph-legend", Static), text)
+        self._show_info()
+
+    def _show_heatmap(self, result: QueryResult) -> None:
+        maps = heatmaps(result, self.window)
+        self.heatmap.set_data(maps, theme_ramp(self.app.theme_variables))
+        self.hidden_series = 0  # a heatmap shows every bucket
+        hint = "←→↑↓ or the mouse: a cell's count · H: back to lines"
+        if len(maps) > 1:
+            hint += f" · n: next of {len(maps)} histograms (or sum by (le) for one)"
+        show(self.query_one("#graph-legend", Static), Text(hint, style="italic"))
         self._show_info()
 
     def _fill_table(self, drawn: GraphLines) -> None:
@@ -371,9 +408,23 @@ class GraphView(Vertical):
     def action_custom_range(self) -> None:
         self.post_message(RangeRequested(self.graph_id, self.range_seconds).set_sender(self))
 
+    def focus_graph(self) -> None:
+        """Give the keys to what shows the answer: the plot, or the heatmap's cursor."""
+        (self.heatmap if self.mode == "heatmap" else self.plot).focus()
+
+    def _switch(self, mode: str) -> None:
+        self.mode = mode
+        self.query_one(ContentSwitcher).current = {"table": "latest"}.get(mode, mode)
+        focused = self.app.focused
+        if focused is self.plot or focused is self.heatmap:
+            self.focus_graph()
+
     def action_toggle_view(self) -> None:
-        self.mode = "table" if self.mode == "plot" else "plot"
-        self.query_one(ContentSwitcher).current = "latest" if self.mode == "table" else "plot"
+        self._switch("table" if self.mode == "plot" else "plot")
+        self.apply()
+
+    def action_toggle_heatmap(self) -> None:
+        self._switch("plot" if self.mode == "heatmap" else "heatmap")
         self.apply()
 
     def action_edit(self) -> None:
