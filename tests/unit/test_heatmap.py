@@ -8,11 +8,13 @@ script beside it), and on the Prometheus 3 answers built from the API documentat
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
 import pytest
 
+from promdash.grafana.model import load_dashboard
 from promdash.present.heatmap import Bounds, Heatmap, cell_text, has_histograms, heatmaps
 from promdash.prom import wire
 from promdash.prom.types import Histogram, HistogramBucket, QueryResult, Series
@@ -220,3 +222,17 @@ def test_on_the_query_window_every_step_is_a_column_and_missing_ones_are_empty()
     assert heatmap.starts == [0, 10, 20, 30, 40]
     assert heatmap.counts[1] == [2, 2] and heatmap.counts[2] == [3, 2]
     assert all(math.isnan(c) for i in (0, 3, 4) for c in heatmap.counts[i])
+
+
+def test_the_demo_dashboard_has_a_heatmap_of_the_demo_histogram() -> None:
+    path = Path(__file__).resolve().parents[2] / "stacks/demo/grafana/dashboards/demo.json"
+    [panel] = [p for p in load_dashboard(path).panels() if p.type == "heatmap"]
+    [target] = panel.targets
+    assert target.format == "heatmap"
+    assert target.expr == (
+        "sum by (le) (rate(rpc_durations_histogram_seconds_bucket[$__rate_interval]))"
+    )
+    # As Grafana 12 reads it: buckets already counted by Prometheus, not recalculated.
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    [options] = [p["options"] for p in raw["panels"] if p["type"] == "heatmap"]
+    assert options["calculate"] is False and options["yAxis"]["unit"] == "s"
