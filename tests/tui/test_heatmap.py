@@ -6,6 +6,7 @@ served by a real HTTP server."""
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from textual.pilot import Pilot
 
 from promdash.present.heatmap import Bounds, Heatmap, heatmaps
 from promdash.prom import wire
-from promdash.tui.themes import rgb
+from promdash.tui.themes import DEFAULT_THEME, load_themes, rgb, theme_defaults
 from promdash.tui.widgets.graphview import GraphView
 from promdash.tui.widgets.heatmap import HeatmapView, level, theme_ramp
 from tests.integration.prom3_server import Prom3Server
@@ -42,9 +43,17 @@ def _constructed() -> list[Heatmap]:
 
 
 class Host(App[None]):
-    def __init__(self, maps: list[Heatmap]) -> None:
+    """The widget alone, in promdash's themes with their variables made as the app makes them."""
+
+    def __init__(self, maps: list[Heatmap], theme: str = DEFAULT_THEME) -> None:
         super().__init__()
         self.maps = maps
+        for loaded in load_themes().themes:
+            self.register_theme(loaded)
+        self.theme = theme
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return theme_defaults(self.current_theme)
 
     def compose(self) -> ComposeResult:
         yield HeatmapView()
@@ -53,6 +62,15 @@ class Host(App[None]):
         view = self.query_one(HeatmapView)
         view.set_data(self.maps, theme_ramp(self.theme_variables))
         view.focus()
+
+
+@pytest.fixture(autouse=True)
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 def _lines(view: HeatmapView) -> list[str]:
@@ -70,10 +88,7 @@ def _colours(view: HeatmapView) -> set[str]:
     return {str(span.style).lower() for span in rendered.spans}
 
 
-async def test_the_widget_draws_buckets_by_time_with_a_cursor_on_a_cell(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("TZ", "UTC")
+async def test_the_widget_draws_buckets_by_time_with_a_cursor_on_a_cell() -> None:
     app = Host(_constructed())
     async with app.run_test(size=(60, 14)) as pilot:
         view = app.query_one(HeatmapView)
@@ -111,8 +126,7 @@ async def test_the_widget_draws_buckets_by_time_with_a_cursor_on_a_cell(
         assert _status(view) == "08:03:00 · (-Inf, 0.1] · count 4"
 
 
-async def test_the_mouse_points_at_a_cell(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TZ", "UTC")
+async def test_the_mouse_points_at_a_cell() -> None:
     one = _constructed()[0]
     app = Host([Heatmap({}, one.starts, one.ends, one.rows, one.counts)])
     async with app.run_test(size=(60, 12)) as pilot:
@@ -145,6 +159,14 @@ async def test_a_narrow_heatmap_merges_columns_and_says_the_sum() -> None:
         )
         # A merged cell says the span of time it holds.
         assert "–" in _lines(view)[-1]
+
+
+@pytest.mark.parametrize("theme", ["promdash-dark", "promdash-light"])
+def test_heatmap_snapshot(snap_compare: Any, theme: str) -> None:
+    async def run_before(pilot: Any) -> None:
+        await pilot.press("left", "down")
+
+    assert snap_compare(Host(_constructed(), theme), terminal_size=(60, 14), run_before=run_before)
 
 
 # ---------------------------------------------------------------- the Graph panel

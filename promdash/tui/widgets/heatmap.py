@@ -338,7 +338,7 @@ class HeatmapView(Widget, can_focus=True):
 
     def _time_axis(self, shown: Heatmap, axis: int, width: int, axes: Style) -> Text:
         """Clock times under the columns they fall in, as many as fit without touching."""
-        first, last = shown.starts[0], shown.ends[-1]
+        first, last, n = shown.starts[0], shown.starts[-1], shown.columns
         if last <= first:
             return Text(" " * axis + clock_text(first), axes)
         ticks, _ = time_ticks(first, last, max(2, width // 14))
@@ -346,7 +346,9 @@ class HeatmapView(Widget, can_focus=True):
         taken = axis
         for t in ticks:
             stamp = clock_text(t, seconds=(last - first) < 600)
-            x = axis + round((t - first) / (last - first) * (width - 1))
+            # Columns are equal blocks: a time sits in the middle of its column's block.
+            column = (t - first) / (last - first) * (n - 1)
+            x = axis + round((column + 0.5) * width / n)
             start = max(min(x - len(stamp) // 2, axis + width - len(stamp)), axis)
             if start < taken:
                 continue
