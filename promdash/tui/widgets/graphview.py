@@ -420,7 +420,7 @@ class GraphView(Vertical):
             self.focus_graph()
 
     def action_toggle_view(self) -> None:
-        self._switch("table" if self.mode == "plot" else "plot")
+        self._switch("plot" if self.mode == "table" else "table")
         self.apply()
 
     def action_toggle_heatmap(self) -> None:
