@@ -165,6 +165,15 @@ def palette_commands(app: App[Any]) -> list[PaletteCommand]:
                 "Graph: plot / table of latest values", "Switch the view", "toggle_view", view
             ),
             PaletteCommand("Graph: edit query", "Focus the PromQL input", "edit", view),
+            PaletteCommand(
+                "Graph: heatmap / plot of histograms",
+                "Buckets by time, coloured by count (le buckets or native histograms)",
+                "toggle_heatmap",
+                view,
+            ),
+            PaletteCommand(
+                "Graph: next histogram", "In the heatmap of several", "next_heatmap", view.heatmap
+            ),
         ]
 
     alerts = screen.alerts

@@ -355,7 +355,7 @@ async def test_every_key_is_in_the_palette_and_in_the_help() -> None:
             method = f"action_{command.action.split('(')[0]}"
             assert hasattr(target, method), f"{command.title}: no {method} on {target}"
         # Keys that only move within a widget (history, completion) need no command.
-        local = {"up", "down", "accept", "suggest", "leave"}
+        local = {"up", "down", "accept", "suggest", "leave", "move"}
         for title, bindings in binding_sections():
             for binding in bindings:
                 assert isinstance(binding, Binding)

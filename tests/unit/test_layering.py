@@ -19,6 +19,7 @@ CORE = [
     "promdash.timefmt",
     "promdash.files",
     "promdash.present.text",
+    "promdash.present.heatmap",
     "promdash.grafana.model",
     "promdash.grafana.variables",
     "promdash.grafana.units",

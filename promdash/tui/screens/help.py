@@ -16,6 +16,7 @@ from promdash.tui.screens.dashboard import DashboardScreen
 from promdash.tui.widgets.alerts import AlertsPanel
 from promdash.tui.widgets.graph import GraphPanel
 from promdash.tui.widgets.graphview import GraphView
+from promdash.tui.widgets.heatmap import HeatmapView
 from promdash.tui.widgets.overview import OverviewPanel
 from promdash.tui.widgets.promql import PromQLInput
 from promdash.tui.widgets.silences import SilencesPanel
@@ -32,6 +33,7 @@ def binding_sections() -> list[tuple[str, list[Binding]]]:
         ("Overview", only(OverviewPanel.BINDINGS)),
         ("Targets", only(TargetsPanel.BINDINGS)),
         ("Graph", only(GraphPanel.BINDINGS) + only(GraphView.BINDINGS)),
+        ("Heatmap (H on a graph of histograms)", only(HeatmapView.BINDINGS)),
         ("PromQL input", only(PromQLInput.BINDINGS)),
         ("Alerts", only(AlertsPanel.BINDINGS)),
         ("Stack", only(StackPanel.BINDINGS)),

@@ -424,6 +424,13 @@ class GraphView(Vertical):
         self.apply()
 
     def action_toggle_heatmap(self) -> None:
+        if self.mode != "heatmap" and not has_histograms(self.result):
+            # Reached from the palette, which lists it for every graph.
+            self.notify(
+                "A heatmap needs histogram buckets (series with `le`) or native histograms.",
+                title="no histograms",
+            )
+            return
         self._switch("plot" if self.mode == "heatmap" else "heatmap")
         self.apply()
 

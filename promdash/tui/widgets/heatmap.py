@@ -97,10 +97,38 @@ class HeatmapView(Widget, can_focus=True):
     """Shows one of a list of heatmaps (`n` steps through them) with a cell cursor."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("left", "move(-1, 0)", "Earlier", show=False, id="heatmap.left"),
-        Binding("right", "move(1, 0)", "Later", show=False, id="heatmap.right"),
-        Binding("up", "move(0, 1)", "Higher bucket", show=False, id="heatmap.up"),
-        Binding("down", "move(0, -1)", "Lower bucket", show=False, id="heatmap.down"),
+        Binding(
+            "left",
+            "move(-1, 0)",
+            "Earlier",
+            show=False,
+            id="heatmap.left",
+            tooltip="The cell one step earlier",
+        ),
+        Binding(
+            "right",
+            "move(1, 0)",
+            "Later",
+            show=False,
+            id="heatmap.right",
+            tooltip="The cell one step later",
+        ),
+        Binding(
+            "up",
+            "move(0, 1)",
+            "Higher bucket",
+            show=False,
+            id="heatmap.up",
+            tooltip="The bucket above",
+        ),
+        Binding(
+            "down",
+            "move(0, -1)",
+            "Lower bucket",
+            show=False,
+            id="heatmap.down",
+            tooltip="The bucket below",
+        ),
         Binding(
             "n",
             "next_heatmap",
