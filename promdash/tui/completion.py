@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -175,12 +176,12 @@ class Completion:
     need: Need | None = None
 
 
-def _unclosed(text: str, opener: str, closer: str) -> int:
-    """Index of the last `opener` not closed before the end of `text`, else -1 (strings skipped)."""
-    depth_stack: list[int] = []
+def _outside_strings(text: str, start: int = 0) -> Iterator[tuple[int, str]]:
+    """The characters of `text` from `start` that are not inside a string literal."""
     in_string: str | None = None
     escaped = False
-    for index, char in enumerate(text):
+    for index in range(start, len(text)):
+        char = text[index]
         if in_string:
             if escaped:
                 escaped = False
@@ -188,10 +189,17 @@ def _unclosed(text: str, opener: str, closer: str) -> int:
                 escaped = True
             elif char == in_string:
                 in_string = None
-            continue
-        if char in "\"'`":
+        elif char in "\"'`":
             in_string = char
-        elif char == opener:
+        else:
+            yield index, char
+
+
+def _unclosed(text: str, opener: str, closer: str) -> int:
+    """Index of the last `opener` not closed before the end of `text`, else -1 (strings skipped)."""
+    depth_stack: list[int] = []
+    for index, char in _outside_strings(text):
+        if char == opener:
             depth_stack.append(index)
         elif char == closer and depth_stack:
             depth_stack.pop()
@@ -208,23 +216,7 @@ def _unquote(body: str) -> str:
 
 def _commas(text: str, opener: int) -> list[int]:
     """Where the commas after `text[opener]` are, those inside strings left aside."""
-    commas = []
-    in_string: str | None = None
-    escaped = False
-    for index in range(opener + 1, len(text)):
-        char = text[index]
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == in_string:
-                in_string = None
-        elif char in "\"'`":
-            in_string = char
-        elif char == ",":
-            commas.append(index)
-    return commas
+    return [index for index, char in _outside_strings(text, opener + 1) if char == ","]
 
 
 def _segment_start(text: str, opener: int) -> int:
