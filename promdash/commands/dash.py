@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -18,6 +19,7 @@ from promdash.errors import UsageError
 if TYPE_CHECKING:
     from promdash.config import Connection
     from promdash.preferences import GraphMemory
+    from promdash.prom.types import Targets
     from promdash.stack.state import StackState
     from promdash.tui.settings import OverviewGraph
 
@@ -50,6 +52,9 @@ def run(args: argparse.Namespace) -> None:
 
 
 def open_dashboard(conn: Connection, options: DashOptions) -> None:
+    # The targets are what a person looks for first: asked now, while Textual and the
+    # panels load (some 0.2 s), not once the screen is up.
+    first_targets = _ask_targets(conn)
     from promdash.commands.silences import login_name
     from promdash.config import load_config
     from promdash.files import state_root
@@ -82,7 +87,7 @@ def open_dashboard(conn: Connection, options: DashOptions) -> None:
         overview_graphs=overview_graphs(memory, stack.stack_file if stack else None),
         graph_memory=memory,
     )
-    app = make_app(settings)
+    app = make_app(settings, first_targets)
     # A poll of 5,000 targets and alerts makes some 200,000 objects that live until the
     # next one: with the collector's default thresholds it scanned them over and over
     # (2.7 of the 6.6 % of a core the overview took at 5 s). What the imports made
@@ -91,6 +96,30 @@ def open_dashboard(conn: Connection, options: DashOptions) -> None:
     gc.freeze()
     gc.set_threshold(50_000, 20, 10)
     app.run()
+
+
+def _ask_targets(conn: Connection) -> Future[Targets]:
+    """The active targets, asked on a thread of its own (its own client and event loop);
+    the dashboard's first poll waits for this answer instead of asking again."""
+    import asyncio
+    import threading
+
+    from promdash.prom.client import PromClient
+
+    asked: Future[Targets] = Future()
+
+    async def ask() -> Targets:
+        async with PromClient(conn) as client:
+            return await client.targets(state="active")
+
+    def run() -> None:
+        try:
+            asked.set_result(asyncio.run(ask()))
+        except BaseException as exc:  # the poll raises it, under the one error policy
+            asked.set_exception(exc)
+
+    threading.Thread(target=run, name="first-targets", daemon=True).start()
+    return asked
 
 
 def _check_theme(theme: str) -> None:

@@ -10,6 +10,7 @@ reaches into a panel, and no widget imports it.
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
@@ -21,7 +22,7 @@ from textual.worker import Worker
 
 from promdash.errors import PromdashError
 from promdash.prom.client import PromClient
-from promdash.prom.types import BuildInfo
+from promdash.prom.types import BuildInfo, Targets
 from promdash.tui.bindings import APP_BINDINGS
 from promdash.tui.completion import Catalog
 from promdash.tui.messages import (
@@ -58,7 +59,9 @@ class PromdashApp(App[None]):
     COMMANDS: ClassVar[set[Any]] = App.COMMANDS | {_palette_commands}
     BINDINGS: ClassVar[list[BindingType]] = APP_BINDINGS
 
-    def __init__(self, settings: DashSettings) -> None:
+    def __init__(
+        self, settings: DashSettings, first_targets: Future[Targets] | None = None
+    ) -> None:
         super().__init__()
         self.settings = settings
         loaded = load_themes(settings.themes_dir)
@@ -74,7 +77,7 @@ class PromdashApp(App[None]):
         self.client = PromClient(settings.connection, transport=settings.transport)
         self.catalog = Catalog()
         self.history = History(settings.history_file)
-        self.poller = Poller(self, settings, self.client, self.catalog)
+        self.poller = Poller(self, settings, self.client, self.catalog, first_targets)
         self._dashboard: DashboardScreen | None = None
 
     # ------------------------------------------------------------ set-up
@@ -206,6 +209,9 @@ class PromdashApp(App[None]):
                 self.notify(f"could not remember the theme: {exc}", severity="warning")
 
 
-def make_app(settings: DashSettings) -> PromdashApp:
-    """The one way to build the app: the CLI, tests, snapshots and screenshots all use it."""
-    return PromdashApp(settings)
+def make_app(settings: DashSettings, first_targets: Future[Targets] | None = None) -> PromdashApp:
+    """The one way to build the app: the CLI, tests, snapshots and screenshots all use it.
+
+    `first_targets`: the targets already being asked for (the CLI asks while the app
+    loads), which the first poll takes instead of asking again."""
+    return PromdashApp(settings, first_targets)

@@ -27,6 +27,7 @@ import asyncio
 import re
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -48,7 +49,7 @@ from promdash.errors import (
 from promdash.prom.alertmanager import AlertmanagerClient, discover
 from promdash.prom.client import PromClient
 from promdash.prom.promql import selector
-from promdash.prom.types import BuildInfo
+from promdash.prom.types import BuildInfo, Targets
 from promdash.tui.completion import Catalog, Need
 from promdash.tui.messages import (
     AlertmanagerBack,
@@ -113,9 +114,17 @@ class Poller:
     """Asks the server (and the stack's runtime) on workers; posts what it learns to the screen."""
 
     def __init__(
-        self, app: App[Any], settings: DashSettings, client: PromClient, catalog: Catalog
+        self,
+        app: App[Any],
+        settings: DashSettings,
+        client: PromClient,
+        catalog: Catalog,
+        first_targets: Future[Targets] | None = None,
     ) -> None:
         self.app = app
+        # The targets asked while the app was still loading (`open_dashboard`): the first
+        # poll takes them instead of asking again.
+        self._first_targets = first_targets
         self.settings = settings
         self.client = client
         self.catalog = catalog
@@ -218,7 +227,10 @@ class Poller:
         graphs = screen.graphs_wanted()
         # All asked at once (the graphs too); targets are shown as soon as they arrive
         # (they are what people look for first), the rest when they come.
-        targets_job = asyncio.ensure_future(self.client.targets(state="active"))
+        first, self._first_targets = self._first_targets, None
+        targets_job = asyncio.ensure_future(
+            asyncio.wrap_future(first) if first else self.client.targets(state="active")
+        )
         jobs: list[Any] = []
         if self._rules_due(screen.alerts_wanted()):
             self._rules_asked = time.monotonic()

@@ -9,11 +9,18 @@ test can count what the dashboard asked for while a person looks at one panel.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
+from concurrent.futures import Future
 
 import httpx
 import pytest
 
+from promdash.config import Connection
+from promdash.prom.client import PromClient
+from promdash.prom.types import Targets
+from promdash.tui.app import make_app
+from promdash.tui.settings import DashSettings
 from tests.conftest import RunningStack
 from tests.tui.helpers import SIZE, dash, polls_go_on, refreshed, row_text, wait_for
 
@@ -72,3 +79,31 @@ async def test_the_overview_asks_for_the_alert_rules_on_every_poll(
         rules = noting.asked[RULES]
         await polls_go_on(pilot, app, 2)
         assert noting.asked[RULES] >= rules + 2
+
+
+async def test_the_first_poll_shows_the_targets_asked_while_the_app_loaded(
+    local_stack: RunningStack,
+) -> None:
+    """`promdash dash` asks for the targets before Textual loads; the app shows that
+    answer and asks again only on the next poll."""
+    async with PromClient(Connection(url=local_stack.url, timeout=3.0)) as client:
+        answer = await client.targets(state="active")
+    asked: Future[Targets] = Future()
+    asked.set_result(answer)
+    noting = Noting()
+    settings = DashSettings(
+        connection=Connection(url=local_stack.url, timeout=3.0),
+        refresh=5.0,
+        transport=noting,
+        catalog=False,
+        remember_theme=None,
+        history_file=None,
+    )
+    app = make_app(settings, asked)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: refreshed(app), what="the first targets")
+        table = app.dashboard.targets.table
+        await wait_for(pilot, lambda: len(table.row_keys) > len(answer.active) - 1)
+        assert {t.key for t in answer.active} <= set(table.row_keys)
+        await asyncio.sleep(1)
+        assert noting.asked[TARGETS] == 0  # the first poll took the answer given

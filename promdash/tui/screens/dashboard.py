@@ -104,7 +104,6 @@ class DashboardScreen(Screen[None]):
     DashboardScreen #panel-tabs { height: 2; }
     DashboardScreen #panels { height: 1fr; }
     DashboardScreen #panels > .panel { height: 1fr; display: none; }
-    DashboardScreen #panels > .panel.-shown { display: block; }
     DashboardScreen #panels > .panel.-stale { opacity: 75%; }
     """
 
@@ -314,7 +313,9 @@ class DashboardScreen(Screen[None]):
         with self.app.batch_update():
             for panel in self.panels():
                 shown = self.panel_visible(panel.panel_name)
-                panel.set_class(shown, "-shown")
+                # Not a class: a class change restyles every widget of the panel (some
+                # 30 ms for the overview's), and a key must show its panel within 0.1 s.
+                panel.styles.display = "block" if shown else "none"
                 panel.set_shown(shown)
         focused = self.focused
         if focused is None or not self._in_shown_panel(focused):

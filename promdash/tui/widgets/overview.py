@@ -585,13 +585,10 @@ class OverviewPanel(Panel):
         self._parts.update(parts)
         self.changed()
 
-    def set_shown(self, shown: bool) -> None:
-        if shown and not self.shown:
-            self._parts.update(_PARTS)  # drawn whole when it comes into view
-        super().set_shown(shown)
-
     def redraw(self) -> None:
-        parts = self._parts or _PARTS  # (a resize, a theme: everything)
+        # What changed while hidden, when it comes into view (its graphs draw with their
+        # data, shown or not); everything after a resize or a theme.
+        parts = self._parts or _PARTS
         self._parts = set()
         colours = self.colours()
         now = self.clock()
