@@ -308,3 +308,33 @@ async def test_a_bad_dashboard_file_is_a_message(node: NodeServer, tmp_path: Pat
         await pilot.press("down", "enter")
         await pilot.pause()
         assert isinstance(app.screen, GrafanaScreen)
+
+
+# ---------------------------------------------------------------- drawing, on constructed lines
+
+
+def test_the_axis_is_in_the_panels_unit_between_its_min_and_max() -> None:
+    from promdash.grafana.model import GridPos, Panel
+    from promdash.tui.plot import PlotLine
+    from promdash.tui.widgets.grafana import graph_text
+
+    panel = Panel("timeseries", "CPU", GridPos(0, 0, 12, 8), unit="percentunit", min=0, max=1)
+    line = PlotLine("idle", [0.0, 60.0, 120.0], [0.01, 0.02, 0.03], (200, 0, 0))
+    axis = [
+        row.split("┤")[0].strip()
+        for row in graph_text(
+            [line], width=40, height=9, start=0, end=120, step=60, panel=panel, theme={}
+        ).plain.splitlines()
+        if "┤" in row
+    ]
+    # The panel's 0..1 in percent, ticks spaced for that range (not for the data's 0.01..0.03).
+    assert axis == ["100%", "50%", "0%"]
+
+
+def test_stacked_series_are_drawn_on_top_of_each_other() -> None:
+    from promdash.tui.widgets.grafana import _stack
+
+    a, b = ([0.0, 1.0], [1.0, 2.0]), ([0.0, 1.0], [3.0, 4.0])
+    assert [vs for _, vs in _stack([a, b], "normal")] == [[1.0, 2.0], [4.0, 6.0]]
+    assert [vs for _, vs in _stack([a, b], "percent")] == [[0.25, 1 / 3], [1.0, 1.0]]
+    assert [vs for _, vs in _stack([a, b], "none")] == [[1.0, 2.0], [3.0, 4.0]]

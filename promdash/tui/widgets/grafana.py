@@ -425,7 +425,16 @@ class TimeSeriesPanel(GrafanaPanel):
         )
         if not legend_rows:
             return plot
-        return Group(plot, legend(lines, {}, width, legend_rows, hidden))
+        return Group(plot, legend_text(lines, width, legend_rows, hidden))
+
+
+def legend_text(lines: Sequence[PlotLine], width: int, rows: int, hidden: int) -> Text:
+    """promdash's legend, pointing at this screen's way to see every series."""
+    text = legend(lines, {}, width, rows, hidden)
+    at = text.plain.find(" (v: table of all)")
+    if at < 0:
+        return text
+    return Text.assemble(text[:at], (" (f: full screen)", "bold"), text[at + 18 :])
 
 
 def _stack(
@@ -481,11 +490,13 @@ def graph_text(
     if panel.stacking == "percent" and panel.min is None and panel.max is None:
         low, high = 0.0, 1.0
     rows = height - 1
-    low, high, spacing = nice_range(low, high, max(2, min(5, rows // 2)))
-    if panel.min is not None:
-        low = panel.min
-    if panel.max is not None:
-        high = panel.max
+    # The panel's min and max are the axis' ends as written; the data's are widened to
+    # round numbers. Either way the ticks are spaced for the range drawn.
+    low = panel.min if panel.min is not None else low
+    high = panel.max if panel.max is not None else high
+    nice_low, nice_high, spacing = nice_range(low, high, max(2, min(5, rows // 2)))
+    low = panel.min if panel.min is not None else nice_low
+    high = panel.max if panel.max is not None else nice_high
     if high <= low:
         high = low + 1
     unit = "percentunit" if panel.stacking == "percent" and not panel.unit else panel.unit
