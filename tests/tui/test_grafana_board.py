@@ -248,9 +248,17 @@ async def test_keys_move_open_full_screen_and_change_the_time_range(node: NodeSe
         await pilot.press("right")
         assert screen.focused is panel_titled(screen, "Load (1m)")
         await pilot.press("down")
-        assert screen.focused is panel_titled(screen, "CPU by mode") or isinstance(
-            screen.focused, RowHeader
-        )
+        assert screen.focused is row_titled(screen, "Basic CPU / Mem / Net")
+        await pilot.press("down", "down")
+        assert screen.focused is panel_titled(screen, "Network traffic (legacy graph)")
+        await pilot.press("down")
+        assert screen.focused is row_titled(screen, "Storage and network details")
+        await pilot.press("enter", "down")  # opened, then into it, scrolled to
+        storage = panel_titled(screen, "Filesystem available")
+        assert screen.focused is storage
+        await pilot.pause()
+        board = screen.query_one("#grafana-board")
+        assert board.region.contains_region(storage.region)
         memory = panel_titled(screen, "Memory")
         memory.focus()
         await pilot.press("f")

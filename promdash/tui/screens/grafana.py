@@ -196,6 +196,11 @@ def choose(variable: Variable, values: Sequence[str]) -> Variable:
     )
 
 
+class Board(VerticalScroll, inherit_bindings=False):
+    """The panels' scrolling area. Its arrows are the screen's (from panel to panel),
+    which scrolls it to the panel focused; the mouse wheel still scrolls it."""
+
+
 class GrafanaScreen(Screen[None]):
     """One Grafana dashboard drawn live (see the module's docstring)."""
 
@@ -253,7 +258,7 @@ class GrafanaScreen(Screen[None]):
             for variable in self.dashboard.variables:
                 if variable.hide != 2:
                     yield VariableButton(variable)
-        with VerticalScroll(id="grafana-board"), Widget(id="grafana-grid"):
+        with Board(id="grafana-board"), Widget(id="grafana-grid"):
             for index, item in enumerate(self.dashboard.layout):
                 yield self._widget(index, item)
                 if isinstance(item, Row):
@@ -271,7 +276,7 @@ class GrafanaScreen(Screen[None]):
         self.query_one("#grafana-variables").display = any(
             v.hide != 2 for v in self.dashboard.variables
         )
-        board = self.query_one("#grafana-board", VerticalScroll)
+        board = self.query_one("#grafana-board", Board)
         self.watch(board, "scroll_y", self._scrolled, init=False)
         self.set_interval(self.every, self._tick)
         self.call_after_refresh(self._start)
@@ -287,7 +292,7 @@ class GrafanaScreen(Screen[None]):
         self.relayout()
 
     def relayout(self) -> None:
-        board = self.query_one("#grafana-board", VerticalScroll)
+        board = self.query_one("#grafana-board", Board)
         width, height = board.size
         if width <= 0 or height <= 0:
             return
@@ -335,7 +340,7 @@ class GrafanaScreen(Screen[None]):
             return [self.maximized.index]
         if self.placed is None:
             return []
-        board = self.query_one("#grafana-board", VerticalScroll)
+        board = self.query_one("#grafana-board", Board)
         top, bottom = board.scroll_y, board.scroll_y + board.size.height
         return [
             index
@@ -363,7 +368,10 @@ class GrafanaScreen(Screen[None]):
             if isinstance(widget, TextPanel):
                 widget.set_content(interpolate(panel.content, variables))
                 return
-            data = await self._panel_data(panel, widget, variables, start, end, gate)
+            try:
+                data = await self._panel_data(panel, widget, variables, start, end, gate)
+            except Exception as exc:  # a panel's JSON no query can be made of: that panel says so
+                data = PanelData(problem=f"error: {exc}")
             widget.show(data, theme)
 
         self._asked.update(wanted)
@@ -436,7 +444,7 @@ class GrafanaScreen(Screen[None]):
                     dashboard=self.dashboard.source,
                 )  # fmt: skip
                 done[variable.name] = answer[-1]
-            except PromdashError as exc:
+            except (PromdashError, ValueError) as exc:  # ValueError: a query it cannot read
                 problems[variable.name] = str(exc)
                 done[variable.name] = current[variable.name]
         self.variables = [done[v.name] for v in self.variables]
@@ -481,19 +489,23 @@ class GrafanaScreen(Screen[None]):
                 self.widgets[first].focus()
             return
         r = rects[here]
-        cx, cy = r.x + r.width / 2, r.y + r.height / 2
-        best: tuple[float, int] | None = None
+        # The nearest panel that way: by the gap to it, then by how far it stands aside
+        # (0 when they share columns or lines), then by their centres.
+        best: tuple[tuple[int, int, float], int] | None = None
         for index, o in rects.items():
             if index == here:
                 continue
-            ox, oy = o.x + o.width / 2, o.y + o.height / 2
-            ahead = (ox - cx) * dx + (oy - cy) * dy
-            if dx and not (o.x >= r.x + r.width if dx > 0 else o.x + o.width <= r.x):
+            if dx:
+                gap = o.x - (r.x + r.width) if dx > 0 else r.x - (o.x + o.width)
+                aside = max(o.y - (r.y + r.height), r.y - (o.y + o.height), 0)
+                centres = abs((o.y + o.height / 2) - (r.y + r.height / 2))
+            else:
+                gap = o.y - (r.y + r.height) if dy > 0 else r.y - (o.y + o.height)
+                aside = max(o.x - (r.x + r.width), r.x - (o.x + o.width), 0)
+                centres = abs((o.x + o.width / 2) - (r.x + r.width / 2))
+            if gap < 0:
                 continue
-            if dy and not (o.y >= r.y + r.height if dy > 0 else o.y + o.height <= r.y):
-                continue
-            side = abs((oy - cy) if dx else (ox - cx))
-            score = ahead + 2 * side
+            score = (gap + 2 * aside, aside, centres)
             if best is None or score < best[0]:
                 best = (score, index)
         if best is not None:
@@ -508,9 +520,12 @@ class GrafanaScreen(Screen[None]):
             return
         for (shown, _), rect in zip(self.shown, self.placed.rects, strict=True):
             if shown == index:
-                board = self.query_one("#grafana-board", VerticalScroll)
-                board.scroll_to_region(
-                    Region(rect.x, rect.y, rect.width, rect.height), animate=False, immediate=True
+                board = self.query_one("#grafana-board", Board)
+                # After textual's own scrolling to the widget's place before the offset.
+                self.call_after_refresh(
+                    board.scroll_to_region,
+                    Region(rect.x, rect.y, rect.width, rect.height),
+                    animate=False,
                 )
                 return
 

@@ -378,7 +378,10 @@ class GrafanaPanel(Widget, can_focus=True):
             )
             return Align.center(Text(said, style=style, justify="center"), vertical="middle")
         width, height = self.content_size
-        return self.draw(max(width, 1), max(height, 1))
+        try:
+            return self.draw(max(width, 1), max(height, 1))
+        except Exception as exc:  # one panel's odd JSON or answer never takes the screen down
+            return Align.center(Text(f"cannot draw: {exc}", style="dim"), vertical="middle")
 
     def draw(self, width: int, height: int) -> RenderableType:
         return Text("")
