@@ -220,10 +220,10 @@ async def test_changing_the_instance_variable_redraws(node: NodeServer) -> None:
         assert isinstance(picker, VariablePicker)
         choices = picker.query_one(SelectionList)
         values = [choices.get_option_at_index(i).value for i in range(choices.option_count)]
-        await pilot.press("space")  # All off
+        assert values[0] == "$__all" and choices.selected == ["$__all"]
         for _ in range(values.index(f"localhost:{port}")):
             await pilot.press("down")
-        await pilot.press("space", "enter")
+        await pilot.press("space", "enter")  # ticked while All is: that one alone, as Grafana
         assert app.screen is screen
         assert f"Host: localhost:{port}" in shown_text(screen.query_one("#grafana-variables"))
 

@@ -154,7 +154,9 @@ class VariablePicker(ModalScreen[tuple[str, ...] | None]):
 
     def on_mount(self) -> None:
         if self.variable.multi:
-            self.query_one(SelectionList).focus()
+            choices = self.query_one(SelectionList)
+            choices.highlighted = 0
+            choices.focus()
             return
         options = self.query_one(OptionList)
         values = [o.value for o in self.variable.options]
@@ -179,15 +181,13 @@ class VariablePicker(ModalScreen[tuple[str, ...] | None]):
 
 
 def choose(variable: Variable, values: Sequence[str]) -> Variable:
-    """`variable` with `values` selected (All alone when All is among them)."""
+    """`variable` with `values` selected, as Grafana's picker does: ticking a value while
+    All is ticked means that value (All goes), ticking All means All alone; nothing
+    ticked keeps what was selected."""
     by_value = {o.value: o for o in variable.options}
-    kept = [v for v in values if v in by_value]
-    if ALL in kept or not kept:
-        kept = (
-            [ALL]
-            if ALL in by_value and (ALL in kept or not kept)
-            else kept or list(variable.current_value)
-        )
+    kept = [v for v in values if v in by_value] or list(variable.current_value)
+    if ALL in kept and len(kept) > 1:
+        kept = [v for v in kept if v != ALL] if variable.is_all else [ALL]
     return replace(
         variable,
         current_value=tuple(kept),

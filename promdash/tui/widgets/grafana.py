@@ -416,6 +416,8 @@ class TimeSeriesPanel(GrafanaPanel):
         assert self.data is not None
         lines, hidden = self.lines()
         legend_rows = 0 if height < 7 else min(max(1, height // 5), len(lines) + (hidden > 0))
+        below = legend_text(lines, width, legend_rows, hidden) if legend_rows else Text()
+        legend_rows = len(below.plain.splitlines())  # the lines it took, the rest for the plot
         plot = graph_text(
             lines,
             width=width,
@@ -428,7 +430,7 @@ class TimeSeriesPanel(GrafanaPanel):
         )
         if not legend_rows:
             return plot
-        return Group(plot, legend_text(lines, width, legend_rows, hidden))
+        return Group(plot, below)
 
 
 def legend_text(lines: Sequence[PlotLine], width: int, rows: int, hidden: int) -> Text:
