@@ -248,6 +248,15 @@ def dash_options(*, after_command: bool = False) -> _Parser:
         help="open a graph of EXPR at start (repeatable)",
     )
     g.add_argument(
+        "--dashboard",
+        action="append",
+        default=_default([], after_command),
+        metavar="FILE",
+        help="draw the Grafana dashboard FILE (JSON) at start; D opens it again, or a "
+        "list when several are given (repeatable; the running stack's provisioned "
+        "dashboards are listed too)",
+    )
+    g.add_argument(
         "--graph-range",
         type=_duration,
         default=_default(900.0, after_command),

@@ -33,6 +33,7 @@ class DashOptions:
     layout: Literal["auto", "overview", "tabs"] = "auto"
     queries: tuple[str, ...] = ()
     graph_range: float = 900.0
+    dashboards: tuple[str, ...] = ()  # Grafana dashboard files (--dashboard)
     alertmanager: AlertmanagerFlags = field(default_factory=AlertmanagerFlags)
 
     @classmethod
@@ -43,6 +44,7 @@ class DashOptions:
             layout="overview" if args.layout == "grid" else args.layout,
             queries=tuple(args.query),
             graph_range=args.graph_range,
+            dashboards=tuple(getattr(args, "dashboard", None) or ()),
             alertmanager=AlertmanagerFlags.from_args(args),
         )
 
@@ -64,6 +66,7 @@ def open_dashboard(conn: Connection, options: DashOptions) -> None:
 
     config = load_config()
     stack = _managed_stack(conn.url)
+    given = [_grafana_file(path) for path in options.dashboards]  # a bad one: exit 3 here
     memory = GraphMemory(server_key(conn))
     if options.theme is not None:
         _check_theme(options.theme)
@@ -86,6 +89,10 @@ def open_dashboard(conn: Connection, options: DashOptions) -> None:
         history_file=state_root() / "promql-history",
         overview_graphs=overview_graphs(memory, stack.stack_file if stack else None),
         graph_memory=memory,
+        grafana_dashboards=tuple(
+            dict.fromkeys([*given, *_provisioned(stack.stack_file if stack else None)])
+        ),
+        grafana_open=given[0] if given else None,
     )
     app = make_app(settings, first_targets)
     # A poll of 5,000 targets and alerts makes some 200,000 objects that live until the
@@ -162,6 +169,33 @@ def _stack_graphs(path: Path) -> tuple[OverviewGraph, ...]:
     except StackFileError:
         return ()
     return tuple((graph.title, graph.query) for graph in stack.dashboard.graphs)
+
+
+def _grafana_file(path: str) -> Path:
+    """A --dashboard file, read and checked now: one that cannot be drawn is one
+    `DashboardError` line (exit 3) before the dashboard opens, never a traceback."""
+    from promdash.grafana.model import load_dashboard
+    from promdash.grafana.variables import resolution_order
+
+    dashboard = load_dashboard(path)
+    resolution_order(dashboard.variables, dashboard.source)
+    return Path(path).resolve()
+
+
+def _provisioned(stack_file: str | None) -> list[Path]:
+    """The Grafana dashboards the running stack provisions (its grafana `provisioning`
+    folder's `dashboards/*.json`); none when it has none or its file is gone."""
+    from promdash.errors import StackFileError
+    from promdash.stack.model import load_stack
+
+    if not stack_file:
+        return []
+    try:
+        stack = load_stack(Path(stack_file))
+    except StackFileError:
+        return []
+    folder = Path(stack_file).parent / stack.grafana.provisioning / "dashboards"
+    return sorted(p.resolve() for p in folder.glob("*.json"))
 
 
 def _managed_stack(url: str) -> StackState | None:

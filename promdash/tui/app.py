@@ -11,6 +11,7 @@ reaches into a panel, and no widget imports it.
 from __future__ import annotations
 
 from concurrent.futures import Future
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
@@ -121,6 +122,8 @@ class PromdashApp(App[None]):
     @on(DashboardReady)
     def _dashboard_ready(self, message: DashboardReady) -> None:
         self.poller.start(self.dashboard)
+        if self.settings.grafana_open is not None:
+            self._open_grafana(self.settings.grafana_open)
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
@@ -185,6 +188,32 @@ class PromdashApp(App[None]):
 
     def action_toggle_layout(self) -> None:
         self.dashboard.toggle_layout()
+
+    def action_grafana_dashboards(self) -> None:
+        """D: the one dashboard found, drawn; several, a list to pick from."""
+        from promdash.tui.screens.grafana import DashboardsScreen, GrafanaScreen
+
+        if isinstance(self.screen, GrafanaScreen | DashboardsScreen):
+            return
+        found = self.settings.grafana_dashboards
+        if len(found) == 1:
+            self._open_grafana(found[0])
+        else:
+            self.push_screen(DashboardsScreen(found, self.client, interval=self._interval()))
+
+    def _open_grafana(self, path: Path) -> None:
+        from promdash.tui.screens.grafana import load_screen
+
+        try:
+            screen = load_screen(path, self.client, interval=self._interval())
+        except PromdashError as exc:  # the file changed since start: one line, not a crash
+            self.notify(str(exc), title="Grafana dashboard", severity="error")
+            return
+        self.push_screen(screen)
+
+    def _interval(self) -> float:
+        """Grafana panels refresh at the dashboard's own interval, else at promdash's."""
+        return self.settings.refresh or 15.0
 
     def action_help(self) -> None:
         from promdash.tui.screens.help import HelpScreen

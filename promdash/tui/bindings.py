@@ -86,6 +86,14 @@ APP_BINDINGS: list[BindingType] = [
         tooltip="Ask the server again now (it refreshes by itself anyway)",
     ),
     Binding(
+        "D",
+        "grafana_dashboards",
+        "Grafana",
+        show=False,
+        id="app.grafana",
+        tooltip="Grafana dashboards: the one given with --dashboard, else a list of those found",
+    ),
+    Binding(
         "t",
         "pick_theme",
         "Theme",

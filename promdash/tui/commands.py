@@ -56,6 +56,11 @@ def palette_commands(app: App[Any]) -> list[PaletteCommand]:
         PaletteCommand("Refresh now", "Ask the server again now", "refresh_now"),
         PaletteCommand("Help: keys", "Every key and what it does", "help"),
         PaletteCommand("Change theme…", "Pick a colour theme (remembered)", "pick_theme"),
+        PaletteCommand(
+            "Grafana dashboards…",
+            "Draw a Grafana dashboard (--dashboard, the stack's)",
+            "grafana_dashboards",
+        ),
         PaletteCommand("Quit", "Leave promdash", "quit"),
     ]
     if screen.stack is not None:

@@ -76,6 +76,10 @@ class DashSettings:
     # Remembers graphs opened and the overview's choice per server; None: nothing kept.
     graph_memory: GraphMemory | None = None
     catalog: bool = True  # fetch metric names and metadata for completion
+    # Grafana dashboard files D offers (those given with --dashboard first, then the
+    # running stack's provisioned ones); `grafana_open` is drawn at start.
+    grafana_dashboards: tuple[Path, ...] = ()
+    grafana_open: Path | None = None
     # How the Stack panel learns the services' state; None asks the stack's runtime.
     # Snapshot tests pass rows recorded from a real stack (uptimes move with the clock).
     stack_status: Callable[[str], list[ServiceStatus]] | None = None
