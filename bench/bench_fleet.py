@@ -16,8 +16,14 @@ untimed warm-up (which also checks each command succeeds):
   `curl -s` of the same API call (/api/v1/targets?state=active) to /dev/null;
 - the same for `promdash alerts` (table and --json) and curl of its call
   (/api/v1/rules?type=alert);
-- the size of each answer, as sent to curl (identity) and gzipped (what
-  promdash's client accepts).
+- the floor: the same Python loading promdash's CLI, client and presenter,
+  asking nothing;
+- the size of each answer, as sent to curl (identity, which promdash asks of a
+  server on this machine too) and gzipped (what it asks of others).
+
+The figures depend on the install measured: the console script next to this
+Python (a user's `pip install promdash` lacks the development venv's click,
+which makes httpx import its own command line at every start).
 
 Medians; each promdash figure also as a multiple of curl's (goal: within 3.5x).
 Unless --no-dash, the dashboard too, the way bench_overview.py measures it, for
@@ -234,6 +240,13 @@ def report(url: str, runs: int, env: dict[str, str]) -> bool:
         "promdash alerts (table)": [*pd, "alerts", "--url", url],
         "promdash alerts --json": [*pd, "alerts", "--json", "--url", url],
         f"curl -s /{RULES_CALL}": ["curl", "-s", f"{url}/{RULES_CALL}", "-o", "/dev/null"],
+        # The floor of any such command: this Python loading promdash's CLI, HTTP client
+        # and presenter, and asking nothing.
+        "python: promdash's imports, no request": [
+            str(Path(pd[0]).with_name("python")) if len(pd) == 1 else sys.executable,
+            "-c",
+            "import promdash.cli, promdash.prom.client, promdash.present.output",
+        ],
     }
     baseline = {
         "promdash targets (table)": f"curl -s /{TARGETS_CALL}",
@@ -260,7 +273,10 @@ def report(url: str, runs: int, env: dict[str, str]) -> bool:
     for kind in kinds:
         ratio = seconds[kind] / seconds[baseline[kind]] if kind in baseline else None
         goal = ""
-        if ratio is not None:
+        if kind.startswith("python:"):
+            ratio = seconds[kind] / seconds[f"curl -s /{TARGETS_CALL}"]
+            goal = "(the floor, as a multiple of curl of the targets)"
+        elif ratio is not None:
             ok = ratio <= GOAL_RATIO
             missed |= not ok
             goal = f"<= {GOAL_RATIO}x curl  {'OK' if ok else 'MISSED'}"
@@ -268,7 +284,7 @@ def report(url: str, runs: int, env: dict[str, str]) -> bool:
             f"{kind:<{width}}  {seconds[kind]:>7.3f}s  {f'{ratio:.1f}x' if ratio else '':>7}"
             f"  {rss[kind]:>6.1f} MB  {out_text(output[kind]):>9}  {goal}"
         )
-    print("\nanswer sizes (identity as curl gets them / gzip as promdash's client gets them):")
+    print("\nanswer sizes (identity, as curl and promdash on loopback get them / gzip):")
     for call, (identity, gzipped) in sizes.items():
         print(f"  /{call:<{width - 3}}  {identity / 1e6:>6.2f} MB / {gzipped / 1e6:.2f} MB")
     print("\nwall times of each run (s):")
