@@ -251,9 +251,10 @@ def dash_options(*, after_command: bool = False) -> _Parser:
         "--dashboard",
         action="append",
         default=_default([], after_command),
-        metavar="FILE",
-        help="draw the Grafana dashboard FILE (JSON) at start; D opens it again, or a "
-        "list when several are given (repeatable; the running stack's provisioned "
+        metavar="PATH",
+        help="draw the Grafana dashboard PATH (JSON) at start; D opens it again, or a "
+        "list when there are several (repeatable; a folder gives every *.json in it, by "
+        "name; the config context's dashboards: and the running stack's provisioned "
         "dashboards are listed too)",
     )
     g.add_argument(

@@ -12,6 +12,7 @@ contexts:
     url: https://mimir.example.com/prometheus
     bearer_token_file: ~/.secrets/mimir-token   # relative paths: to this file
     headers: {X-Scope-OrgID: team-a}
+    dashboards: [~/grafana/node.json, dashboards/]  # Grafana JSON files or folders (D lists them)
     alertmanager:                                # silences; same fields as the context's
       url: https://mimir.example.com/alertmanager
       bearer_token_file: ~/.secrets/mimir-token
@@ -48,12 +49,14 @@ class _Section(BaseModel):
     @field_validator(*_PATH_FIELDS, mode="after", check_fields=False)
     @classmethod
     def _absolute(cls, value: str | None, info: ValidationInfo) -> str | None:
-        """A path as written, made absolute against the config file's folder."""
-        if value is None:
-            return None
-        path = Path(value).expanduser()
-        base = (info.context or {}).get("base", Path.cwd())
-        return str(path if path.is_absolute() else base / path)
+        return None if value is None else _absolute(value, info)
+
+
+def _absolute(value: str, info: ValidationInfo) -> str:
+    """A path as written, made absolute against the config file's folder."""
+    path = Path(value).expanduser()
+    base = (info.context or {}).get("base", Path.cwd())
+    return str(path if path.is_absolute() else base / path)
 
 
 class BasicAuth(_Section):
@@ -88,6 +91,20 @@ class Context(Server):
 
     name: str  # the key it is listed under, filled in when the file is read
     alertmanager: Server | None = None
+    # Grafana dashboard files and folders (every *.json in one) that D lists with this
+    # context; absolute once loaded. Whether they exist is checked by `promdash dash`,
+    # the one command that reads them, so a folder not mounted today breaks no query.
+    dashboards: tuple[str, ...] = ()
+
+    @field_validator("dashboards", mode="before")
+    @classmethod
+    def _one_or_more(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("dashboards", mode="after")
+    @classmethod
+    def _absolute_each(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        return tuple(_absolute(path, info) for path in value)
 
 
 class Config(_Section):
@@ -98,10 +115,17 @@ class Config(_Section):
     contexts: dict[str, Context] = Field(default_factory=dict)
     theme: str | None = None
     _path: Path = PrivateAttr(default=Path())
+    _node: Any = PrivateAttr(default=None)  # the YAML node tree, for the line of a value
 
     @property
     def path(self) -> Path:
         return self._path
+
+    def where(self, *loc: str | int) -> str:
+        """How a problem with the value at `loc` is told: `config file PATH:LINE: a.b[1]`."""
+        line = line_of(self._node, loc) if self._node is not None else None
+        field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+        return f"config file {self._path}{f':{line}' if line else ''}: {field}"
 
     @model_validator(mode="before")
     @classmethod
@@ -162,4 +186,5 @@ def load_config(path: Path) -> Config:
         extra = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise ConfigError(f"config file {path}{where}: {field}: {message}{extra}") from None
     config._path = path
+    config._node = node
     return config

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import argparse
 import gc
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from promdash.commands import AlertmanagerFlags, connection
-from promdash.errors import UsageError
+from promdash.errors import ConfigError, DashboardError, UsageError
 
 if TYPE_CHECKING:
     from promdash.config import Connection
+    from promdash.configfile import Config
     from promdash.preferences import GraphMemory
     from promdash.prom.types import Targets
     from promdash.stack.state import StackState
@@ -33,7 +35,7 @@ class DashOptions:
     layout: Literal["auto", "overview", "tabs"] = "auto"
     queries: tuple[str, ...] = ()
     graph_range: float = 900.0
-    dashboards: tuple[str, ...] = ()  # Grafana dashboard files (--dashboard)
+    dashboards: tuple[str, ...] = ()  # Grafana dashboard files and folders (--dashboard)
     alertmanager: AlertmanagerFlags = field(default_factory=AlertmanagerFlags)
 
     @classmethod
@@ -66,7 +68,10 @@ def open_dashboard(conn: Connection, options: DashOptions) -> None:
 
     config = load_config()
     stack = _managed_stack(conn.url)
-    given = [_grafana_file(path) for path in options.dashboards]  # a bad one: exit 3 here
+    # A bad one, given or in the config: one line (exit 3) here, before anything opens.
+    listed, opened = grafana_dashboards(
+        options.dashboards, config, conn.context, stack.stack_file if stack else None
+    )
     memory = GraphMemory(server_key(conn))
     if options.theme is not None:
         _check_theme(options.theme)
@@ -89,10 +94,8 @@ def open_dashboard(conn: Connection, options: DashOptions) -> None:
         history_file=state_root() / "promql-history",
         overview_graphs=overview_graphs(memory, stack.stack_file if stack else None),
         graph_memory=memory,
-        grafana_dashboards=tuple(
-            dict.fromkeys([*given, *_provisioned(stack.stack_file if stack else None)])
-        ),
-        grafana_open=given[0] if given else None,
+        grafana_dashboards=listed,
+        grafana_open=opened,
     )
     app = make_app(settings, first_targets)
     # A poll of 5,000 targets and alerts makes some 200,000 objects that live until the
@@ -171,15 +174,52 @@ def _stack_graphs(path: Path) -> tuple[OverviewGraph, ...]:
     return tuple((graph.title, graph.query) for graph in stack.dashboard.graphs)
 
 
-def _grafana_file(path: str) -> Path:
-    """A --dashboard file, read and checked now: one that cannot be drawn is one
-    `DashboardError` line (exit 3) before the dashboard opens, never a traceback."""
+def grafana_dashboards(
+    given: Sequence[str], config: Config, context: str | None, stack_file: str | None
+) -> tuple[tuple[Path, ...], Path | None]:
+    """The Grafana dashboards D lists, and the one drawn at start.
+
+    Listed: those given (--dashboard, files or folders), then the `dashboards:` of the
+    config context in use, then those the running stack provisions; each once. Drawn at
+    start: the first one given. Each is read and checked now: a missing one, or one that
+    cannot be drawn, is one line (exit 3) naming it, and for the config's, its line there.
+    """
+    from_flags = [file for path in given for file in _grafana_files(path)]
+    from_config: list[Path] = []
+    ctx = config.contexts.get(context) if context else None
+    for i, path in enumerate(ctx.dashboards if ctx else ()):
+        try:
+            from_config += _grafana_files(path)
+        except DashboardError as exc:
+            where = config.where("contexts", ctx.name, "dashboards", i) if ctx else ""
+            raise ConfigError(f"{where}: {exc}") from None
+    listed = tuple(dict.fromkeys([*from_flags, *from_config, *_provisioned(stack_file)]))
+    return listed, from_flags[0] if from_flags else None
+
+
+def _grafana_files(path: str) -> list[Path]:
+    """The dashboard file at `path`, or every *.json in the folder at `path` (by name),
+    each read and checked: one that cannot be drawn is one `DashboardError` line."""
+    found = Path(path).expanduser()
+    if found.is_dir():
+        files = sorted(
+            p for p in found.glob("*.json") if p.is_file() and not p.name.startswith(".")
+        )
+        if not files:
+            raise DashboardError(f"{path}: no Grafana dashboard (*.json) in this folder")
+        return [_grafana_file(file) for file in files]
+    if not found.exists():
+        raise DashboardError(f"{path}: no such file or folder")
+    return [_grafana_file(found)]
+
+
+def _grafana_file(path: Path) -> Path:
     from promdash.grafana.model import load_dashboard
     from promdash.grafana.variables import resolution_order
 
     dashboard = load_dashboard(path)
     resolution_order(dashboard.variables, dashboard.source)
-    return Path(path).resolve()
+    return path.resolve()
 
 
 def _provisioned(stack_file: str | None) -> list[Path]:

@@ -185,6 +185,10 @@ def test_parse_header() -> None:
         ("contexts: [\n", ":2: invalid YAML"),
         ("- just\n- a list\n", ": expected a mapping at the top level"),
         ("contexts:\n  a:\n    url: http://x\n    timeout: -1\n", ":4: contexts.a.timeout:"),
+        (
+            "contexts:\n  a:\n    url: http://x\n    dashboards:\n      - a.json\n      - {}\n",
+            ":6: contexts.a.dashboards.1: Input should be a valid string",
+        ),
     ],
 )
 def test_config_mistakes_are_one_line_with_file_line_and_field(
@@ -196,6 +200,30 @@ def test_config_mistakes_are_one_line_with_file_line_and_field(
         load_config()
     assert str(caught.value).startswith(f"config file {path}{message}")
     assert "\n" not in str(caught.value)
+
+
+def test_a_contexts_dashboards_are_files_or_folders_made_absolute(home: Path) -> None:
+    path = home / "conf" / "config.yaml"
+    path.parent.mkdir()
+    path.write_text(
+        "contexts:\n"
+        "  a:\n"
+        "    url: http://x\n"
+        "    dashboards: [boards, ~/node.json, /srv/grafana/]\n"
+        "  b:\n"
+        "    url: http://y\n"
+        "    dashboards: one.json\n"
+        "  c:\n"
+        "    url: http://z\n"
+    )
+    contexts = load_config(path).contexts
+    assert contexts["a"].dashboards == (
+        str(home / "conf" / "boards"),
+        str(home / "node.json"),
+        "/srv/grafana",
+    )
+    assert contexts["b"].dashboards == (str(home / "conf" / "one.json"),)
+    assert contexts["c"].dashboards == ()
 
 
 def test_the_config_files_theme_is_read(config: Path) -> None:
