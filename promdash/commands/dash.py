@@ -106,6 +106,8 @@ def open_dashboard(conn: Connection, options: DashOptions) -> None:
     gc.freeze()
     gc.set_threshold(50_000, 20, 10)
     app.run()
+    if app.return_code:  # Textual said why on the way out; the status says it too
+        raise SystemExit(app.return_code)
 
 
 def _ask_targets(conn: Connection) -> Future[Targets]:
@@ -123,6 +125,8 @@ def _ask_targets(conn: Connection) -> Future[Targets]:
             return await client.targets(state="active")
 
     def run() -> None:
+        if not asked.set_running_or_notify_cancel():
+            return  # the dashboard quit before it began: nobody waits for it
         try:
             asked.set_result(asyncio.run(ask()))
         except BaseException as exc:  # the poll raises it, under the one error policy

@@ -207,7 +207,7 @@ class PromdashApp(App[None]):
         try:
             screen = load_screen(path, self.client, interval=self._interval())
         except PromdashError as exc:  # the file changed since start: one line, not a crash
-            self.notify(str(exc), title="Grafana dashboard", severity="error")
+            self.notify(str(exc), title="Grafana dashboard", severity="error", markup=False)
             return
         self.push_screen(screen)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.content import Content
 from textual.pilot import Pilot
 from textual.widgets import OptionList, SelectionList
 
@@ -294,6 +295,24 @@ async def test_a_panel_type_promdash_does_not_draw_is_named(
         screen = await open_board(pilot, app, path)
         pie = next(p for p in panels(screen) if isinstance(p, NotDrawnPanel))
         assert "piechart: not drawn here" in shown_text(pie)
+
+
+async def test_brackets_in_a_dashboards_words_are_shown_as_written(
+    node: NodeServer, tmp_path: Path
+) -> None:
+    """Titles are not Textual markup: `[/dev/sda]` once ended the dashboard (MarkupError)."""
+    document = json.loads(NODE_DASHBOARD.read_text())
+    document["title"] = "Disk [/dev/sda]"
+    document["panels"][1]["title"] = "Stat [/s] [b]"  # [0] is a row
+    path = tmp_path / "brackets.json"
+    path.write_text(json.dumps(document))
+    app = dash(node.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_board(pilot, app, path)
+        assert "Disk [/dev/sda]" in shown_text(screen.query_one("#grafana-title"))
+        titles = [Content.from_markup(str(p.border_title)).plain for p in panels(screen)]
+        assert "Stat [/s] [b]" in titles
+        assert app.is_running
 
 
 async def test_a_bad_dashboard_file_is_a_message(node: NodeServer, tmp_path: Path) -> None:

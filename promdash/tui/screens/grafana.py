@@ -26,6 +26,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.geometry import Region
+from textual.markup import escape
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Label, OptionList, SelectionList, Static
@@ -144,13 +145,13 @@ class VariablePicker(ModalScreen[tuple[str, ...] | None]):
         v = self.variable
         with Vertical():
             how = "Space ticks, Enter confirms" if v.multi else "Enter picks"
-            yield Label(f"{v.label or v.name}: {how}, Esc cancels")
+            yield Label(f"{escape(v.label or v.name)}: {how}, Esc cancels")
             if v.multi:
                 yield SelectionList[str](
-                    *[(o.text, o.value, o.value in v.current_value) for o in v.options]
+                    *[(escape(o.text), o.value, o.value in v.current_value) for o in v.options]
                 )
             else:
-                yield OptionList(*[ListOption(o.text, id=o.value) for o in v.options])
+                yield OptionList(*[ListOption(escape(o.text), id=o.value) for o in v.options])
 
     def on_mount(self) -> None:
         if self.variable.multi:
@@ -314,7 +315,7 @@ class GrafanaScreen(Screen[None]):
         text += f"  ·  every {self.every:g}s"
         if self.refreshed:
             text += f"  ·  refreshed {self.refreshed}"
-        self.query_one("#grafana-title", Static).update(text)
+        self.query_one("#grafana-title", Static).update(escape(text))
 
     # ------------------------------------------------------------ polling
 
@@ -627,7 +628,9 @@ class DashboardsScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("Grafana dashboards: Enter opens one, Esc closes")
-            yield OptionList(*[ListOption(_listed(f), id=str(i)) for i, f in enumerate(self.files)])
+            yield OptionList(
+                *[ListOption(escape(_listed(f)), id=str(i)) for i, f in enumerate(self.files)]
+            )
             yield Static("", id="grafana-list-problem")
 
     def on_mount(self) -> None:
@@ -644,7 +647,7 @@ class DashboardsScreen(ModalScreen[None]):
         try:
             screen = load_screen(path, self.client, interval=self.interval)
         except DashboardError as exc:
-            self.query_one("#grafana-list-problem", Static).update(str(exc))
+            self.query_one("#grafana-list-problem", Static).update(escape(str(exc)))
             return
         self.dismiss(None)
         self.app.push_screen(screen)

@@ -27,6 +27,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.color import Color, ColorParseError
+from textual.markup import escape
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Markdown, Static
@@ -291,7 +292,7 @@ class VariableButton(Static, can_focus=True):
         self.variable = variable
         self.problem = problem
         self.set_class(bool(problem), "-problem")
-        self.tooltip = problem or None
+        self.tooltip = escape(problem) if problem else None
         self.update(self._text())
 
     def _text(self) -> Text:
@@ -334,8 +335,9 @@ class GrafanaPanel(Widget, can_focus=True):
         self.data: PanelData | None = None
         self.theme_vars: Mapping[str, str] = {}
         self.shown = 0  # answers shown (tests wait on it)
-        self.border_title = panel.title or panel.type
-        self.tooltip = panel.description or None
+        # A dashboard's words are shown as written: `Disk [/dev/sda]` is not markup.
+        self.border_title = escape(panel.title or panel.type)
+        self.tooltip = escape(panel.description) if panel.description else None
 
     def show(self, data: PanelData, theme: Mapping[str, str]) -> None:
         self.data = data
