@@ -218,11 +218,9 @@ def _grafana_files(path: str) -> list[Path]:
 
 
 def _grafana_file(path: Path) -> Path:
-    from promdash.grafana.model import load_dashboard
-    from promdash.grafana.variables import resolution_order
+    from promdash.grafana.variables import load_checked
 
-    dashboard = load_dashboard(path)
-    resolution_order(dashboard.variables, dashboard.source)
+    load_checked(path)
     return path.resolve()
 
 

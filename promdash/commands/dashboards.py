@@ -65,17 +65,9 @@ def check(s: Session, args: argparse.Namespace) -> None:
 def _load(path: str) -> Dashboard:
     """A dashboard, its variables' order and its time range checked: a bad file is one
     `DashboardError` line here, before any request."""
-    from promdash.errors import DashboardError
-    from promdash.grafana.model import load_dashboard
-    from promdash.grafana.variables import resolution_order, time_range
+    from promdash.grafana.variables import load_checked
 
-    dashboard = load_dashboard(path)
-    resolution_order(dashboard.variables, dashboard.source)
-    try:
-        time_range(dashboard.time_from, dashboard.time_to)
-    except ValueError as exc:
-        raise DashboardError(f"{dashboard.source}: time: {exc}") from None
-    return dashboard
+    return load_checked(path)
 
 
 async def _check_all(

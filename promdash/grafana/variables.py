@@ -35,11 +35,12 @@ import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Literal, Protocol
 
 from promdash import timefmt
 from promdash.errors import DashboardError
-from promdash.grafana.model import ALL, Option, Panel, Target, Variable
+from promdash.grafana.model import ALL, Dashboard, Option, Panel, Target, Variable, load_dashboard
 from promdash.prom.types import QueryResult
 
 # Grafana's variableRegex: $var | [[var]] / [[var:fmt]] | ${var} / ${var.path} / ${var:fmt}
@@ -396,6 +397,19 @@ def parse_time(text: str, now: float | None = None, *, round_up: bool = False) -
             return _shift(start, 1, rounding).timestamp() - 0.001
         return start.timestamp()
     return moment.timestamp()
+
+
+def load_checked(path: str | Path) -> Dashboard:
+    """A dashboard file that can be drawn: read, its variables' order and its time range
+    checked; else one `DashboardError` line, before any request. Every front end opens
+    dashboards through this one."""
+    dashboard = load_dashboard(path)
+    resolution_order(dashboard.variables, dashboard.source)
+    try:
+        time_range(dashboard.time_from, dashboard.time_to)
+    except (ValueError, OverflowError) as exc:  # `now-99999999d` is before year 1
+        raise DashboardError(f"{dashboard.source}: time: {exc}") from None
+    return dashboard
 
 
 def time_range(start: str, end: str, now: float | None = None) -> tuple[float, float]:

@@ -314,6 +314,8 @@ BAD_FILES = [
         {"name": "a", "type": "query", "query": "label_values(up{x=\"$b\"}, job)"},
         {"name": "b", "type": "query", "query": "label_values(up{x=\"$a\"}, job)"}]}}),
      "loop.json: templating: variables depend on each other in a loop: $a -> $b -> $a"),
+    ("time.json", json.dumps({"panels": [], "time": {"from": "now-99999999d", "to": "now"}}),
+     "time.json: time:"),
 ]  # fmt: skip
 
 

@@ -47,9 +47,12 @@ async def test_d_lists_several_dashboards(local_stack: RunningStack) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, GrafanaScreen), what="the board")
 
 
-def test_a_bad_dashboard_file_is_one_line_and_exit_3(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "text", ["{not json", '{"panels": [], "time": {"from": "now-99999999d", "to": "now"}}']
+)
+def test_a_bad_dashboard_file_is_one_line_and_exit_3(tmp_path: Path, text: str) -> None:
     bad = tmp_path / "bad.json"
-    bad.write_text("{not json")
+    bad.write_text(text)
     env = child_env(PROMDASH_STATE_DIR=str(tmp_path), PROMDASH_CONFIG=str(tmp_path / "c.yaml"))
     done = run("dash", "--url", "http://127.0.0.1:9", "--dashboard", str(bad), env=env)
     assert done.returncode == 3, done.stderr

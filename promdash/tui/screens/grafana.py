@@ -41,6 +41,7 @@ from promdash.grafana.variables import (
     dependencies,
     expand_target,
     interpolate,
+    load_checked,
     parse_interval,
     resolution_order,
     resolve,
@@ -591,15 +592,7 @@ def _names(text: str) -> set[str]:
 
 def load_screen(path: str | Path, client: PromClient, *, interval: float = 15.0) -> GrafanaScreen:
     """The screen for a dashboard file; `DashboardError` (one line) when it cannot be used."""
-    from promdash.grafana.model import load_dashboard
-
-    dashboard = load_dashboard(path)
-    resolution_order(dashboard.variables, dashboard.source)
-    try:
-        time_range(dashboard.time_from, dashboard.time_to)
-    except ValueError as exc:
-        raise DashboardError(f"{dashboard.source}: time: {exc}") from None
-    return GrafanaScreen(dashboard, client, interval=interval)
+    return GrafanaScreen(load_checked(path), client, interval=interval)
 
 
 class DashboardsScreen(ModalScreen[None]):
