@@ -209,11 +209,12 @@ class PromdashApp(App[None]):
         except PromdashError as exc:  # the file changed since start: one line, not a crash
             self.notify(str(exc), title="Grafana dashboard", severity="error", markup=False)
             return
-        self.push_screen(screen)
+        # Back from it, the dashboard (which does not poll under it) is asked at once.
+        self.push_screen(screen, callback=lambda _: self.poller.refresh_now())
 
     def _interval(self) -> float:
         """Grafana panels refresh at the dashboard's own interval, else at promdash's."""
-        return self.settings.refresh or 15.0
+        return self.poller.refresh_interval()
 
     def action_help(self) -> None:
         from promdash.tui.screens.help import HelpScreen

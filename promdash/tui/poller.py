@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.message import Message
+from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -188,10 +189,18 @@ class Poller:
 
     def _tick(self) -> None:
         self._timer = None
-        if self.paused:
+        if self.paused or not self._dashboard_shows():
             self._schedule_next()
             return
         self._poll_worker = self._start_poll()
+
+    def _dashboard_shows(self) -> bool:
+        """The dashboard is on screen, maybe under a dialog (help, the palette); not while
+        a screen of its own covers it (a Grafana dashboard, which polls for itself)."""
+        for screen in reversed(self.app.screen_stack):
+            if not isinstance(screen, ModalScreen):
+                return screen is self.screen
+        return False
 
     def refresh_now(self) -> None:
         if not self.started or (self._poll_worker is not None and self._poll_worker.is_running):

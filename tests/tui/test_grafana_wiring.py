@@ -37,6 +37,27 @@ async def test_the_dashboard_given_opens_at_start_and_d_brings_it_back(
         await wait_for(pilot, lambda: isinstance(app.screen, GrafanaScreen), what="D")
 
 
+async def test_the_dashboard_underneath_polls_only_when_it_shows_again(
+    local_stack: RunningStack,
+) -> None:
+    """A Grafana dashboard asks for its own panels; the overview under it asking for
+    every target, rule and graph each refresh would be wasted."""
+    app = dash(local_stack.url, refresh=1.0, grafana_dashboards=(DEMO_DASHBOARD,))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.poller.last_success is not None, what="a poll")
+        await pilot.press("D")
+        await wait_for(pilot, lambda: isinstance(app.screen, GrafanaScreen), what="the board")
+        board = app.screen
+        await wait_for(pilot, lambda: board.polls >= 2, what="the board's own polls")
+        under = app.poller.last_success
+        await wait_for(pilot, lambda: board.polls >= 3, what="one more of the board's polls")
+        # The demo's board refreshes every 5 s; at refresh=1.0 the overview would have
+        # polled some five times meanwhile.
+        assert app.poller.last_success == under
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.poller.last_success != under, what="a poll at once")
+
+
 async def test_d_lists_several_dashboards(local_stack: RunningStack) -> None:
     app = dash(local_stack.url, grafana_dashboards=(DEMO_DASHBOARD, NODE_DASHBOARD))
     async with app.run_test(size=(120, 40)) as pilot:
