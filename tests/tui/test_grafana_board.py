@@ -10,6 +10,7 @@ is asserted is what a person sees in each panel: lines, values, rows, messages.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -365,3 +366,13 @@ def test_stacked_series_are_drawn_on_top_of_each_other() -> None:
     assert [vs for _, vs in _stack([a, b], "normal")] == [[1.0, 2.0], [4.0, 6.0]]
     assert [vs for _, vs in _stack([a, b], "percent")] == [[0.25, 1 / 3], [1.0, 1.0]]
     assert [vs for _, vs in _stack([a, b], "none")] == [[1.0, 2.0], [3.0, 4.0]]
+
+
+def test_not_null_reducers_keep_infinities_and_leave_nan_out() -> None:
+    """A stat of `1/0` says +Inf (it said NaN): only NaN (a null sample) is left out."""
+    from promdash.tui.widgets.grafana import REDUCERS
+
+    assert REDUCERS["lastNotNull"]([1.0, math.inf]) == math.inf
+    assert REDUCERS["lastNotNull"]([1.0, -math.inf, math.nan]) == -math.inf
+    assert REDUCERS["firstNotNull"]([math.nan, math.inf, 2.0]) == math.inf
+    assert math.isnan(REDUCERS["lastNotNull"]([math.nan]))

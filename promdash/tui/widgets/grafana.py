@@ -147,9 +147,10 @@ def _first(values: Sequence[float]) -> float:
 
 
 REDUCERS: dict[str, Callable[[Sequence[float]], float]] = {
-    "lastNotNull": lambda v: _last(_finite(v)),
+    # "Not null" leaves out what a null or NaN sample becomes, not ±Inf (1/0 is +Inf).
+    "lastNotNull": lambda v: _last([x for x in v if not math.isnan(x)]),
     "last": _last,
-    "firstNotNull": lambda v: _first(_finite(v)),
+    "firstNotNull": lambda v: _first([x for x in v if not math.isnan(x)]),
     "first": _first,
     "mean": lambda v: sum(_finite(v)) / len(_finite(v)) if _finite(v) else math.nan,
     "max": lambda v: max(_finite(v), default=math.nan),

@@ -648,7 +648,7 @@ class OverviewPanel(Panel):
             self.call_after_refresh(self._changed, *_PARTS)
 
     def on_theme_changed(self) -> None:
-        super().on_theme_changed()
+        self._changed(*_PARTS)  # all of it in the new colours, not only what changed last
         for mini in self.minis():
             mini.draw()
 
