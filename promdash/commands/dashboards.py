@@ -54,6 +54,9 @@ def check(s: Session, args: argparse.Namespace) -> None:
     else:
         print(present.check_text(checks, color=s.output.color))
     failures = sum(c.failures for c in checks)
+    if failures and failures == sum(c.timeouts for c in checks):
+        # Slow, not refused: the exit status --help gives a slow answer (8).
+        raise QueryTimeoutError(without_userinfo(s.connection.url), s.connection.timeout)
     if failures:
         raise PromdashError(
             f"the server refused {failures} of the dashboards' queries (errors above)"
@@ -271,6 +274,6 @@ async def _query(
             found = len(result.matrix)
     except _ONE_QUERY_ERRORS as exc:
         return QueryCheck(target.ref_id, expr, kind, "error", None if instant else step,
-                          error=str(exc))  # fmt: skip
+                          error=str(exc), timed_out=isinstance(exc, QueryTimeoutError))  # fmt: skip
     return QueryCheck(target.ref_id, expr, kind, "data" if found else "noData",
                       None if instant else step, found)  # fmt: skip

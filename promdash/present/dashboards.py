@@ -32,6 +32,7 @@ class QueryCheck:
     step: float | None = None  # seconds, for a range query
     series: int = 0
     error: str = ""  # the server's message, or why the query was not run
+    timed_out: bool = False  # the error is that no answer came within --timeout
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,11 @@ class DashboardCheck:
             "skipped": sum(q.status == "skipped" for q in queries),
             "variableErrors": sum(v.status == "error" for v in self.variables),
         }
+
+    @property
+    def timeouts(self) -> int:
+        """Queries that got no answer in time (counted among the errors)."""
+        return sum(q.timed_out for q in self.queries())
 
     @property
     def failures(self) -> int:

@@ -25,6 +25,7 @@ from promdash.stack.local import find_prometheus
 from promdash.stack.model import default_stack_path
 from tests.conftest import IN_CI, RunningStack, free_port, require_prometheus
 from tests.fleet import _spawn, _stop, _tail, scalar
+from tests.integration.hostile import HostileServer
 from tests.integration.test_query_cli import child_env, run
 
 pytestmark = pytest.mark.prometheus
@@ -339,6 +340,22 @@ def test_a_missing_file_is_exit_3(env: dict[str, str], tmp_path: Path) -> None:
     code, out, err = check(str(tmp_path / "nope.json"), "--url", "http://127.0.0.1:1", env=env)
     assert (code, out) == (3, "")
     assert err == f"promdash: cannot read {tmp_path / 'nope.json'}: No such file or directory\n"
+
+
+def test_a_server_too_slow_for_every_query_is_exit_8_not_a_refusal(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    panel = {"type": "stat", "title": "Up", "gridPos": {"x": 0, "y": 0, "w": 6, "h": 4},
+             "targets": [{"expr": "up"}]}  # fmt: skip
+    board = {"title": "slow", "panels": [panel]}
+    path = tmp_path / "slow.json"
+    path.write_text(json.dumps(board))
+    with HostileServer("slow") as server:
+        code, out, err = check(str(path), "--url", server.url, "--timeout", "1", env=env)
+    assert code == 8, err
+    assert "1 errors" in out.splitlines()[-1] or "1 error" in out.splitlines()[-1], out
+    assert "did not answer within 1s" in err and "refused" not in err
+    assert "Traceback" not in err
 
 
 def test_an_unreachable_server_is_exit_2(env: dict[str, str]) -> None:
