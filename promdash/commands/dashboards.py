@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Awaitable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Awaitable, Sequence
 from typing import TYPE_CHECKING, Literal, TypeVar
 
 from promdash.commands.query import Session, command
@@ -29,6 +28,7 @@ from promdash.errors import APIError, BadResponseError, QueryTimeoutError, Unsup
 
 if TYPE_CHECKING:
     from promdash.grafana.model import Dashboard, Panel, Row, Target, Variable
+    from promdash.grafana.variables import Resolution
     from promdash.present.dashboards import DashboardCheck, PanelCheck, QueryCheck, VariableCheck
     from promdash.prom.client import PromClient
 
@@ -81,12 +81,11 @@ async def _check_all(
 
 async def _check(client: PromClient, dashboard: Dashboard, now: float) -> DashboardCheck:
     from promdash.grafana.model import Row
-    from promdash.grafana.variables import by_name, time_range
+    from promdash.grafana.variables import time_range
     from promdash.present.dashboards import DashboardCheck
 
     start, end = time_range(dashboard.time_from, dashboard.time_to, now)
     resolved, variable_checks = await _variables(client, dashboard, start, end)
-    variables = by_name(resolved)
     placed: list[tuple[Panel, Row | None]] = []
     for item in dashboard.layout:
         if isinstance(item, Row):
@@ -94,7 +93,7 @@ async def _check(client: PromClient, dashboard: Dashboard, now: float) -> Dashbo
         else:
             placed.append((item, None))
     panels = await _gather(
-        [_panel(client, panel, row, variables, start, end) for panel, row in placed]
+        [_panel(client, panel, row, resolved, start, end) for panel, row in placed]
     )
     return DashboardCheck(
         file=dashboard.source,
@@ -141,40 +140,19 @@ _RESOLVABLE = frozenset({"query", "custom", "constant", "interval", "textbox", "
 
 async def _variables(
     client: PromClient, dashboard: Dashboard, start: float, end: float
-) -> tuple[list[Variable], list[VariableCheck]]:
+) -> tuple[Resolution, list[VariableCheck]]:
     """Each variable resolved after those it uses. One the server refuses keeps the
     selection saved in the file, those that use it are not asked (and say why), and the
     others still resolve."""
-    from promdash.grafana.variables import dependencies, resolution_order, resolve
+    from promdash.grafana.variables import resolve_each
 
-    names = {v.name for v in dashboard.variables}
-    done: dict[str, Variable] = {}
-    problems: dict[str, str] = {}
-    waiting: set[str] = set()  # not asked: they use one that failed
-    for variable in resolution_order(dashboard.variables, dashboard.source):
-        failed = sorted(dependencies(variable, names) & problems.keys())
-        if failed:
-            problems[variable.name] = "it uses " + ", ".join(f"${name}" for name in failed)
-            waiting.add(variable.name)
-            done[variable.name] = variable
-            continue
-        # Those already resolved are handed back as "never refresh": their options stand.
-        before = [
-            replace(v, refresh=0) if v.type == "query" else v
-            for v in done.values()
-            if v.name not in problems
-        ]
-        try:
-            answer = await resolve(
-                [*before, variable], client, start=start, end=end, dashboard=dashboard.source
-            )
-            done[variable.name] = answer[-1]
-        except _ONE_QUERY_ERRORS as exc:
-            problems[variable.name] = str(exc)
-            done[variable.name] = variable
-    ordered = [done[v.name] for v in dashboard.variables]
-    return ordered, [
-        _variable_check(v, problems.get(v.name, ""), v.name in waiting) for v in ordered
+    found = await resolve_each(
+        dashboard.variables, client, start=start, end=end, dashboard=dashboard.source,
+        errors=_ONE_QUERY_ERRORS,
+    )  # fmt: skip
+    return found, [
+        _variable_check(v, found.problems.get(v.name, ""), v.name in found.waiting)
+        for v in found.variables
     ]
 
 
@@ -207,14 +185,14 @@ async def _panel(
     client: PromClient,
     panel: Panel,
     row: Row | None,
-    variables: Mapping[str, Variable],
+    resolved: Resolution,
     start: float,
     end: float,
 ) -> PanelCheck:
     from promdash.grafana.model import DRAWN_TYPES
     from promdash.present.dashboards import PanelCheck
 
-    queries = [await _query(client, panel, t, variables, start, end) for t in panel.targets]
+    queries = [await _query(client, panel, t, resolved, start, end) for t in panel.targets]
     return PanelCheck(
         title=panel.title,
         type=panel.type,
@@ -248,22 +226,26 @@ async def _query(
     client: PromClient,
     panel: Panel,
     target: Target,
-    variables: Mapping[str, Variable],
+    resolved: Resolution,
     start: float,
     end: float,
 ) -> QueryCheck:
-    from promdash.grafana.variables import expand_target
+    from promdash.grafana.variables import by_name, expand_target
     from promdash.present.dashboards import QueryCheck
 
     instant = target.instant and not target.range
     kind: Literal["range", "instant"] = "instant" if instant else "range"
+    blocked = resolved.blocking(target.expr)
     skipped = (
-        "hidden" if target.hide else "empty query" if not target.expr.strip() else ""
-    ) or _not_prometheus(panel, target)
+        ("hidden" if target.hide else "empty query" if not target.expr.strip() else "")
+        or _not_prometheus(panel, target)
+        # As the dashboard does: a value that did not resolve would ask the wrong thing.
+        or (f"it uses {', '.join(f'${n}' for n in blocked)}, not resolved" if blocked else "")
+    )
     if skipped:
         return QueryCheck(target.ref_id, target.expr, kind, "skipped", error=skipped)
     expr, step = expand_target(
-        panel, target, variables, start=start, end=end, max_data_points=POINTS
+        panel, target, by_name(resolved.variables), start=start, end=end, max_data_points=POINTS
     )
     try:
         if instant:

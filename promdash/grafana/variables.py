@@ -742,3 +742,57 @@ def _interval(variable: Variable, query: str, range_seconds: float) -> Variable:
         step = auto_interval(range_seconds, variable.auto_count, variable.auto_min)
         return replace(chosen, current_value=(interval_text(step),), current_text=("auto",))
     return chosen
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """Each variable resolved, or why not (`problems`); `waiting` were not asked: they
+    use one that failed."""
+
+    variables: list[Variable]  # in the dashboard's order
+    problems: dict[str, str]
+    waiting: frozenset[str]
+
+    def blocking(self, text: str) -> list[str]:
+        """The variables `text` uses that did not resolve (a query that is not asked)."""
+        return sorted(references(text) & self.problems.keys())
+
+
+async def resolve_each(
+    variables: Sequence[Variable],
+    source: VariableSource,
+    *,
+    start: float,
+    end: float,
+    dashboard: str,
+    errors: tuple[type[BaseException], ...],
+) -> Resolution:
+    """Each variable after those it uses, one at a time: one that fails with one of
+    `errors` keeps its saved selection, those that use it are not asked, the others
+    still resolve (`dashboard check` and the dashboard screen both go through this)."""
+    names = {v.name for v in variables}
+    done: dict[str, Variable] = {}
+    problems: dict[str, str] = {}
+    waiting: set[str] = set()
+    for variable in resolution_order(variables, dashboard):
+        failed = sorted(dependencies(variable, names) & problems.keys())
+        if failed:
+            problems[variable.name] = "it uses " + ", ".join(f"${name}" for name in failed)
+            waiting.add(variable.name)
+            done[variable.name] = variable
+            continue
+        # Those already resolved are handed back as "never refresh": their options stand.
+        before = [
+            replace(v, refresh=0) if v.type == "query" else v
+            for v in done.values()
+            if v.name not in problems
+        ]
+        try:
+            answer = await resolve(
+                [*before, variable], source, start=start, end=end, dashboard=dashboard
+            )
+            done[variable.name] = answer[-1]
+        except errors as exc:
+            problems[variable.name] = str(exc)
+            done[variable.name] = variable
+    return Resolution([done[v.name] for v in variables], problems, frozenset(waiting))

@@ -342,6 +342,21 @@ def test_a_missing_file_is_exit_3(env: dict[str, str], tmp_path: Path) -> None:
     assert err == f"promdash: cannot read {tmp_path / 'nope.json'}: No such file or directory\n"
 
 
+def test_a_panel_using_a_variable_that_did_not_resolve_is_not_run(
+    node: NodeServer, env: dict[str, str], tmp_path: Path
+) -> None:
+    """As the dashboard does: asked with an empty value it would count the wrong series."""
+    panel = {"type": "stat", "title": "Up of j", "gridPos": {"x": 0, "y": 0, "w": 6, "h": 4},
+             "targets": [{"expr": 'count(up{job=~"$j"})'}]}  # fmt: skip
+    bad = {"name": "j", "type": "query", "query": "label_values(up{(}, job)", "refresh": 1}
+    path = tmp_path / "unresolved.json"
+    path.write_text(json.dumps({"title": "u", "panels": [panel], "templating": {"list": [bad]}}))
+    code, out, err = check(str(path), "--url", node.url, env=env)
+    assert code == 1, err
+    line = next(line for line in out.splitlines() if "Up of j" in line)
+    assert line.endswith("not run: it uses $j, not resolved")
+
+
 def test_a_server_too_slow_for_every_query_is_exit_8_not_a_refusal(
     env: dict[str, str], tmp_path: Path
 ) -> None:

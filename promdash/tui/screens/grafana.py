@@ -38,13 +38,11 @@ from promdash.grafana.layout import Layout, layout
 from promdash.grafana.model import ALL, Dashboard, GridPos, Panel, Row, Target, Variable
 from promdash.grafana.variables import (
     by_name,
-    dependencies,
     expand_target,
     interpolate,
     load_checked,
     parse_interval,
-    resolution_order,
-    resolve,
+    resolve_each,
     time_range,
 )
 from promdash.tui.widgets.grafana import (
@@ -425,32 +423,13 @@ class GrafanaScreen(Screen[None]):
     async def _resolve(self, start: float, end: float) -> None:
         """Each variable after those it uses, keeping the user's selections; one the
         server refuses keeps its selection, and those using it are not asked."""
-        names = {v.name for v in self.variables}
-        current = {v.name: v for v in self.variables}
-        done: dict[str, Variable] = {}
-        problems: dict[str, str] = {}
-        for variable in resolution_order(self.variables, self.dashboard.source):
-            failed = sorted(dependencies(variable, names) & problems.keys())
-            if failed:
-                problems[variable.name] = "it uses " + ", ".join(f"${n}" for n in failed)
-                done[variable.name] = current[variable.name]
-                continue
-            before = [
-                replace(v, refresh=0) if v.type == "query" else v
-                for v in done.values()
-                if v.name not in problems
-            ]
-            try:
-                answer = await resolve(
-                    [*before, current[variable.name]], self.client, start=start, end=end,
-                    dashboard=self.dashboard.source,
-                )  # fmt: skip
-                done[variable.name] = answer[-1]
-            except (PromdashError, ValueError) as exc:  # ValueError: a query it cannot read
-                problems[variable.name] = str(exc)
-                done[variable.name] = current[variable.name]
-        self.variables = [done[v.name] for v in self.variables]
-        self.problems = problems
+        found = await resolve_each(
+            self.variables, self.client, start=start, end=end,
+            dashboard=self.dashboard.source,
+            errors=(PromdashError, ValueError),  # ValueError: a query it cannot read
+        )  # fmt: skip
+        self.variables = found.variables
+        problems = self.problems = found.problems
         self.resolved = True
         for v in self.variables:
             for button in self.query(VariableButton):
