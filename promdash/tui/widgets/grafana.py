@@ -368,9 +368,6 @@ class GrafanaPanel(Widget, can_focus=True):
             return "no data"
         return None
 
-    def plain_status(self) -> str:
-        return self.status() or ""
-
     def render(self) -> RenderableType:
         said = self.status()
         if said is not None:
