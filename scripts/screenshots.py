@@ -1,20 +1,23 @@
 #!/usr/bin/env python3
 """Screenshots of the real dashboard on a local demo stack: screenshots/<panel>-<theme>.svg|png.
 
-The overview is shot at 120x40 and 160x50 (overview-<theme>-<size>), each panel at 120x40.
+The overview is shot at 120x40 and 160x50 (overview-<theme>-<size>), each panel at 120x40,
+the demo's Grafana dashboard at 160x50 (grafana-<theme>) and the Graph panel's heatmap of
+the demo histogram at 120x40 (heatmap-<theme>).
 
-    python scripts/screenshots.py [--out screenshots] [--history 90] [--themes a,b]
+    python scripts/screenshots.py [--out screenshots] [--history 300] [--themes a,b]
 
 Starts the demo stack on the local runtime (free ports, a private state
 directory), lets it gather --history seconds of data, stops one exporter so a
 target is down and InstanceDown goes pending, then drives the app with a Pilot
-at 120x40 for each panel and theme. PNGs come from cairosvg or rsvg-convert.
+for each panel and theme. PNGs come from cairosvg or rsvg-convert.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import html
 import os
 import re
 import shutil
@@ -38,11 +41,15 @@ from promdash.stack.local import LocalRuntime  # noqa: E402
 from promdash.stack.model import parse_stack  # noqa: E402
 from promdash.stack.state import StackState  # noqa: E402
 from promdash.tui.app import PromdashApp, make_app  # noqa: E402
+from promdash.tui.screens.grafana import GrafanaScreen  # noqa: E402
 from promdash.tui.settings import DashSettings, PanelName  # noqa: E402
+from promdash.tui.widgets.grafana import GrafanaPanel, TextPanel  # noqa: E402
 from tests.stackfiles import demo_stack_text  # noqa: E402
 
 QUERY = "sum by (instance) (rate(rpc_durations_seconds_count[1m]))"
 PANELS: tuple[PanelName, ...] = ("targets", "graph", "alerts", "stack")
+HISTOGRAM_QUERY = "sum by (le) (rate(rpc_durations_histogram_seconds_bucket[1m]))"
+GRAFANA_DASHBOARD = ROOT / "stacks" / "demo" / "grafana" / "dashboards" / "demo.json"
 
 
 def free_port() -> int:
@@ -51,12 +58,39 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def save(app: PromdashApp, out: Path, name: str) -> None:
+    svg = out / f"{name}.svg"
+    app.save_screenshot(svg.name, path=str(out))
+    to_png(svg, out / f"{name}.png")
+    print(f"  {svg.relative_to(ROOT) if svg.is_relative_to(ROOT) else svg} (+ .png)")
+
+
+BRAILLE_RUN = re.compile(
+    r'(<text [^>]*?x=")([\d.]+)("[^>]*?textLength=")([\d.]+)("[^>]*>)'
+    r"([^<]*[\u2800-\u28ff][^<]*)</text>"
+)
+
+
+def _one_cell_each(found: re.Match[str]) -> str:
+    start, x, middle, length, rest, chars = found.groups()
+    each = html.unescape(chars)
+    cell = float(length) / len(each)
+    return "".join(
+        f"{start}{float(x) + i * cell:g}{middle}{cell:g}{rest}{html.escape(char)}</text>"
+        for i, char in enumerate(each)
+    )
+
+
 def to_png(svg: Path, png: Path) -> None:
     text = svg.read_text(encoding="utf-8")
     # Textual writes runs of spaces as no-break spaces, which rsvg's fallback font
     # draws with no width; plain spaces kept by xml:space="preserve" look the same.
     text = text.replace("&#160;", " ").replace("<svg ", '<svg xml:space="preserve" ', 1)
     text = re.sub(r'font-family: "?Fira Code"?(, monospace)?', "font-family: monospace", text)
+    # Braille (the plots' dots) comes from a proportional fallback font whose glyphs are
+    # wider than a cell, so a run of them drifted right past the panel's border: one
+    # <text> per character of such a run, each at its own cell.
+    text = re.sub(BRAILLE_RUN, _one_cell_each, text)
     if shutil.which("rsvg-convert"):
         subprocess.run(["rsvg-convert", "-o", str(png)], input=text.encode(), check=True)
         return
@@ -131,16 +165,82 @@ async def shoot(
         if panel == "alerts":
             runtime.stop_service(stack, "random-3")
         name = f"{panel}-{theme}" + (f"-{size[0]}x{size[1]}" if panel == "overview" else "")
-        svg = out / f"{name}.svg"
-        app.save_screenshot(svg.name, path=str(out))
-        to_png(svg, out / f"{name}.png")
-        print(f"  {svg.relative_to(ROOT) if svg.is_relative_to(ROOT) else svg} (+ .png)")
+        save(app, out, name)
+
+
+async def shoot_grafana(url: str, theme: str, out: Path, size: tuple[int, int] = (160, 50)) -> None:
+    """The demo stack's provisioned Grafana dashboard, opened at start as `--dashboard` does,
+    once every panel draws its data (the test's condition: an answer, and nothing said
+    instead of a drawing)."""
+    app: PromdashApp = make_app(
+        DashSettings(
+            connection=Connection(url=url),
+            theme=theme,
+            grafana_dashboards=(GRAFANA_DASHBOARD,),
+            grafana_open=GRAFANA_DASHBOARD,
+            history_file=None,
+            remember_theme=None,
+        )
+    )
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, GrafanaScreen))
+        screen = app.screen
+        assert isinstance(screen, GrafanaScreen)
+        await wait_for(pilot, lambda: screen.polls > 0)
+        shown = [w for w in screen.widgets.values() if isinstance(w, GrafanaPanel) and w.display]
+
+        def drawn(panel: GrafanaPanel) -> bool:
+            return isinstance(panel, TextPanel) or (
+                panel.data is not None and panel.status() is None
+            )
+
+        def all_drawn() -> bool:
+            if all(drawn(p) for p in shown):
+                return True
+            if screen.polls > polls[0]:  # the last poll is done: ask again
+                polls[0] = screen.polls
+                screen.action_refresh()
+            return False
+
+        polls = [screen.polls]
+        await wait_for(pilot, all_drawn, timeout=90)
+        await pilot.pause(0.5)
+        save(app, out, f"grafana-{theme}")
+
+
+async def shoot_heatmap(url: str, theme: str, out: Path, size: tuple[int, int] = (120, 40)) -> None:
+    """The Graph panel's heatmap (H) of the demo histogram, its cursor on a cell a few
+    columns back from the latest, so the last line says that cell's count."""
+    app: PromdashApp = make_app(
+        DashSettings(
+            connection=Connection(url=url),
+            theme=theme,
+            panel="graph",
+            queries=(HISTOGRAM_QUERY,),
+            range_seconds=300,
+            history_file=None,
+            remember_theme=None,
+        )
+    )
+    async with app.run_test(size=size) as pilot:
+        view = app.dashboard.graph.active_view()
+        assert view is not None
+        await wait_for(pilot, lambda: view.result is not None and view.plot.draws > 0)
+        view.focus_graph()
+        await pilot.pause()
+        await pilot.press("H")
+        await wait_for(pilot, lambda: view.heatmap.heatmap is not None)
+        await pilot.pause()
+        await pilot.press(*["left"] * 8)
+        await wait_for(pilot, lambda: "count" in view.heatmap.selected_text())
+        await pilot.pause(0.5)
+        save(app, out, f"heatmap-{theme}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
-    parser.add_argument("--history", type=float, default=90.0, help="seconds of data first")
+    parser.add_argument("--history", type=float, default=300.0, help="seconds of data first")
     parser.add_argument("--themes", default="promdash-dark,promdash-light")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -168,6 +268,8 @@ def main() -> int:
                 asyncio.run(shoot(state.prometheus_url, state, panel, theme, args.out, runtime))
                 if panel == "alerts":
                     time.sleep(15)  # random-3 is down again: let Prometheus see it
+            asyncio.run(shoot_grafana(state.prometheus_url, theme, args.out))
+            asyncio.run(shoot_heatmap(state.prometheus_url, theme, args.out))
     finally:
         runtime.down(state, volumes=True)
         shutil.rmtree(STATE, ignore_errors=True)
