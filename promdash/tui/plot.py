@@ -143,6 +143,40 @@ def _frame(
     return list(Text.from_ansi(str(plt.build())).split("\n"))
 
 
+def braille_rows(
+    lines: Sequence[PlotLine],
+    cols: int,
+    rows: int,
+    start: float,
+    end: float,
+    low: float,
+    high: float,
+    step: float,
+) -> list[Text]:
+    """The plot area: `rows` lines of `cols` braille cells (2x4 dots each), every run of
+    cells in the colour of the line drawn there. A gap over 2.5 steps breaks a line."""
+    bits, owner = _rasterise(lines, cols, rows, start, end, low, high, gap=max(step * 2.5, 1.0))
+    styles = [Style(color=f"#{r:02x}{g:02x}{b:02x}") for r, g, b in (ln.colour for ln in lines)]
+    canvases = []
+    for row in range(rows):
+        canvas = Text()
+        run: list[str] = []
+        run_owner = -1
+        for col in range(cols):
+            cell = row * cols + col
+            cell_bits = bits.get(cell)
+            who = owner[cell] if cell_bits else -1
+            if who != run_owner and run:
+                canvas.append("".join(run), styles[run_owner] if run_owner >= 0 else None)
+                run = []
+            run_owner = who
+            run.append(chr(0x2800 + cell_bits) if cell_bits else " ")
+        if run:
+            canvas.append("".join(run), styles[run_owner] if run_owner >= 0 else None)
+        canvases.append(canvas)
+    return canvases
+
+
 def _rasterise(
     lines: Sequence[PlotLine],
     cols: int,
@@ -223,27 +257,12 @@ def render_plot(
         return Text("\n").join(frame)
     left, right = plain[top].index("┌"), plain[top].index("┐")
     cols, rows = right - left - 1, bottom - top - 1
-    bits, owner = _rasterise(lines, cols, rows, start, end, low, high, gap=max(step * 2.5, 1.0))
-    styles = [Style(color=f"#{r:02x}{g:02x}{b:02x}") for r, g, b in (ln.colour for ln in lines)]
+    canvases = braille_rows(lines, cols, rows, start, end, low, high, step)
+    drawn = any(canvas.plain.strip() for canvas in canvases)
     out = frame[: top + 1]
-    for row in range(rows):
+    for row, canvas in enumerate(canvases):
         framed = frame[top + 1 + row]
-        canvas = Text()
-        base = row * cols
-        run: list[str] = []
-        run_owner = -1
-        for col in range(cols):
-            cell = base + col
-            cell_bits = bits.get(cell)
-            who = owner[cell] if cell_bits else -1
-            if who != run_owner and run:
-                canvas.append("".join(run), styles[run_owner] if run_owner >= 0 else None)
-                run = []
-            run_owner = who
-            run.append(chr(0x2800 + cell_bits) if cell_bits else " ")
-        if run:
-            canvas.append("".join(run), styles[run_owner] if run_owner >= 0 else None)
-        if not bits and row == rows // 2:
+        if not drawn and row == rows // 2:
             canvas = Text(empty_message.center(cols)[:cols], style=Style(dim=True))
         out.append(Text.assemble(framed[: left + 1], canvas, framed[right:]))
     out.extend(frame[bottom:])

@@ -38,7 +38,7 @@ from promdash.present.text import distinct_name, legend_common
 from promdash.prom.types import QueryResult
 from promdash.tui.plot import (
     PlotLine,
-    _rasterise,
+    braille_rows,
     drawn_points,
     legend,
     nice_range,
@@ -514,26 +514,13 @@ def graph_text(
     label_width = min(max((len(t) for t in ticks.values()), default=1), max(width // 3, 4))
     cols = max(width - label_width - 1, 2)
     axes = Style(color=rich_colour(dict(theme), "plot-axes"))
-    bits, owner = _rasterise(lines, cols, rows, start, end, low, high, gap=max(step * 2.5, 1.0))
-    styles = [Style(color=f"#{r:02x}{g:02x}{b:02x}") for r, g, b in (ln.colour for ln in lines)]
     out = Text(no_wrap=True, overflow="crop")
-    for row in range(rows):
+    canvases = braille_rows(lines, cols, rows, start, end, low, high, step)
+    for row, canvas in enumerate(canvases):
         label = ticks.get(row, "")
         out.append(label[:label_width].rjust(label_width), axes)
         out.append("┤" if row in ticks else "│", axes)
-        run: list[str] = []
-        run_owner = -1
-        for col in range(cols):
-            cell = row * cols + col
-            cell_bits = bits.get(cell)
-            who = owner[cell] if cell_bits else -1
-            if who != run_owner and run:
-                out.append("".join(run), styles[run_owner] if run_owner >= 0 else None)
-                run = []
-            run_owner = who
-            run.append(chr(0x2800 + cell_bits) if cell_bits else " ")
-        if run:
-            out.append("".join(run), styles[run_owner] if run_owner >= 0 else None)
+        out.append_text(canvas)
         out.append("\n")
     times = [" "] * cols
     xticks, xlabels = time_ticks(start, end, max(2, cols // 10))
