@@ -17,7 +17,9 @@ import io
 import math
 import re
 import time
+from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 import msgspec
@@ -162,6 +164,8 @@ def _joined(cell: Cell) -> str:
 def _capped(cell: Cell) -> list[list[str]]:
     """At most CELL_LIMIT characters of a cell, parts whole: a server's 5 MB label or
     ten thousand labels must not fill the screen."""
+    if sum(len(part) + 1 for paragraph in cell for part in paragraph) <= CELL_LIMIT:
+        return [list(paragraph) for paragraph in cell]
     kept: list[list[str]] = []
     room = CELL_LIMIT
     for paragraph in cell:
@@ -185,10 +189,19 @@ def _column_widths(
     """The width of each column shown, in order, within `room` when it can be done."""
     natural = [len(h) for h in headers]
     longest = [0] * len(headers)
+    # The wrapped cells by the lengths of their parts: the search below counts lines
+    # from lengths alone, once per shape (5,000 alerts have a few hundred shapes).
+    shapes: Counter[tuple[Shape, ...]] = Counter()
     for row in rows:
+        shape = []
         for i, cell in enumerate(row):
-            natural[i] = max(natural[i], len(_plain(_joined(cell))))
-            longest[i] = max([longest[i], *(len(_plain(p)) for para in cell for p in para)])
+            lengths = tuple(tuple(_width(p) for p in para) for para in cell)
+            flat = [n for para in lengths for n in para]
+            natural[i] = max(natural[i], sum(flat) + len(flat) - 1)
+            longest[i] = max(longest[i], *flat) if flat else longest[i]
+            if i in wrap:
+                shape.append(lengths)
+        shapes[tuple(shape)] += 1
     floor = [
         min(natural[i], max(len(h), min(longest[i], _WRAP_FLOOR), _WRAP_MIN))
         if i in wrap
@@ -216,13 +229,13 @@ def _column_widths(
         # The room left goes, a step at a time, where it saves the most lines per
         # column: short rows read better than an even split.
         step = max(1, extra // 20)
-        counted: dict[tuple[int, int], list[int]] = {}
+        at = [sorted(wrap).index(i) for i in growing]  # each growing column's place in a shape
 
         def height(trial: Mapping[int, int]) -> int:
-            for j in growing:
-                if (j, trial[j]) not in counted:
-                    counted[j, trial[j]] = [len(_wrap(row[j], trial[j])) for row in rows]
-            return sum(map(max, zip(*(counted[j, trial[j]] for j in growing), strict=True)))
+            return sum(
+                n * max(_line_count(shape[k], trial[j]) for j, k in zip(growing, at, strict=True))
+                for shape, n in shapes.items()
+            )
 
         while extra > 0:
             now, best = height(widths), (0.0, 0, 0)
@@ -240,19 +253,44 @@ def _column_widths(
     return widths
 
 
+# A cell's shape: the lengths of its parts, paragraph by paragraph.
+Shape = tuple[tuple[int, ...], ...]
+
+
+@lru_cache(maxsize=65536)
+def _line_count(shape: Shape, width: int) -> int:
+    """How many lines `_wrap` makes of a cell of this shape within `width`."""
+    count = 0
+    for paragraph in shape:
+        line = 0
+        for n in paragraph:
+            n = min(n, max(width - 1, 0) + 1)  # a part wider than the column is cut with "…"
+            if line and line + 1 + n > width:
+                count += 1
+                line = n
+            else:
+                line = line + 1 + n if line else n
+        count += 1
+    return count or 1
+
+
 def _wrap(cell: Cell, width: int) -> list[str]:
     """The lines of a cell within `width`, broken between parts only."""
     lines = []
     for paragraph in cell:
-        line = ""
+        line, used = "", 0
         for part in paragraph:
-            if len(_plain(part)) > width:
+            n = _width(part)
+            if n > width:
                 part = _plain(part)[: max(width - 1, 0)] + "…"
-            if line and len(_plain(line)) + 1 + len(_plain(part)) > width:
+                n = len(part)
+            if line and used + 1 + n > width:
                 lines.append(line)
-                line = part
+                line, used = part, n
+            elif line:
+                line, used = f"{line} {part}", used + 1 + n
             else:
-                line = f"{line} {part}" if line else part
+                line, used = part, n
         lines.append(line)
     return lines or [""]
 
@@ -267,7 +305,7 @@ _ESCAPES = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def _plain(text: str) -> str:
-    return _ESCAPES.sub("", text)
+    return _ESCAPES.sub("", text) if "\x1b" in text else text
 
 
 _ENCODER = msgspec.json.Encoder()
@@ -630,6 +668,21 @@ def alerts_text(
         if total == 0:
             return "no alerting rules are loaded"
         return f"no {state} alerts ({total} alerting rules loaded)"
+    if width is None and alertmanager is None:
+        # A pipe: one line a row, every annotation, no wrapping (5,000 alerts in 40 ms).
+        lines = [
+            [
+                paint(r.state, _STATE_COLOR[r.state], color),
+                r.rule.name,
+                labels_text(r.labels, ("alertname",)) or "-",
+                since(r.active_at, now),
+                _alert_value(r.value),
+                labels_text(r.annotations) or "-",
+            ]
+            for r in rows
+        ]
+        headers = ["STATE", "ALERT", "LABELS", "ACTIVE SINCE", "VALUE", "ANNOTATIONS"]
+        return f"{table(headers, lines)}\n\n{_alert_totals(rows, state)}"
     shared = common_labels([r.labels for r in rows]) if width is not None else {}
     shared.pop("alertname", None)  # the ALERT column says it
     skip = {"alertname", *shared}
@@ -639,7 +692,7 @@ def alerts_text(
             [[r.rule.name]],
             [label_parts(r.labels, skip) or ["-"]],
             [[since(r.active_at, now)]],
-            [[value_text(float(r.value)) if r.value and is_number(r.value) else (r.value or "-")]],
+            [[_alert_value(r.value)]],
             [(headline(r.annotations) or "-").split(" ")]
             if width is not None
             else [[labels_text(r.annotations) or "-"]],
@@ -662,6 +715,10 @@ def alerts_text(
     if shared and width is not None:
         text = f"{_flow('all: ', label_parts(shared), width)}\n{text}"
     return f"{text}\n\n{_alert_totals(rows, state)}"
+
+
+def _alert_value(value: str | None) -> str:
+    return value_text(float(value)) if value and is_number(value) else (value or "-")
 
 
 _AM_COLOR = {"active": "red", "suppressed:": "yellow", "unprocessed": "dim"}
