@@ -14,11 +14,11 @@
 #
 # What gets built (each skipped if the tag already exists, unless --force):
 #
-#  $PROM_IMAGE   (default prom/prometheus:v3.14.0, promdash's default image)
+#  $PROM_IMAGE   (default prom/prometheus:v3.15.0, promdash's default image)
 #     A Prometheus 3 NAME ON A PROMETHEUS 2 BINARY: no Prometheus 3 binary can
 #     be had here, so this is Debian's /usr/bin/prometheus + /usr/bin/promtool
 #     (Debian bookworm ships Prometheus 2.42.0, so /api/v1/status/buildinfo
-#     reports 2.42.0, not 3.14.0). promdash's generated prometheus.yml is
+#     reports 2.42.0, not 3.15.0). promdash's generated prometheus.yml is
 #     valid for both; what 3.x answers differently is tested on fixtures built
 #     from its API documentation (tests/data/prom3). FROM scratch: the two
 #     binaries, the shared libraries ldd reports for them,
@@ -35,7 +35,7 @@
 #     libraries (symlinks into /usr/share/javascript, ~220 MB) are not, so the
 #     HTML UI is incomplete. The HTTP API is complete.
 #
-#  $AM_IMAGE     (default prom/alertmanager:v0.27.0)
+#  $AM_IMAGE     (default prom/alertmanager:v0.34.1)
 #     FROM scratch, built like the Prometheus one from Debian's
 #     prometheus-alertmanager package (0.25, so /api/v2/status reports 0.25.0,
 #     not 0.27.0): /bin/alertmanager and /bin/amtool, their shared libraries,
@@ -81,8 +81,8 @@
 # missing).
 set -euo pipefail
 
-PROM_IMAGE=${PROM_IMAGE:-prom/prometheus:v3.14.0}
-AM_IMAGE=${AM_IMAGE:-prom/alertmanager:v0.27.0}
+PROM_IMAGE=${PROM_IMAGE:-prom/prometheus:v3.15.0}
+AM_IMAGE=${AM_IMAGE:-prom/alertmanager:v0.34.1}
 PYTHON_IMAGE=${PYTHON_IMAGE:-python:3.12-slim}
 CACHE_DIR=${PROMDASH_STANDIN_CACHE:-/var/cache/promdash-standins}
 # Empty: debootstrap uses its own default mirror (the one these machines reach);

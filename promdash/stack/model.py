@@ -57,7 +57,7 @@ class _Strict(BaseModel):
 
 class PrometheusSpec(_Strict):
     # The current 3.x release; the generated prometheus.yml is valid for 2.42 and later too.
-    image: str = "prom/prometheus:v3.14.0"
+    image: str = "prom/prometheus:v3.15.0"
     port: int = Field(default=9090, ge=1, le=65535)
     scrape_interval: Duration = "15s"
     evaluation_interval: Duration = "5s"
@@ -71,7 +71,7 @@ class PrometheusSpec(_Strict):
 class GrafanaSpec(_Strict):
     enabled: bool = True
     # 12.4: the last 12.x line, maintained into 2027.
-    image: str = "grafana/grafana:12.4.5"
+    image: str = "grafana/grafana:13.3.0"
     port: int = Field(default=3000, ge=1, le=65535)
     # Folder holding `datasources/` and `dashboards/`, relative to the stack file.
     provisioning: str = "demo/grafana"
@@ -127,7 +127,7 @@ class WebhookSpec(_Strict):
 
 class AlertmanagerSpec(_Strict):
     enabled: bool = True
-    image: str = "prom/alertmanager:v0.27.0"
+    image: str = "prom/alertmanager:v0.34.1"
     port: int = Field(default=9093, ge=1, le=65535)
     route: RouteSpec = Field(default_factory=RouteSpec)
     inhibit_rules: list[InhibitRuleSpec] = Field(default_factory=list)

@@ -1,7 +1,7 @@
 """`promdash up --runtime docker` against a real Docker engine.
 
-Nothing is mocked: the engine, Prometheus (the image `prom/prometheus:v3.14.0`),
-Alertmanager (`prom/alertmanager:v0.27.0`) and the demo exporter image that
+Nothing is mocked: the engine, Prometheus (the image `prom/prometheus:v3.15.0`),
+Alertmanager (`prom/alertmanager:v0.34.1`) and the demo exporter image that
 promdash builds from stacks/demo/exporter (it runs the webhook receiver too) are
 real. Machines without a registry build local stand-ins for the three base
 images first (scripts/standin-images.sh). Grafana cannot run here (no image of it can
@@ -273,7 +273,7 @@ def test_prometheus_reaches_alertmanager_on_the_stack_network(docker_stack: Dock
     assert status["cluster"]["status"] == "disabled"
     assert "promdash-it-docker-webhook:5001" in status["config"]["original"]
     container = docker_stack.runtime._containers(NAME)["alertmanager"]
-    assert container.attrs["Config"]["Image"] == "prom/alertmanager:v0.27.0"
+    assert container.attrs["Config"]["Image"] == "prom/alertmanager:v0.34.1"
     assert dockerrt.network_name(NAME) in container.attrs["NetworkSettings"]["Networks"]
 
 

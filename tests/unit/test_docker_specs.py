@@ -182,7 +182,7 @@ def test_prometheus_scrapes_exporters_by_container_name() -> None:
 def test_alertmanager_runs_like_the_official_image_alone_and_is_reached_by_name() -> None:
     stack = _stack()
     specs = _specs(stack)
-    assert specs["alertmanager"].image == "prom/alertmanager:v0.27.0"
+    assert specs["alertmanager"].image == "prom/alertmanager:v0.34.1"
     assert specs["alertmanager"].command == (
         "--config.file=/etc/alertmanager/alertmanager.yml",
         "--storage.path=/alertmanager",
