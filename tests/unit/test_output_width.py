@@ -215,3 +215,19 @@ def test_a_legend_too_wide_for_its_labels_names_series_by_their_values() -> None
     assert wide.entries[0][0] == 'instance="127.0.0.1:38861", service="exponential"'
     assert narrow.entries[0][0] == "127.0.0.1:38861 exponential"
     assert [value for _, value in wide.entries] == [value for _, value in narrow.entries]
+
+
+def test_the_width_search_counts_lines_as_the_wrap_makes_them() -> None:
+    """A terminal's table chooses its column widths by counting lines from the parts'
+    lengths alone (5,000 alerts would otherwise be wrapped hundreds of times); the count
+    must be the number of lines the cell is then wrapped into, at every width, for
+    parts wider than the column, empty parts, colour codes and several paragraphs."""
+    from promdash.present.output import _line_count, _width, _wrap
+
+    parts = ["a", "", "bb", "ccc,", "\x1b[31mred\x1b[0m", "x" * 17, 'instance="10.0.0.1:9100",']
+    cells = [[parts[i : i + n] for i in range(0, 7, n)] for n in (1, 2, 3, 7)]
+    cells += [[["word"] * k, ["y" * k]] for k in range(6)] + [[[]], []]
+    for cell in cells:
+        shape = tuple(tuple(_width(p) for p in paragraph) for paragraph in cell)
+        for width in range(0, 40):
+            assert _line_count(shape, width) == len(_wrap(cell, width)), (cell, width)
