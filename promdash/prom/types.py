@@ -113,6 +113,14 @@ class Alert:
 
 
 @dataclass(frozen=True, slots=True)
+class ActiveCounts:
+    """How many active alerts an alerting rule has in each state."""
+
+    firing: int = 0
+    pending: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class AlertingRule:
     group: str
     file: str
@@ -125,6 +133,21 @@ class AlertingRule:
     health: str
     last_error: str
     alerts: list[Alert]
+    # Set when the rule's alerts were left out (`PromClient.alert_rules`: an alert storm
+    # is tens of megabytes): how many it has in each state; `alerts` is then empty.
+    # None: every alert of the rule is in `alerts`.
+    counts: ActiveCounts | None = None
+
+    @property
+    def listed(self) -> bool:
+        """Whether `alerts` holds every alert of the rule (else only `counts` says)."""
+        return self.counts is None
+
+    def count(self, state: Literal["firing", "pending"]) -> int:
+        """The rule's active alerts in `state`, listed or only counted."""
+        if self.counts is None:
+            return sum(a.state == state for a in self.alerts)
+        return self.counts.firing if state == "firing" else self.counts.pending
 
 
 @dataclass(frozen=True, slots=True)

@@ -135,7 +135,7 @@ class PromdashApp(App[None]):
 
     @on(FetchRules)
     def _fetch_rules(self, message: FetchRules) -> None:
-        self.poller.rules_shown()
+        self.poller.rules_shown(now=message.now)
 
     @on(FetchStackStatus)
     def _fetch_stack_status(self, message: FetchStackStatus) -> None:

@@ -317,10 +317,13 @@ class FetchAlertmanager(Message):
 @dataclass
 class FetchRules(Message):
     """The alerts came into view (the Alerts panel, the overview): their rules, asked only
-    now and then while hidden, are asked now if the last answer is older than a refresh."""
+    now and then while hidden, are asked now if the last answer is older than a refresh;
+    `now`: asked at once whatever its age (a rule's alerts are to be listed)."""
+
+    now: bool = False
 
     def can_replace(self, message: Message) -> bool:
-        return isinstance(message, FetchRules)
+        return isinstance(message, FetchRules) and message.now <= self.now
 
 
 @dataclass

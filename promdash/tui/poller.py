@@ -79,6 +79,7 @@ from promdash.tui.messages import (
 )
 from promdash.tui.screens.dashboard import DashboardScreen
 from promdash.tui.settings import DEFAULT_REFRESH, MAX_REFRESH, MIN_REFRESH, DashSettings
+from promdash.tui.widgets.alerts import LIST_UP_TO
 from promdash.tui.widgets.graph import graph_window
 from promdash.tui.widgets.targets import scrape_interval
 
@@ -147,6 +148,7 @@ class Poller:
         self._am_worker: Worker[None] | None = None
         self._find_after = 0.0  # monotonic time after which Prometheus is asked again
         self._rules_asked: float | None = None  # monotonic time the alert rules were last asked
+        self._again = False  # poll again as soon as this one ends (rules asked meanwhile)
 
     @property
     def started(self) -> bool:
@@ -243,7 +245,8 @@ class Poller:
         jobs: list[Any] = []
         if self._rules_due(screen.alerts_wanted()):
             self._rules_asked = time.monotonic()
-            jobs.append(self.client.rules(type="alert"))
+            listed = screen.alerts_listed()
+            jobs.append(self.client.alert_rules(list_up_to=LIST_UP_TO, also=listed))
         else:
             jobs.append(_nothing())
         if self.build_info is None:
@@ -283,17 +286,24 @@ class Poller:
                 raise outcome
 
     def _rules_due(self, shown: bool) -> bool:
-        """Alert rules (with every alert: 2.7 MB at 5,000 alerts, 30 MB in a storm) are asked
-        on every poll while something shows them, else once in a while: the Alerts tab's
-        counts and the notice of a changed alert stay current enough without their cost."""
+        """Alert rules (from a server before 2.49, with every alert: 2.7 MB at 5,000 alerts,
+        30 MB in a storm) are asked on every poll while something shows them, else once in
+        a while: the Alerts tab's counts and the notice of a changed alert stay current
+        enough without their cost."""
         if shown or self._rules_asked is None:
             return True
         return time.monotonic() - self._rules_asked >= max(HIDDEN_RULES_EVERY, self._next_delay())
 
-    def rules_shown(self) -> None:
-        """The alerts came into view: poll now if their rules are older than a refresh."""
+    def rules_shown(self, *, now: bool = False) -> None:
+        """The alerts came into view: poll now if their rules are older than a refresh, or
+        `now` (a rule's alerts are to be listed), after the poll under way if one is."""
         asked = self._rules_asked
-        if asked is not None and time.monotonic() - asked > self.refresh_interval():
+        if now:
+            self._rules_asked = None
+            if self._poll_worker is not None and self._poll_worker.is_running:
+                self._again = True
+                return
+        if now or (asked is not None and time.monotonic() - asked > self.refresh_interval()):
             self.refresh_now()
 
     async def _fetch_graph(self, wanted: GraphWanted, at: float) -> None:
@@ -344,7 +354,11 @@ class Poller:
             if worker.state == WorkerState.SUCCESS:
                 self._server_back()
             if worker is self._poll_worker:
-                self._schedule_next()
+                if self._again:
+                    self._again = False
+                    self._poll_worker = self._start_poll()
+                else:
+                    self._schedule_next()
         elif worker.group == "stack-action" and worker.state == WorkerState.SUCCESS:
             # A service changed: read the stack again, and Prometheus (its targets did too).
             self.fetch_stack_status()

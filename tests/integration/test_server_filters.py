@@ -97,6 +97,32 @@ async def test_2_42_ignores_exclude_alerts_and_the_client_drops_them(prom2: Flee
         assert {r.state for g in rules_only for r in g.alerting} == {"firing", "inactive"}
 
 
+async def test_alert_rules_of_2_42_count_every_rules_alerts_and_list_the_few(prom2: Fleet) -> None:
+    async with PromClient(Connection(prom2.url)) as client:
+        everything = {
+            (g.name, r.name): r for g in await client.rules(type="alert") for r in g.alerting
+        }
+        storm = everything[("storm", "StormUp01")]
+        assert storm.count("firing") == PLAN.up > 5  # more than listed below
+        for also in ((), [("storm", "StormUp01")]):
+            groups = await client.alert_rules(list_up_to=5, also=also)
+            assert client.ignores("exclude_alerts")  # the alerts came, and were skipped
+            rules = {(g.name, r.name): r for g in groups for r in g.alerting}
+            assert rules.keys() == everything.keys()
+            for key, rule in rules.items():
+                full = everything[key]
+                for state in ("firing", "pending"):
+                    assert rule.count(state) == full.count(state), (key, state)
+                assert rule.listed == (len(full.alerts) <= 5 or key in also), key
+                # In any order: Prometheus sends a rule's alerts in its map's order.
+                assert sorted(rule.alerts, key=repr) == sorted(
+                    full.alerts if rule.listed else [], key=repr
+                ), key
+                assert dataclasses.replace(rule, alerts=[], counts=None) == dataclasses.replace(
+                    full, alerts=[]
+                )
+
+
 async def test_2_42_ignores_rule_filters_and_the_client_keeps_one_rule(prom2: Fleet) -> None:
     async with PromClient(Connection(prom2.url)) as client:
         one = await client.rules(type="alert", rule_group=["db-02"], rule_name=["TargetDown"])

@@ -17,12 +17,14 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Tab
 
 from promdash.tui.app import PromdashApp
+from promdash.tui.widgets.alerts import LIST_UP_TO, MORE
 from promdash.tui.widgets.table import KeyedTable
 from tests.fleet import Fleet
 from tests.integration.test_fleet import PLAN, ci_fleet
-from tests.tui.helpers import dash, row_text, text_of, type_text, wait_for
+from tests.tui.helpers import dash, polls_go_on, row_text, text_of, type_text, wait_for
 
 pytestmark = pytest.mark.prometheus
 
@@ -316,3 +318,104 @@ async def test_at_100x30_enter_on_a_down_target_of_the_overview_shows_its_whole_
         first, last = min(down.values()), max(down.values())  # pools by name
         assert shown[:2] == sorted(i for i, pool in down.items() if pool == first)
         assert shown[2] == max(i for i, pool in down.items() if pool == last)
+
+
+# ---------------------------------------------------------------- the alert storm's rule
+
+
+def _alert_rows(table: KeyedTable, rule_row: str) -> list[str]:
+    """The alert lines listed under one rule of the Alerts panel (keyed after it)."""
+    return [row_text(table, k) for k in table.row_keys if k.startswith(rule_row + "|")]
+
+
+def _rule_row(table: KeyedTable, name: str, group: str) -> str:
+    return next(
+        k for k in table.row_keys if k.startswith("rule|") and k.endswith(f"|{group}|0|{name}")
+    )
+
+
+async def test_a_storms_rule_is_counted_as_the_server_counts_it_and_listed_on_enter(
+    running: Fleet,
+) -> None:
+    # StormUp01 fires for every up target: more alerts than a rule lists unasked.
+    assert PLAN.up > LIST_UP_TO
+    firing = running.query('count(ALERTS{alertstate="firing"})')
+    storm = running.query('count(ALERTS{alertname="StormUp01", alertstate="firing"})')
+    assert (firing, storm) == (PLAN.firing, PLAN.up)  # what the server counts, as planned
+    app = _app(running, panel="alerts")
+    async with app.run_test(size=(120, 40)) as pilot:
+        panel = app.dashboard.alerts
+        table = panel.table
+        await wait_for(pilot, lambda: panel.groups is not None, what="the rules' first answer")
+        tab = app.dashboard.query_one("#tab-alerts", Tab)
+        assert tab.label_text == f"3 Alerts {PLAN.firing} firing"
+        storm_row = _rule_row(table, "StormUp01", "storm")
+        more = MORE + storm_row
+        # Counted, not listed: the rule's line says how many, the line under it offers them.
+        assert row_text(table, storm_row).split()[:3] == ["StormUp01", "firing", f"({PLAN.up})"]
+        assert row_text(table, more).strip() == f"▸ {PLAN.up:,} firing alerts (Enter lists them)"
+        assert _alert_rows(table, storm_row) == []
+        # The few alerts of each pool's TargetDown are listed, each down target's in its pool.
+        listed = {
+            row.split()[1]: pool
+            for pool in PLAN.pool_names
+            if pool in {t.pool for t in PLAN.all_targets() if not t.up}
+            for row in _alert_rows(table, _rule_row(table, "TargetDown", pool))
+        }
+        assert listed == {running.instance(t): t.pool for t in PLAN.all_targets() if not t.up}
+        # Enter on that line asks for the rule's alerts and lists every one of them.
+        table.focus()
+        table.move_cursor(row=table.row_keys.index(more))
+        await pilot.press("enter")
+        await wait_for(
+            pilot, lambda: len(_alert_rows(table, storm_row)) == PLAN.up, what="StormUp01's alerts"
+        )
+        instances = {row.split()[1] for row in _alert_rows(table, storm_row)}
+        assert instances == {running.instance(t) for t in PLAN.all_targets() if t.up}
+        assert row_text(table, more).strip() == (
+            f"▾ {PLAN.up:,} firing alerts listed below (Enter folds them)"
+        )
+        assert tab.label_text == f"3 Alerts {PLAN.firing} firing"  # the same counts
+        # They stay listed on the next answers, until Enter folds them again.
+        await polls_go_on(pilot, app, 1)
+        assert len(_alert_rows(table, storm_row)) == PLAN.up
+        table.move_cursor(row=table.row_keys.index(more))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert _alert_rows(table, storm_row) == []
+        assert row_text(table, more).strip() == f"▸ {PLAN.up:,} firing alerts (Enter lists them)"
+        await polls_go_on(pilot, app, 1)
+        assert _alert_rows(table, storm_row) == []
+
+
+async def test_the_overview_counts_a_storms_rule_on_one_line_that_opens_it(running: Fleet) -> None:
+    app = _app(running, layout="auto")
+    async with app.run_test(size=(120, 40)) as pilot:
+        overview = app.dashboard.overview
+        table = overview.query_one("#overview-alerts", KeyedTable)
+        await wait_for(pilot, lambda: overview.groups is not None, what="the rules' first answer")
+        pools_down = {t.pool for t in PLAN.all_targets() if not t.up}
+        box = overview.query_one("#overview-alerts-box")
+        assert box.border_title == (
+            f"Alerts {PLAN.firing} firing ({1 + len(pools_down)} rules)"  # StormUp01, TargetDown
+        )
+        rows = _rows(table)
+        counted = [row for row in rows if "StormUp01" in row]
+        assert [row.split() for row in counted] == [
+            ["●", "firing", "StormUp01", f"{PLAN.up:,}", "firing", "alerts,", "counted", "(Enter",
+             "lists", "them", "in", "the", "Alerts", "panel)"]
+        ]  # fmt: skip
+        # Every down target's alert is listed, one line each.
+        down = [row for row in rows if row.split()[:3] == ["●", "firing", "TargetDown"]]
+        assert len(down) == PLAN.down
+        # Enter on the counted line opens the rule in the Alerts panel.
+        table.focus()
+        table.move_cursor(row=rows.index(counted[0]))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.dashboard.active == "alerts", what="the Alerts panel")
+        alerts = app.dashboard.alerts.table
+        await wait_for(
+            pilot,
+            lambda: (alerts.cursor_key or "").endswith("|storm|0|StormUp01"),
+            what="the cursor on StormUp01",
+        )

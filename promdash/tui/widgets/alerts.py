@@ -7,6 +7,7 @@ fingerprint, and `S` opens a silence form for it (the screen opens the dialog).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import time
 from collections import Counter
@@ -29,9 +30,9 @@ from promdash.present.text import (
     labels_text,
 )
 from promdash.prom.am_types import AlertmanagerAlert, Silence
-from promdash.prom.types import Alert, AlertingRule, AlertState, RuleGroup
+from promdash.prom.types import ActiveCounts, Alert, AlertingRule, AlertState, RuleGroup
 from promdash.timefmt import ago, clock_text, short_duration, value_text
-from promdash.tui.messages import Notification, OpenGraphs, SilenceWanted
+from promdash.tui.messages import FetchRules, Notification, OpenGraphs, SilenceWanted
 from promdash.tui.themes import rich_colour
 from promdash.tui.widgets.panel import Clock, FilterLabel, TablePanel, show
 from promdash.tui.widgets.table import Cell, Column, KeyedTable, Row
@@ -41,6 +42,10 @@ STATE_FILTERS = ("all", "firing", "pending", "inactive")
 AM_FILTERS = ("silenced", "inhibited")
 STATES: tuple[AlertState, ...] = ("firing", "pending", "inactive")
 HIGHLIGHT_SECONDS = 30.0
+# A rule's alerts are asked for, decoded and listed when it has at most this many; a
+# larger one (a storm's rule has one per target) shows its counts until Enter on its
+# `… N alerts` line lists them (`PromClient.alert_rules`).
+LIST_UP_TO = 100
 TIMELINE_KEEP = 500
 _FIXED = (("state", "State", 12), ("since", "Active since", 12), ("value", "Value", 10))
 AM_WIDTH = 13  # "⊘ inhibited", "not received"
@@ -89,6 +94,31 @@ class AlertmanagerInfo:
 
 def rule_key(group: RuleGroup, index: int, rule: AlertingRule) -> str:
     return f"rule|{group.file}|{group.name}|{index}|{rule.name}"
+
+
+MORE = "more|"  # the row under a rule that lists (or folds) its many alerts: MORE + rule key
+
+
+def alert_totals(groups: Iterable[RuleGroup]) -> dict[str, tuple[int, int]]:
+    """For `firing` and `pending`: (alerts, rules) in that state, the alerts listed or
+    only counted (the dashboard's present.text.alert_counts)."""
+    rules = [rule for group in groups for rule in group.alerting]
+    return {
+        state: (sum(r.count(state) for r in rules), sum(r.state == state for r in rules))
+        for state in ("firing", "pending")
+    }
+
+
+def alert_totals_text(groups: Iterable[RuleGroup]) -> str:
+    """`3 firing (1 rule) · 1 pending`, as present.text.alert_counts_text says it."""
+    parts = []
+    for state, (alerts, rules) in alert_totals(groups).items():
+        if alerts:
+            part = f"{alerts} {state}"
+            if rules != alerts:
+                part += f" ({rules} rule{'' if rules == 1 else 's'})"
+            parts.append(part)
+    return " · ".join(parts)
 
 
 # Each alert of the latest answer with its row key, by the alert's id (the alert is kept
@@ -163,20 +193,37 @@ class AlertTracker:
 
     def __init__(self) -> None:
         self.rule_states: dict[str, AlertState] = {}
-        self.alert_states: dict[str, tuple[str, str, AlertState]] = {}
+        # By alert key: (rule name, labels as a change says them, state, rule key).
+        self.alert_states: dict[str, tuple[str, str, AlertState, str]] = {}
         self.changed_at: dict[str, float] = {}
         self.timeline: list[Change] = []
+        self.listed: set[str] = set()  # the rules (keys) whose alerts the last answer listed
         self._seen_once = False
 
     def observe(self, groups: list[RuleGroup], at: float) -> list[Change]:
+        """The changes since the last answer. A rule whose alerts are only counted (too many
+        to list) says its own change of state; its alerts' changes are known only while
+        they are listed, in this answer and the last."""
         changes: list[Change] = []
         rules: dict[str, AlertState] = {}
-        alerts: dict[str, tuple[str, str, AlertState]] = {}
+        alerts: dict[str, tuple[str, str, AlertState, str]] = {}
         seen = self.alert_states
+        listed_before = self.listed
+        unknown: set[str] = set()  # rules whose alerts' last states are not known
+        self.listed = set()
         for group in groups:
             for index, rule in enumerate(group.alerting):
                 key = rule_key(group, index, rule)
                 rules[key] = rule.state
+                if not rule.listed or key not in listed_before:
+                    unknown.add(key)
+                if not rule.listed:
+                    was = self.rule_states.get(key, rule.state)
+                    if self._seen_once and was != rule.state:
+                        active = rule.count("firing") + rule.count("pending")
+                        changes.append(Change(at, rule.name, f"{active} alerts", was, rule.state))
+                    continue
+                self.listed.add(key)
                 for alert in rule.alerts:
                     akey = alert_key(key, alert)
                     old = seen.get(akey)
@@ -186,17 +233,21 @@ class AlertTracker:
                         if old is not None
                         else clip(labels_text(alert.labels, ("alertname", *rule.labels)))
                     )
-                    alerts[akey] = (rule.name, shown, alert.state)
+                    alerts[akey] = (rule.name, shown, alert.state, key)
         if self._seen_once:
             for key, state in rules.items():
                 if self.rule_states.get(key, state) != state:
                     self.changed_at[key] = at
-            for key, (name, shown, state) in alerts.items():
+            for key, (name, shown, state, rule_row) in alerts.items():
+                if rule_row in unknown:
+                    continue  # listed now, but not before: what they were is not known
                 old = self.alert_states.get(key)
                 old_state: AlertState = old[2] if old else "inactive"
                 if old_state != state:
                     changes.append(Change(at, name, shown, old_state, state))
-            for key, (name, shown, state) in self.alert_states.items():
+            for key, (name, shown, state, rule_row) in self.alert_states.items():
+                if rule_row not in self.listed and rule_row in rules:
+                    continue  # only counted now: that they are not listed is not an end
                 if key not in alerts and state != "inactive":
                     changes.append(Change(at, name, shown, state, "inactive"))
         self._seen_once = True
@@ -277,8 +328,7 @@ def rules_table(
             lit = tracker.highlighted(key, now)
             base = f"on {colours['changed']}" if lit else ""
             colour = colours[rule.state]
-            firing = sum(a.state == "firing" for a in rule.alerts)
-            pending = sum(a.state == "pending" for a in rule.alerts)
+            firing, pending = rule.count("firing"), rule.count("pending")
             count = firing if rule.state == "firing" else pending
             state_text = f"{rule.state} ({count})" if count > 1 else rule.state
             since = _earliest(rule.alerts)
@@ -309,6 +359,8 @@ def rules_table(
                     ),
                 )
             )
+            if firing + pending > LIST_UP_TO or not rule.listed:
+                rows.append(_more_row(key, rule, firing, pending))
             for alert in sorted(rule.alerts, key=lambda a: alert_key(key, a)):
                 if not wanted(key, alert):
                     continue
@@ -333,6 +385,20 @@ def rules_table(
         Column("about", "Labels · annotations", rest),
     )
     return columns, rows
+
+
+def _more_row(key: str, rule: AlertingRule, firing: int, pending: int) -> Row:
+    """The line under a rule with many alerts: counted only (Enter lists them), or listed
+    because asked (Enter counts them again)."""
+    said = " and ".join(
+        f"{n:,} {state}" for state, n in (("firing", firing), ("pending", pending)) if n
+    )
+    what = f"{said} alert{'' if firing + pending == 1 else 's'}"
+    if rule.listed:
+        text = f"    ▾ {what} listed below (Enter folds them)"
+    else:
+        text = f"    ▸ {what} (Enter lists them)"
+    return Row(MORE + key, ((text, "dim"),), span=0)
 
 
 def _alert_name(alert: Alert, rule: AlertingRule) -> str:
@@ -422,6 +488,9 @@ class AlertsPanel(TablePanel):
         self._alerts: dict[str, tuple[AlertingRule, Alert]] = {}
         self.alertmanager = AlertmanagerInfo()
         self._held: dict[str, AlertmanagerAlert] = {}  # Alertmanager's alert by row key
+        # Rules (group, name) whose alerts are listed however many they are: Enter on its
+        # `… N alerts` line asked for them.
+        self.unfolded: set[tuple[str, str]] = set()
         # Changes not drawn yet because the user reads further down the timeline:
         # drawn above, they would push the lines being read away.
         self._new_above = 0
@@ -610,6 +679,7 @@ class AlertsPanel(TablePanel):
     def _rule_for(self, key: str | None) -> AlertingRule | None:
         if key is None:
             return None
+        key = key.removeprefix(MORE)
         if key in self._rules:
             return self._rules[key]
         if key in self._alerts:
@@ -617,9 +687,35 @@ class AlertsPanel(TablePanel):
         return None
 
     def open_key(self, key: str | None) -> None:
+        if key is not None and key.startswith(MORE):
+            self._fold(key.removeprefix(MORE))
+            return
         rule = self._rule_for(key)
         if rule is not None:
             self.post_message(OpenGraphs([rule.query], title=rule.name).set_sender(self))
+
+    def _fold(self, key: str) -> None:
+        """List the alerts of rule `key` (asked at once), or count them again."""
+        rule = self._rules.get(key)
+        if rule is None:
+            return
+        ident = (rule.group, rule.name)
+        if not rule.listed:
+            self.unfolded.add(ident)
+            self.post_message(FetchRules(now=True).set_sender(self))
+            self.app.notify(f"Asking for the alerts of {rule.name}…", timeout=3)
+            return
+        self.unfolded.discard(ident)
+        counted = dataclasses.replace(
+            rule, alerts=[], counts=ActiveCounts(rule.count("firing"), rule.count("pending"))
+        )
+        self._rules[key] = counted
+        self._alerts = {k: v for k, v in self._alerts.items() if v[0] is not rule}
+        self.groups = [
+            dataclasses.replace(g, alerting=[counted if r is rule else r for r in g.alerting])
+            for g in self.groups or []
+        ]
+        self.changed()
 
     def action_silence(self) -> None:
         key = self.table.cursor_key

@@ -26,12 +26,7 @@ from textual.events import Resize
 from textual.message import Message
 from textual.widgets import Static
 
-from promdash.present.text import (
-    STATE_ORDER,
-    alert_counts_text,
-    labels_text,
-    short_scrape_error,
-)
+from promdash.present.text import STATE_ORDER, labels_text, short_scrape_error
 from promdash.prom.am_types import AlertmanagerAlert
 from promdash.prom.types import Alert, AlertingRule, QueryResult, RuleGroup, Target, Targets
 from promdash.timefmt import ago, clock_text, seconds_text, short_duration, value_text
@@ -51,6 +46,7 @@ from promdash.tui.widgets.alerts import (
     AlertmanagerInfo,
     Change,
     alert_key,
+    alert_totals_text,
     alertmanager_by_key,
     rule_key,
     suppression,
@@ -62,6 +58,7 @@ from promdash.tui.widgets.table import Cell, Column, KeyedTable, Row
 _GENERATIONS = itertools.count()
 _PARTS = frozenset({"targets", "alerts", "graphs"})  # what the overview draws
 MARKS = {"up": "✔", "down": "✖", "unknown": "?"}  # health, beside the colour
+COUNTED = "|counted|"  # a counted rule's line: its key, this, the state counted
 POOL_LISTED = 12  # up targets of a larger pool are counted, not listed (its down ones are)
 OVERVIEW_RANGE = 300  # seconds: the overview's graphs show the last minutes, live
 BAR_WIDTH = 20
@@ -188,18 +185,31 @@ def overview_alerts(
 ) -> tuple[tuple[Column, ...], list[Row], dict[str, int]]:
     """(columns, rows, counts): firing alerts, then pending, each by its telling labels,
     value and since when; the inactive rules as one count. An alert Alertmanager
-    silences or inhibits (`held`: its alerts by row key) says so in its state."""
+    silences or inhibits (`held`: its alerts by row key) says so in its state. A rule
+    whose alerts are only counted (too many to list: a storm) has a line per state
+    saying how many, keyed `COUNTED` after the rule's key."""
     held = held or {}
     counts = {"firing": 0, "pending": 0, "inactive": 0}
     # (order, rule name, row key, rule, alert): firing, then pending, by rule and labels
     # (the key ends with them); rows are keyed as in the Alerts panel, so opening one
     # finds it there.
     entries: list[tuple[int, str, str, AlertingRule, Alert]] = []
+    counted: list[tuple[int, str, str]] = []  # as entries, for rules only counted
+    counted_as: dict[str, tuple[str, int]] = {}  # their lines' keys: (state, how many)
     by_rule: dict[int, list[dict[str, str]]] = defaultdict(list)
     rules: dict[int, AlertingRule] = {}
     for group in groups:
         for index, rule in enumerate(group.alerting):
             counts[rule.state] += 1
+            if not rule.listed:
+                rule_row = rule_key(group, index, rule)
+                for state in ("firing", "pending"):
+                    n = rule.count(state)
+                    if n:
+                        key = f"{rule_row}{COUNTED}{state}"
+                        counted.append((STATE_ORDER[state], rule.name, key))
+                        counted_as[key] = (state, n)
+                continue
             if not rule.alerts:
                 continue
             rule_row = rule_key(group, index, rule)
@@ -217,7 +227,8 @@ def overview_alerts(
         rule: _ALERT_HIDDEN | frozenset(rules[rule].labels) | _shared(siblings)
         for rule, siblings in by_rule.items()
     }
-    rule_width = min(max((len(rules[rule].name) for rule in by_rule), default=8), 32)
+    names = [r.name for r in rules.values()] + [name for _, name, _ in counted]
+    rule_width = min(max(map(len, names), default=8), 32)
     marks = {key: suppression(held.get(key)) for _, _, key, _, _ in entries} if held else {}
     state_width = max([9, *(cell_len(SUPPRESSED_MARKS[m]) for m in marks.values() if m)])
     fixed = [Column("state", "State", state_width), Column("rule", "Alert", rule_width)]
@@ -239,15 +250,29 @@ def overview_alerts(
         columns = (fixed[0], Column("rule", "Alert", max(room, 6)), *tail)
     rows: list[Row] = []
     generation = next(_GENERATIONS)
-    for _, _, key, rule, alert in entries:
+    # The counted rules' lines among the alerts, where their state and name sort them.
+    alert_of = {key: (rule, alert) for _, _, key, rule, alert in entries}
+    for _, name, key in sorted([*(entry[:3] for entry in entries), *counted]):
+        if key in counted_as:
+            state, n = counted_as[key]
+            mark = "●" if state == "firing" else "◐"
+            text = f"{n:,} {state} alerts, counted (Enter lists them in the Alerts panel)"
+            cells: tuple[Cell, ...] = (
+                (f"{mark} {state}", f"bold {colours[state]}"),
+                (name, "bold"),
+                (text, "dim"),
+            )
+            rows.append(Row(key, cells, span=2))
+            continue
+        rule, alert = alert_of[key]
         skip = skips[id(rule)]
         colour = colours[alert.state]
         mark = "●" if alert.state == "firing" else "◐"
         kind = marks.get(key)
         state = SUPPRESSED_MARKS[kind] if kind else f"{mark} {alert.state}"
         # Formatted only when on screen: the box shows a few of a storm's thousands.
-        cells = partial(_alert_cells, rule, alert, skip, state, colour, now, one_line)
-        rows.append(Row(key, cells, generation))
+        lazy = partial(_alert_cells, rule, alert, skip, state, colour, now, one_line)
+        rows.append(Row(key, lazy, generation))
         if not one_line and not skip.issuperset(alert.labels):
             below = partial(_alert_labels_line, alert, skip, width)
             rows.append(Row(f"{key}|labels", below, generation, span=0))
@@ -629,7 +654,7 @@ class OverviewPanel(Panel):
         if not rows:
             rows = [Row("none", (("  No alerting rules on this server.", "dim"),), span=0)]
         table.sync(columns, rows)
-        box.border_title = "Alerts " + (alert_counts_text(self.groups) or "none firing")
+        box.border_title = "Alerts " + (alert_totals_text(self.groups) or "none firing")
         # The timeline shows below the alerts when the box has room for both.
         room = box.size.height - 2 - (len(rows) + 1)
         timeline.display = room >= 3
@@ -668,7 +693,7 @@ class OverviewPanel(Panel):
                 key = key.removesuffix("|error").replace("more|", "pool|", 1)
                 self.post_message(self.Open("targets", key).set_sender(self))
             elif key != "none":
-                key = key.removesuffix("|labels")
+                key = key.removesuffix("|labels").split(COUNTED)[0]
                 self.post_message(self.Open("alerts", key).set_sender(self))
 
     def action_silence(self) -> None:
@@ -677,7 +702,8 @@ class OverviewPanel(Panel):
         if self.screen.focused is not table or key is None or not key.startswith("rule|"):
             self.app.notify("Select an alert in the Alerts box first, then press S.")
             return
-        self.post_message(SilenceWanted(key.removesuffix("|labels")).set_sender(self))
+        key = key.removesuffix("|labels").split(COUNTED)[0]
+        self.post_message(SilenceWanted(key).set_sender(self))
 
     @on(KeyedTable.RowSelected)
     def _row_selected(self, event: KeyedTable.RowSelected) -> None:
