@@ -59,6 +59,22 @@ class NoAlertmanager(PromdashError):
     """A command needs an Alertmanager and none is named, running in the stack or reported."""
 
 
+class NoSuchRule(UsageError):
+    """No alerting rule of that name (on the server, in the rule file); names close ones."""
+
+
+class RuleFileError(StackFileError):
+    """A Prometheus rule file (or a stack file's rules) that cannot be read or has no such shape."""
+
+
+class OutsideRetention(PromdashError):
+    """A backtest range that starts before the oldest sample the server holds; says which."""
+
+
+class BacktestError(PromdashError):
+    """An evaluation Prometheus itself would fail (two alerts with the same labels at once)."""
+
+
 # ---------------------------------------------------------------- the API client's errors
 
 ONE_LINE_MAX = 500  # characters of server-chosen text in one error line

@@ -1,0 +1,50 @@
+"""Backtesting an alerting rule over history: when would it have been pending and firing?
+
+One core for both front ends (`promdash backtest`, the dashboard): plain values,
+no textual, no presenter.
+
+- `replay`: Prometheus's alert state machine over evaluation ticks (pure);
+- `rules`: the rule to replay (from the server or flags), `rulefiles` (from a file);
+- `run`: choosing the ticks (`plan`) and evaluating the expression over them with
+  range queries (`backtest`).
+
+    async with PromClient(conn) as client:
+        rule = await server_rule(client, "RPCLatencyHigh")
+        result = await backtest(client, await plan(client, rule, start, end))
+        for alert in result.alerts:
+            alert.labels, alert.intervals, alert.times_fired
+"""
+
+from promdash.backtest.replay import (
+    AlertHistory,
+    Interval,
+    State,
+    Ticks,
+    histories,
+    replay,
+    replay_sets,
+    strip,
+    tick_states,
+)
+from promdash.backtest.rules import Rule, pick, server_rule
+from promdash.backtest.run import Backtest, Plan, backtest, from_matrix, plan
+
+__all__ = [
+    "AlertHistory",
+    "Backtest",
+    "Interval",
+    "Plan",
+    "Rule",
+    "State",
+    "Ticks",
+    "backtest",
+    "from_matrix",
+    "histories",
+    "pick",
+    "plan",
+    "replay",
+    "replay_sets",
+    "server_rule",
+    "strip",
+    "tick_states",
+]

@@ -1,0 +1,290 @@
+"""A backtest against a server: its evaluation ticks, the expression over them, the states.
+
+The expression is asked with range queries whose step is the evaluation interval,
+so each point is what an instant evaluation at that tick would return (same
+5-minute lookback). A range query answers at most 11,000 points a series, so long
+ranges are asked in parts of `CHUNK` ticks, each starting one step after the last.
+Before the range, the ticks `for` and `keep_firing_for` span are evaluated too, so
+an alert already pending or firing at its start is shown so, as Prometheus had it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from promdash.backtest.replay import AlertHistory, Ticks, histories
+from promdash.backtest.rules import Rule
+from promdash.errors import (
+    APIError,
+    BacktestError,
+    BadResponseError,
+    NotPrometheusError,
+    OutsideRetention,
+    UnsupportedError,
+)
+from promdash.prom.promql import selector
+from promdash.prom.types import Series
+from promdash.timefmt import (
+    clock_text,
+    date_time_text,
+    format_duration,
+    parse_duration,
+    short_duration,
+)
+
+if TYPE_CHECKING:
+    from promdash.prom.client import PromClient
+
+CHUNK = 10_000  # ticks per range query: below the server's 11,000 points per series
+PARALLEL = 4  # range queries in flight at once
+DEFAULT_INTERVAL = 60.0  # Prometheus's own default evaluation_interval
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a backtest evaluates: a rule over start..end, every `every` seconds."""
+
+    rule: Rule
+    start: float
+    end: float
+    every: float
+    every_from: str  # where the interval came from, for people
+    phase: float | None = None  # a time the server's ticks fall on, when known
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def ticks(self) -> Ticks:
+        """The evaluation ticks of the range (its start and end included)."""
+        return Ticks.between(self.start, self.end, self.every, self.phase or 0.0)
+
+    @property
+    def warm_ticks(self) -> Ticks:
+        """The range's ticks and, before them, enough to know the states at its start."""
+        ticks = self.ticks
+        # One more than `for` and keep_firing_for span: an alert returned all along is
+        # then firing before the start, not from it.
+        before = ticks.after(self.rule.hold) + ticks.after(self.rule.keep_firing_for) + 1
+        return Ticks(ticks.first - before * ticks.step, ticks.step, ticks.count + before)
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """The answer: each alert's pending and firing stretches in the range."""
+
+    plan: Plan
+    ticks: Ticks  # the range's ticks (without the warm-up before it)
+    alerts: list[AlertHistory]  # by labels
+    matrix: list[Series]  # the expression's value at each tick, warm-up included
+    queries: int  # range queries sent
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def times_fired(self) -> int:
+        return sum(a.times_fired for a in self.alerts)
+
+
+# ---------------------------------------------------------------- choosing what to evaluate
+
+
+async def plan(
+    client: PromClient,
+    rule: Rule,
+    start: float,
+    end: float,
+    every: float | None = None,
+    *,
+    fit_start: bool = False,
+) -> Plan:
+    """The ticks to evaluate `rule` at: every `every` seconds, else its group's interval,
+    else the server's evaluation_interval, else 1m; phased like the server's own ticks
+    when the rule is the server's. A range that starts before the server's oldest sample
+    is an error saying what the server holds, or with `fit_start` (a range the user did
+    not choose) starts there instead, with a notice."""
+    if end <= start:
+        raise OutsideRetention(f"the range is empty: it ends ({_when(end)}) before it starts")
+    oldest, server_interval = await asyncio.gather(
+        oldest_sample(client),
+        evaluation_interval(client) if every is None and rule.interval is None else _none(),
+    )
+    notices = []
+    if oldest is not None and start < oldest - 1:
+        held = f"the server's oldest sample is from {_when(oldest)} ({_ago(oldest)})"
+        if end <= oldest or not fit_start:
+            raise OutsideRetention(
+                f"the range starts at {_when(start)}, before what the server holds: {held}; "
+                f"ask for --range {format_duration(max(1, math.floor(time.time() - oldest)))} "
+                "or less, or a later --start"
+            )
+        notices.append(f"{held}: backtesting from there")
+        start = oldest
+    if every is not None:
+        chosen, said = every, "--every"
+    elif rule.interval is not None:
+        chosen, said = rule.interval, f"the interval of group {rule.group}"
+    elif server_interval is not None:
+        chosen, said = server_interval, "the server's evaluation_interval"
+    else:
+        chosen, said = DEFAULT_INTERVAL, "the default evaluation_interval"
+    phase = rule.last_evaluation if rule.source == "server" else None
+    return Plan(rule, start, end, chosen, said, phase, notices)
+
+
+async def _none() -> None:
+    return None
+
+
+def _when(moment: float) -> str:
+    return f"{date_time_text(moment)[:10]} {clock_text(moment)}"
+
+
+def _ago(moment: float) -> str:
+    return f"{short_duration(time.time() - moment)} ago"
+
+
+# Prometheus writes its config back in one layout: `global:` first, its keys indented.
+_EVALUATION_INTERVAL = re.compile(
+    r"^global:\n(?:[ \t]+.*\n)*?[ \t]+evaluation_interval:\s*(\S+)", re.M
+)
+_LOWEST = re.compile(rb"^prometheus_tsdb_lowest_timestamp_seconds (\S+)$", re.M)
+
+
+class _ConfigData(msgspec.Struct):
+    yaml: str
+
+
+class _ConfigAnswer(msgspec.Struct):
+    data: _ConfigData
+
+
+_CONFIG = msgspec.json.Decoder(_ConfigAnswer)
+
+
+async def evaluation_interval(client: PromClient) -> float | None:
+    """The server's global evaluation_interval (/api/v1/status/config), if it says."""
+
+    def decode(raw: bytes, endpoint: str, status: int) -> float | None:
+        from promdash.prom import wire
+
+        wire.decode_envelope(raw, status, endpoint)
+        try:
+            text = _CONFIG.decode(raw).data.yaml
+        except msgspec.ValidationError as exc:
+            raise BadResponseError(endpoint, wire.describe(exc)) from None
+        found = _EVALUATION_INTERVAL.search(text)
+        try:
+            seconds = parse_duration(found.group(1).strip("'\"")) if found else 0.0
+        except ValueError:
+            return None
+        return seconds or None
+
+    try:
+        return await client._get("api/v1/status/config", decode)
+    except (UnsupportedError, NotPrometheusError, APIError, BadResponseError):
+        return None  # not Prometheus itself (VictoriaMetrics, a proxy): the default
+
+
+async def oldest_sample(client: PromClient) -> float | None:
+    """When the server's oldest sample is from (its own /metrics, which Prometheus keeps
+    whatever it scrapes); None when it does not say (another kind of server)."""
+    response = await client._send("metrics")
+    found = _LOWEST.search(response.content) if response.status_code == 200 else None
+    try:
+        value = float(found.group(1)) if found else math.nan
+    except ValueError:
+        return None
+    # An empty database reports its head's "no time yet", far in the future.
+    return value if 0 < value < time.time() + 86400 else None
+
+
+# ---------------------------------------------------------------- evaluating
+
+
+async def backtest(
+    client: PromClient, plan: Plan, progress: Callable[[int, int], None] | None = None
+) -> Backtest:
+    """Evaluate the plan's rule at each tick and replay Prometheus's alert states.
+    `progress(done, total)` is told as range queries come back."""
+    ticks, warm = plan.ticks, plan.warm_ticks
+    parts = warm.chunks(CHUNK)
+    limit = asyncio.Semaphore(PARALLEL)
+    done = 0
+
+    async def ask(part: Ticks) -> list[Series]:
+        nonlocal done
+        async with limit:
+            answer = await client.query_range(
+                plan.rule.expr, part.first / 1000, part.at(part.count - 1), part.step / 1000
+            )
+        warnings.extend(w for w in answer.warnings if w not in warnings)
+        done += 1
+        if progress is not None:
+            progress(done, len(parts))
+        return answer.matrix
+
+    warnings: list[str] = []
+    answers = await asyncio.gather(*(ask(part) for part in parts)) if warm.count else []
+    matrix = join([series for answer in answers for series in answer])
+    if templated := plan.rule.templated():
+        warnings.append(
+            f"label {', '.join(templated)}: a template promdash does not expand, kept as written"
+        )
+    return Backtest(plan, ticks, from_matrix(plan, matrix), matrix, len(parts), warnings)
+
+
+Key = tuple[tuple[str, str], ...]
+
+
+def join(parts: list[Series]) -> list[Series]:
+    """The series of consecutive range queries' answers, each series' parts joined."""
+    joined: dict[Key, Series] = {}
+    for part in parts:
+        key = tuple(sorted(part.metric.items()))
+        if key in joined:
+            old = joined[key]
+            old.timestamps.extend(part.timestamps)
+            old.values.extend(part.values)
+            old.histograms.extend(part.histograms)
+        else:
+            joined[key] = Series(
+                part.metric, list(part.timestamps), list(part.values), list(part.histograms)
+            )
+    return list(joined.values())
+
+
+def from_matrix(plan: Plan, matrix: list[Series]) -> list[AlertHistory]:
+    """Each alert's history from the expression's values at the plan's ticks (warm-up
+    included), sorted by labels: what a changed `for` or `keep_firing_for` needs again,
+    without asking the server."""
+    ticks = plan.warm_ticks
+    present: dict[Key, list[int]] = {}
+    labels: dict[Key, dict[str, str]] = {}
+    source: dict[Key, dict[str, str]] = {}
+    for series in matrix:
+        alert = plan.rule.alert_labels(series.metric)
+        key = tuple(sorted(alert.items()))
+        times = [*series.timestamps, *(t for t, _ in series.histograms)]
+        indexes = [ticks.index(t) for t in times]
+        if key not in present:
+            present[key], labels[key], source[key] = indexes, alert, series.metric
+            continue
+        if clash := set(present[key]).intersection(indexes):
+            raise BacktestError(
+                f"at {_when(ticks.at(min(clash)))} the expression returned two series with "
+                f"the same labels once __name__ is dropped and the rule's labels added "
+                f"({selector(labels=source[key])} and {selector(labels=series.metric)}): "
+                "Prometheus fails such an evaluation"
+            )
+        present[key].extend(indexes)
+    found = histories(
+        ticks, present, labels, plan.rule.hold, plan.rule.keep_firing_for,
+        range_start=plan.ticks.first / 1000,
+    )  # fmt: skip
+    return sorted(found.values(), key=lambda a: sorted(a.labels.items()))
