@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from promdash import __version__
-from promdash.commands import dash, dashboards, query, silences, stack
+from promdash.commands import backtest, dash, dashboards, query, silences, stack
 from promdash.errors import (
     APIError,
     AuthError,
@@ -31,6 +31,7 @@ from promdash.errors import (
     DashboardError,
     NoAlertmanager,
     NotPrometheusError,
+    OutsideRetention,
     PortInUse,
     PromdashError,
     QueryTimeoutError,
@@ -55,6 +56,7 @@ EXIT_NOT_RUNNING = 7  # the command needs a running stack
 EXIT_SLOW = 8  # the server accepted the request but did not answer within --timeout
 EXIT_BUSY = 9  # another promdash is changing the stack (up, down, a service action)
 EXIT_NO_ALERTMANAGER = 10  # a silence command found no Alertmanager to talk to
+EXIT_NO_HISTORY = 11  # backtest: the range starts before the server's oldest sample
 EXIT_USAGE = 64  # bad command-line usage
 EXIT_INTERRUPTED = 130  # Ctrl-C
 
@@ -71,6 +73,7 @@ exit codes:
   {EXIT_SLOW}   the server accepted the request but did not answer within --timeout
   {EXIT_BUSY}   another promdash is changing this stack and did not finish in time
   {EXIT_NO_ALERTMANAGER}  no Alertmanager found (name one with --alertmanager-url)
+  {EXIT_NO_HISTORY}  backtest: the range starts before the oldest sample the server holds
   {EXIT_USAGE}  bad command-line usage
   {EXIT_INTERRUPTED} interrupted (Ctrl-C)
 """
@@ -85,6 +88,7 @@ _EXIT_FOR: list[tuple[type[BaseException], int]] = [
     (StackNotRunning, EXIT_NOT_RUNNING),
     (StackBusy, EXIT_BUSY),
     (NoAlertmanager, EXIT_NO_ALERTMANAGER),
+    (OutsideRetention, EXIT_NO_HISTORY),
     (StateFileError, EXIT_STACK_FILE),
     (UsageError, EXIT_USAGE),
     (ConfigError, EXIT_STACK_FILE),
@@ -535,6 +539,70 @@ def _dashboard_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
     check.add_argument("files", nargs="+", metavar="FILE", help="a Grafana dashboard JSON file")
 
 
+def _backtest_command(sub: argparse._SubParsersAction[_Parser]) -> None:
+    bt = _command(
+        sub, "backtest", "when would an alerting rule have been pending and firing over a past "
+        "range? evaluates it at each tick as Prometheus does (see the README for where a "
+        "backtest can differ); exits 11 when the range starts before the server's oldest sample",
+        backtest.backtest,
+        output_options("table", "json", "csv", csv="a row per pending or firing stretch"),
+        connection_options(after_command=True),
+    )  # fmt: skip
+    bt.add_argument(
+        "name",
+        nargs="?",
+        metavar="NAME",
+        help="the alerting rule of this name on the server (or in --rules FILE; with --expr, "
+        "the alert's name)",
+    )
+    rule = bt.add_argument_group("the rule")
+    rule.add_argument("--group", metavar="NAME", help="the rule of NAME in this group")
+    rule.add_argument(
+        "--rules", metavar="FILE", help="a Prometheus rule file or a promdash stack file"
+    )
+    rule.add_argument("--rule", metavar="NAME", help="the alerting rule of --rules FILE")
+    rule.add_argument("--expr", metavar="EXPR", help="a rule given here: its PromQL expression")
+    rule.add_argument(
+        "--for", dest="hold", metavar="DURATION", help="its `for` (also changes a named rule's)"
+    )
+    rule.add_argument(
+        "--keep-firing-for",
+        metavar="DURATION",
+        help="its keep_firing_for (also changes a named rule's)",
+    )
+    rule.add_argument(
+        "--labels",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="K=V",
+        help="labels the rule adds to its alerts (also added to a named rule's)",
+    )
+    when = bt.add_argument_group("when")
+    when.add_argument(
+        "--range",
+        type=_duration,
+        metavar="DURATION",
+        help="how far back from --end (default: 6h, or from the oldest sample the server holds)",
+    )
+    when.add_argument(
+        "--start", type=_time, metavar="T", help="start of the range (not with --range)"
+    )
+    when.add_argument(
+        "--end",
+        type=_time,
+        metavar="T",
+        help="end of the range: now, -1h (that long ago), Unix seconds or RFC 3339 (default: now)",
+    )
+    when.add_argument(
+        "--every",
+        type=_duration,
+        metavar="DURATION",
+        help="evaluation interval (default: the rule group's, else the server's "
+        "evaluation_interval, else 1m)",
+    )
+
+
 def _query_command(sub: argparse._SubParsersAction[_Parser], server: _Parser) -> None:
     q = _command(
         sub, "query", "run a PromQL query: instant, or over --range (plotted in a terminal)",
@@ -604,6 +672,7 @@ def build_parser() -> argparse.ArgumentParser:
     _query_commands(sub)
     _silence_commands(sub)
     _dashboard_commands(sub)
+    _backtest_command(sub)
     _command(
         sub, "dash", "open the dashboard (what `promdash` with no command does)", dash.run,
         connection_options(after_command=True), dash_options(after_command=True),

@@ -1,0 +1,364 @@
+"""`promdash backtest` as users run it, against Debian's real Prometheus.
+
+The Prometheus here evaluates rules on the clock, `floor(vector(time()) / 10) % 2 == 1`
+(returned during every odd ten seconds), so each backtest's answer is known exactly
+from the ticks it reports, and the same rule name sits in two groups. Whether the
+backtest agrees with what Prometheus itself did on real data is
+test_backtest_ground_truth.py's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import math
+import re
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.integration.test_client import binary, free_port
+from tests.integration.test_query_cli import in_terminal, promdash, run
+
+pytestmark = pytest.mark.prometheus
+
+CONFIG = """\
+global:
+  scrape_interval: 1s
+  evaluation_interval: 2s
+rule_files: [rules.yml]
+scrape_configs:
+  - job_name: prometheus
+    static_configs: [{{targets: ["127.0.0.1:{port}"]}}]
+"""
+
+# OddTens is returned from 10(2k+1) s to 10(2k+2) s (Unix time), every other ten seconds.
+ODD_TENS = "floor(vector(time()) / 10) % 2 == 1"
+RULES = f"""\
+groups:
+  - name: clock
+    interval: 1s
+    rules:
+      - alert: OddTens
+        expr: {ODD_TENS}
+        for: 3s
+        labels: {{severity: page}}
+      - alert: Twice
+        expr: vector(1)
+  - name: copies
+    rules:
+      - alert: Twice
+        expr: vector(1)
+"""
+
+
+@dataclass
+class ClockPrometheus:
+    url: str
+    directory: Path
+
+
+@pytest.fixture(scope="module")
+def clock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClockPrometheus]:
+    """A Prometheus with 25 s of history (more than one on-off cycle of OddTens)."""
+    directory = tmp_path_factory.mktemp("backtest-prometheus")
+    port = free_port()
+    (directory / "prometheus.yml").write_text(CONFIG.format(port=port))
+    (directory / "rules.yml").write_text(RULES)
+    log = (directory / "prometheus.log").open("wb")
+    process = subprocess.Popen(
+        [
+            binary("prometheus", "prometheus"),
+            f"--config.file={directory / 'prometheus.yml'}",
+            f"--storage.tsdb.path={directory / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=directory,
+    )
+    url = f"http://127.0.0.1:{port}"
+    started = time.time()
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"prometheus exited: {(directory / 'prometheus.log').read_text()}")
+            with contextlib.suppress(httpx.HTTPError, KeyError, ValueError):
+                groups = httpx.get(f"{url}/api/v1/rules", timeout=2).json()["data"]["groups"]
+                evaluated = all(g["lastEvaluation"][:4] != "0001" for g in groups)
+                if evaluated and time.time() - started > 25:
+                    break
+            if time.monotonic() > deadline:
+                pytest.fail("prometheus did not evaluate its rules within 90 s")
+            time.sleep(0.5)
+        yield ClockPrometheus(url, directory)
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_connection(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("PROMDASH_URL", "PROMDASH_TOKEN", "NO_COLOR", "COLUMNS", "LINES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PROMDASH_CONFIG", str(tmp_path / "no-config.yaml"))
+
+
+Stretch = tuple[str, float, float | None]
+
+
+def odd_tens(first: float, every: float, count: int, hold: float) -> list[Stretch]:
+    """The stretches OddTens has at ticks first + i * every, worked out from the clock;
+    ticks before `first` set the state at it (one going on there is cut at `first`)."""
+    warm = math.ceil(hold / every) + 1
+    ticks = [round(first + i * every, 3) for i in range(-warm, count)]
+    out: list[Stretch] = []
+    since: float | None = None
+    for t in ticks:
+        here = math.floor(t / 10) % 2 == 1
+        if here and since is None:
+            since = t
+        elif not here and since is not None:
+            out += stretches(since, t, hold)
+            since = None
+    if since is not None:
+        out += stretches(since, None, hold)
+    last = ticks[-1]
+    cut = [
+        (state, max(start, round(first, 3)), None if end is None or end > last else end)
+        for state, start, end in out
+        if start <= last and (end is None or end > first)
+    ]
+    return cut
+
+
+def stretches(since: float, until: float | None, hold: float) -> list[Stretch]:
+    fires = since + hold
+    if until is not None and fires >= until:
+        return [("pending", since, until)]
+    return [*([("pending", since, fires)] if hold else []), ("firing", fires, until)]
+
+
+def intervals(alert: dict[str, object]) -> list[Stretch]:
+    found = []
+    for i in alert["intervals"]:  # type: ignore[attr-defined]
+        end = i["end"]
+        found.append((i["state"], round(i["start"], 3), None if end is None else round(end, 3)))
+    return found
+
+
+def backtest_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict:  # type: ignore[type-arg]
+    code, out, err = promdash(capsys, "backtest", *args, "--json")
+    assert code == 0, err
+    return json.loads(out)  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------- answers
+
+
+def test_a_server_rule_by_name_pending_then_firing_on_the_groups_ticks(
+    clock: ClockPrometheus, capsys: pytest.CaptureFixture[str]
+) -> None:
+    end = time.time()
+    doc = backtest_json(
+        capsys, "OddTens", "--url", clock.url, "--start", repr(end - 22), "--end", repr(end)
+    )
+    assert doc["rule"] == {
+        "name": "OddTens",
+        "source": "server",
+        "group": "clock",
+        "file": str(clock.directory / "rules.yml"),
+        "expr": ODD_TENS,
+        "forSeconds": 3.0,
+        "keepFiringForSeconds": 0.0,
+        "labels": {"severity": "page"},
+    }
+    # The group's own interval (1s), not the server's evaluation_interval (2s).
+    assert doc["everySeconds"] == 1.0 and doc["everyFrom"] == "the interval of group clock"
+    assert doc["evaluations"] == 22 and doc["queries"] == 1
+    [alert] = doc["alerts"]
+    assert alert["labels"] == {"alertname": "OddTens", "severity": "page"}
+    assert intervals(alert) == odd_tens(doc["firstEvaluation"], 1.0, 22, hold=3.0)
+    assert alert["timesFired"] == sum(s == "firing" for s, _, _ in intervals(alert))
+
+
+def test_the_ticks_fall_where_the_server_evaluates_the_group(
+    clock: ClockPrometheus, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = backtest_json(capsys, "OddTens", "--url", clock.url, "--range", "10s")
+    groups = httpx.get(f"{clock.url}/api/v1/rules").json()["data"]["groups"]
+    [group] = [g for g in groups if g["name"] == "clock"]
+    from promdash.timefmt import parse_rfc3339
+
+    evaluated = parse_rfc3339(group["lastEvaluation"])
+    assert evaluated is not None
+    offset = (doc["firstEvaluation"] - evaluated.timestamp()) % 1.0
+    assert min(offset, 1.0 - offset) < 0.002
+
+
+def test_long_ranges_are_asked_in_chunks_and_joined_without_a_seam(
+    clock: ClockPrometheus, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # About 12,000 ticks of 2 ms: two range queries (10,000 ticks each at most).
+    end = time.time()
+    doc = backtest_json(
+        capsys, "OddTens", "--url", clock.url, "--every", "2ms",
+        "--start", repr(end - 24), "--end", repr(end - 0.002),
+    )  # fmt: skip
+    count = doc["evaluations"]
+    assert 11_999 <= count <= 12_000 and doc["queries"] == 2
+    [alert] = doc["alerts"]
+    assert intervals(alert) == odd_tens(doc["firstEvaluation"], 0.002, count, hold=3.0)
+
+
+def test_for_and_labels_change_a_named_rule(
+    clock: ClockPrometheus, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = backtest_json(
+        capsys, "OddTens", "--url", clock.url, "--range", "22s", "--for", "0s",
+        "--labels", "team=ops",
+    )  # fmt: skip
+    [alert] = doc["alerts"]
+    assert alert["labels"] == {"alertname": "OddTens", "severity": "page", "team": "ops"}
+    assert {i["state"] for i in alert["intervals"]} == {"firing"}  # for 0: never pending
+
+
+def test_an_inline_rule_with_keep_firing_for_and_the_servers_interval(
+    clock: ClockPrometheus, capsys: pytest.CaptureFixture[str]
+) -> None:
+    end = time.time()
+    doc = backtest_json(
+        capsys, "--url", clock.url, "--expr", ODD_TENS, "--keep-firing-for", "5s",
+        "--start", repr(end - 22), "--end", repr(end),
+    )  # fmt: skip
+    assert doc["rule"]["name"] == "Backtest" and doc["rule"]["source"] == "inline"
+    assert doc["everySeconds"] == 2.0 and doc["everyFrom"] == "the server's evaluation_interval"
+    [alert] = doc["alerts"]
+    for stretch in alert["intervals"]:
+        if stretch["end"] is not None:
+            # Returned until the first tick of an even ten, kept firing 5 s (2 s ticks: 6 s).
+            assert math.floor(stretch["end"] / 10) % 2 == 0
+            assert stretch["end"] % 10 >= 5
+
+
+def test_a_rule_file_and_a_stack_file(
+    clock: ClockPrometheus, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = backtest_json(
+        capsys, "--url", clock.url, "--rules", str(clock.directory / "rules.yml"),
+        "--rule", "OddTens", "--range", "20s",
+    )  # fmt: skip
+    assert doc["rule"]["source"] == "file" and doc["rule"]["group"] == "clock"
+    assert doc["everyFrom"] == "the interval of group clock" and doc["alerts"]
+    stack = Path(__file__).parents[1] / "data" / "stacks" / "flapping.yaml"
+    doc = backtest_json(
+        capsys, "--url", clock.url, "--rules", str(stack), "RPCRateFlappingKept", "--range", "20s"
+    )
+    assert doc["rule"]["forSeconds"] == 2.0 and doc["rule"]["keepFiringForSeconds"] == 3.0
+    assert doc["everySeconds"] == 1.0
+    assert doc["alerts"] == []  # no demo exporters here: never returned
+
+
+def test_csv_has_a_row_per_stretch(
+    clock: ClockPrometheus, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = promdash(
+        capsys, "backtest", "OddTens", "--url", clock.url, "--range", "22s", "--csv"
+    )
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert rows and list(rows[0]) == ["alertname", "severity", "state", "start", "end", "seconds"]
+    assert {r["state"] for r in rows} <= {"pending", "firing"}
+    assert all(r["alertname"] == "OddTens" for r in rows)
+
+
+def test_a_terminal_gets_a_coloured_strip_per_alert(clock: ClockPrometheus) -> None:
+    code, screen, err = in_terminal(
+        ["backtest", "OddTens", "--url", clock.url, "--range", "22s"],
+        lambda text: "LASTED" in text,
+        columns=100,
+    )
+    assert code == 0, err
+    assert "\x1b[31m█" in screen and "\x1b[33m▄" in screen  # firing red, pending yellow
+    assert "\x1b[32m▁" in screen  # inactive green, as the Alerts panel colours it
+    # In a pipe: the same table, no strip, no colour.
+    piped = run("backtest", "OddTens", "--url", clock.url, "--range", "22s")
+    assert piped.returncode == 0 and "\x1b" not in piped.stdout and "█" not in piped.stdout
+    assert re.search(r"^  firing +\d\d:\d\d:\d\d +", piped.stdout, re.M)
+
+
+# ---------------------------------------------------------------- errors: one line, an exit code
+
+
+def test_an_unknown_name_lists_close_ones_and_exits_64(clock: ClockPrometheus) -> None:
+    done = run("backtest", "OddTen", "--url", clock.url)
+    assert done.returncode == 64
+    assert (
+        done.stderr == f"promdash: no alerting rule OddTen in {clock.url}; did you mean OddTens?\n"
+    )
+
+
+def test_a_name_in_two_groups_asks_for_group(
+    clock: ClockPrometheus, capsys: pytest.CaptureFixture[str]
+) -> None:
+    done = run("backtest", "Twice", "--url", clock.url)
+    assert done.returncode == 64
+    assert "Twice is in 2 groups" in done.stderr and "clock" in done.stderr
+    assert "copies" in done.stderr and "--group" in done.stderr
+    assert len(done.stderr.splitlines()) == 1
+    doc = backtest_json(capsys, "Twice", "--group", "copies", "--url", clock.url, "--range", "5s")
+    assert doc["rule"]["group"] == "copies"
+
+
+def test_an_expression_that_does_not_parse_says_where_and_exits_1(clock: ClockPrometheus) -> None:
+    done = run("backtest", "--url", clock.url, "--expr", "up == bad(", "--range", "10s")
+    assert done.returncode == 1
+    assert re.fullmatch(r"promdash: bad_data: .*1:\d+: parse error: .*\n", done.stderr)
+
+
+def test_a_range_before_the_oldest_sample_says_what_there_is_and_exits_11(
+    clock: ClockPrometheus, capsys: pytest.CaptureFixture[str]
+) -> None:
+    done = run("backtest", "OddTens", "--url", clock.url, "--range", "2h")
+    assert done.returncode == 11
+    assert re.fullmatch(
+        r"promdash: the range starts at .*, before what the server holds: the server's oldest "
+        r"sample is from .* \([0-9ms]+ ago\); ask for --range [0-9ms]+ or less, "
+        r"or a later --start\n",
+        done.stderr,
+    )
+    # The default range (6h) is not the user's choice: it starts at the oldest sample.
+    code, out, err = promdash(capsys, "backtest", "OddTens", "--url", clock.url, "--json")
+    assert code == 0 and "backtesting from there" in err
+    assert json.loads(out)["notices"]
+
+
+def test_an_unreachable_server_exits_2() -> None:
+    done = run("backtest", "OddTens", "--url", f"http://127.0.0.1:{free_port()}")
+    assert done.returncode == 2 and done.stderr.startswith("promdash: cannot reach")
+    assert "Traceback" not in done.stderr
+
+
+def test_bad_rule_files_name_file_line_and_field(tmp_path: Path, clock: ClockPrometheus) -> None:
+    bad = tmp_path / "rules.yml"
+    bad.write_text(
+        "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up\n        for: soon\n"
+    )
+    done = run("backtest", "--url", clock.url, "--rules", str(bad), "--rule", "A")
+    assert done.returncode == 3
+    assert done.stderr.startswith(f"promdash: {bad}:6: groups.0.rules.0.for: 'soon' is not")
+    done = run("backtest", "--url", clock.url, "--rules", str(tmp_path / "none.yml"), "--rule", "A")
+    assert done.returncode == 3 and "cannot read rule file" in done.stderr
