@@ -237,6 +237,13 @@ class HTTPClient:
             response = await self._http.request(
                 method, path, params=list(params), data=form, json=json
             )
+            # A read response and its stream point at each other: only the cyclic
+            # collector would free it, and its body with it (30 MB of rules in an alert
+            # storm) once that came to the older generations, which it seldom scans: the
+            # dashboard grew by a body or two a minute (bench/bench_fleet.py --minutes).
+            # The body was read: the stream is not needed, and the response goes with
+            # its last reference.
+            response.stream = httpx.ByteStream(b"")
             if retry_status and response.status_code in RETRY_STATUSES:
                 raise _RetryableStatus(response)
             return response

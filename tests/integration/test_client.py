@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import gc
 import json
 import shutil
 import socket
@@ -425,6 +426,25 @@ async def test_rules_alerts_and_inactive_rules(prom: OwnPrometheus) -> None:
     assert [g.recording for g in alerting_only] == [[]]
     assert [a.labels["alertname"] for a in alerts] == ["InstanceDown"]
     assert alerts[0].state == "firing"
+
+
+async def test_an_answer_is_freed_once_decoded_without_waiting_for_the_collector(
+    prom: OwnPrometheus,
+) -> None:
+    # A dashboard polls for minutes: an answer left to the cyclic collector (httpx's
+    # response and its stream point at each other) kept its body, megabytes at a large
+    # server's, until a full collection, and the process grew.
+    gc.collect()
+    gc.disable()
+    try:
+        async with PromClient(Connection(prom.url)) as client:
+            await client.targets(state="active")
+            await client.alert_rules(list_up_to=10)
+            await client.query("up")
+            left = [o for o in gc.get_objects() if isinstance(o, httpx.Response)]
+            assert left == []
+    finally:
+        gc.enable()
 
 
 async def test_labels_series_and_metadata(prom: OwnPrometheus) -> None:
