@@ -195,8 +195,8 @@ def _column_widths(
     for row in rows:
         shape = []
         for i, cell in enumerate(row):
-            lengths = tuple(tuple(_width(p) for p in para) for para in cell)
-            flat = [n for para in lengths for n in para]
+            lengths = tuple(tuple(_width(p) if p else _EMPTY for p in para) for para in cell)
+            flat = [max(n, 0) for para in lengths for n in para]
             natural[i] = max(natural[i], sum(flat) + len(flat) - 1)
             longest[i] = max(longest[i], *flat) if flat else longest[i]
             if i in wrap:
@@ -253,8 +253,10 @@ def _column_widths(
     return widths
 
 
-# A cell's shape: the lengths of its parts, paragraph by paragraph.
+# A cell's shape: the widths of its parts, paragraph by paragraph; an empty part is
+# _EMPTY (a part of colour codes only is as wide, but starts a line as text does).
 Shape = tuple[tuple[int, ...], ...]
+_EMPTY = -1
 
 
 @lru_cache(maxsize=65536)
@@ -262,14 +264,16 @@ def _line_count(shape: Shape, width: int) -> int:
     """How many lines `_wrap` makes of a cell of this shape within `width`."""
     count = 0
     for paragraph in shape:
-        line = 0
+        used, started = 0, False
         for n in paragraph:
-            n = min(n, max(width - 1, 0) + 1)  # a part wider than the column is cut with "…"
-            if line and line + 1 + n > width:
+            text, n = n != _EMPTY, max(n, 0)
+            if started and used + 1 + n > width:
                 count += 1
-                line = n
+                used, started = n, text
+            elif started:
+                used += 1 + n
             else:
-                line = line + 1 + n if line else n
+                used, started = n, text
         count += 1
     return count or 1
 

@@ -225,9 +225,11 @@ def test_the_width_search_counts_lines_as_the_wrap_makes_them() -> None:
     from promdash.present.output import _line_count, _width, _wrap
 
     parts = ["a", "", "bb", "ccc,", "\x1b[31mred\x1b[0m", "x" * 17, 'instance="10.0.0.1:9100",']
-    cells = [[parts[i : i + n] for i in range(0, 7, n)] for n in (1, 2, 3, 7)]
+    parts += ["\x1b[31m\x1b[0m", "", "\x1b[1m"]  # colour codes alone: no width, yet text
+    cells = [[parts[i : i + n] for i in range(0, len(parts), n)] for n in (1, 2, 3, 7)]
+    cells += [[parts[7:] + parts[:3]], [["", "\x1b[0m", "ab"]], [["\x1b[0m", "", "ab"]]]
     cells += [[["word"] * k, ["y" * k]] for k in range(6)] + [[[]], []]
     for cell in cells:
-        shape = tuple(tuple(_width(p) for p in paragraph) for paragraph in cell)
+        shape = tuple(tuple(_width(p) if p else -1 for p in paragraph) for paragraph in cell)
         for width in range(0, 40):
             assert _line_count(shape, width) == len(_wrap(cell, width)), (cell, width)
