@@ -13,6 +13,11 @@ no textual, no presenter.
         result = await backtest(client, await plan(client, rule, start, end))
         for alert in result.alerts:
             alert.labels, alert.intervals, alert.times_fired
+        result.matrix  # the expression's value at each tick, to plot
+
+What if? Another expression: `dataclasses.replace(rule, expr=...)`, then `plan` and
+`backtest` again. Another `for` or `keep_firing_for` needs no query:
+`from_matrix(dataclasses.replace(result.plan, rule=changed), result.matrix)`.
 """
 
 from promdash.backtest.replay import (

@@ -29,6 +29,7 @@ from promdash.errors import (
     NotPrometheusError,
     OutsideRetention,
     UnsupportedError,
+    UsageError,
 )
 from promdash.prom.promql import selector
 from promdash.prom.types import Series
@@ -134,7 +135,13 @@ async def plan(
     else:
         chosen, said = DEFAULT_INTERVAL, "the default evaluation_interval"
     phase = rule.last_evaluation if rule.source == "server" else None
-    return Plan(rule, start, end, chosen, said, phase, notices)
+    planned = Plan(rule, start, end, chosen, said, phase, notices)
+    if not planned.ticks.count:
+        raise UsageError(
+            f"the range ({short_duration(end - start)}) holds no evaluation every "
+            f"{format_duration(chosen)}: ask for a longer one"
+        )
+    return planned
 
 
 async def _none() -> None:

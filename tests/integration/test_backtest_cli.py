@@ -346,6 +346,22 @@ def test_a_range_before_the_oldest_sample_says_what_there_is_and_exits_11(
     assert json.loads(out)["notices"]
 
 
+def test_a_range_without_a_tick_is_a_usage_error(clock: ClockPrometheus) -> None:
+    # A second without a whole hour in it, ticks every hour (on the hour: an inline rule).
+    start = time.time() - 5
+    if math.floor(start / 3600) != math.floor((start + 1) / 3600):
+        start -= 2
+    done = run(
+        "backtest", "--expr", "up", "--url", clock.url, "--every", "1h",
+        "--start", repr(start), "--end", repr(start + 1),
+    )  # fmt: skip
+    assert done.returncode == 64
+    assert (
+        done.stderr
+        == "promdash: the range (1s) holds no evaluation every 1h: ask for a longer one\n"
+    )
+
+
 def test_an_unreachable_server_exits_2() -> None:
     done = run("backtest", "OddTens", "--url", f"http://127.0.0.1:{free_port()}")
     assert done.returncode == 2 and done.stderr.startswith("promdash: cannot reach")

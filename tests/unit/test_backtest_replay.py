@@ -303,3 +303,16 @@ def test_replay_in_ticks() -> None:
         ("pending", 3, 5),
         ("firing", 5, 8),
     ]
+
+
+def test_what_if_another_for_needs_only_the_matrix() -> None:
+    # The dashboard's what-if: the same answer replayed with another `for`.
+    import dataclasses
+
+    grid = ticks(20)
+    plan = Plan(Rule("X", "up", hold=10), grid.at(0), grid.end, EVERY, "--every", phase=T0)
+    matrix = [Series({"job": "a"}, [at(i) for i in (*range(2, 6), *range(10, 13))], [1.0] * 7)]
+    assert sum(a.times_fired for a in from_matrix(plan, matrix)) == 2
+    longer = dataclasses.replace(plan, rule=dataclasses.replace(plan.rule, hold=20))
+    [alert] = from_matrix(longer, matrix)
+    assert alert.times_fired == 0 and [i.state for i in alert.intervals] == ["pending"] * 2
