@@ -27,6 +27,7 @@ from promdash.prom.types import BuildInfo, Targets
 from promdash.tui.bindings import APP_BINDINGS
 from promdash.tui.completion import Catalog
 from promdash.tui.messages import (
+    BacktestWanted,
     CatalogWanted,
     DashboardReady,
     FetchAlertmanager,
@@ -160,6 +161,14 @@ class PromdashApp(App[None]):
     @on(PromQLEditor.NeedNames)
     def _need_names(self, message: PromQLEditor.NeedNames) -> None:
         self.poller.need_names(message.need)
+
+    @on(BacktestWanted)
+    def _backtest(self, message: BacktestWanted) -> None:
+        from promdash.tui.screens.backtest import BacktestScreen
+
+        screen = BacktestScreen(message.name, message.group, self.client)
+        # Back from it, the dashboard (which does not poll under it) is asked at once.
+        self.push_screen(screen, callback=lambda _: self.poller.refresh_now())
 
     @on(LogsRequested)
     def _show_logs(self, message: LogsRequested) -> None:

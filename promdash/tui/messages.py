@@ -334,6 +334,14 @@ class SilenceWanted(Message):
 
 
 @dataclass
+class BacktestWanted(Message):
+    """Open the Backtest screen for the alerting rule `name` of group `group`."""
+
+    name: str
+    group: str
+
+
+@dataclass
 class SilenceChange(Message):
     """The Silences panel asks to expire or extend a silence (the screen asks first)."""
 

@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from promdash.tui.bindings import APP_BINDINGS
+from promdash.tui.screens.backtest import BacktestScreen
 from promdash.tui.screens.dashboard import DashboardScreen
 from promdash.tui.widgets.alerts import AlertsPanel
 from promdash.tui.widgets.graph import GraphPanel
@@ -36,6 +37,7 @@ def binding_sections() -> list[tuple[str, list[Binding]]]:
         ("Heatmap (H on a graph of histograms)", only(HeatmapView.BINDINGS)),
         ("PromQL input", only(PromQLInput.BINDINGS)),
         ("Alerts", only(AlertsPanel.BINDINGS)),
+        ("Backtest (b on a rule)", only(BacktestScreen.BINDINGS)),
         ("Stack", only(StackPanel.BINDINGS)),
         ("Silences (with an Alertmanager)", only(SilencesPanel.BINDINGS)),
     ]

@@ -32,7 +32,13 @@ from promdash.present.text import (
 from promdash.prom.am_types import AlertmanagerAlert, Silence
 from promdash.prom.types import ActiveCounts, Alert, AlertingRule, AlertState, RuleGroup
 from promdash.timefmt import ago, clock_text, short_duration, value_text
-from promdash.tui.messages import FetchRules, Notification, OpenGraphs, SilenceWanted
+from promdash.tui.messages import (
+    BacktestWanted,
+    FetchRules,
+    Notification,
+    OpenGraphs,
+    SilenceWanted,
+)
 from promdash.tui.themes import rich_colour
 from promdash.tui.widgets.panel import Clock, FilterLabel, TablePanel, show
 from promdash.tui.widgets.table import Cell, Column, KeyedTable, Row
@@ -457,6 +463,15 @@ class AlertsPanel(TablePanel):
             "matchers, a duration and a comment",
         ),
         Binding(
+            "b",
+            "backtest",
+            "Backtest",
+            show=False,  # at 80 columns with Alertmanager's S, Quit would go: the detail says it
+            id="alerts.backtest",
+            tooltip="When would the selected rule have fired over the last hours? Its "
+            "values, threshold and states over time; edit its expression or for and compare",
+        ),
+        Binding(
             "enter",
             "open_selected",
             "Graph expr",
@@ -724,6 +739,13 @@ class AlertsPanel(TablePanel):
             return
         self.post_message(SilenceWanted(key).set_sender(self))
 
+    def action_backtest(self) -> None:
+        rule = self._rule_for(self.table.cursor_key)
+        if rule is None:
+            self.app.notify("Select an alerting rule (or one of its alerts) first.")
+            return
+        self.post_message(BacktestWanted(rule.name, rule.group).set_sender(self))
+
     def show_detail(self, key: str | None) -> None:
         detail = self.query_one("#alert-detail", Static)
         rule = self._rule_for(key)
@@ -738,6 +760,7 @@ class AlertsPanel(TablePanel):
         text.append(f"  group {rule.group}", style="dim")
         if rule.duration:
             text.append(f"  for {short_duration(rule.duration)}", style="dim")
+        text.append("  (b: backtest)", style="dim")
         if key in self._alerts:
             text.append_text(self._alertmanager_detail(key, self._alerts[key][1], colours))
         text.append("\nexpr: ", style="dim")

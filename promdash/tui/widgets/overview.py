@@ -31,6 +31,7 @@ from promdash.prom.am_types import AlertmanagerAlert
 from promdash.prom.types import Alert, AlertingRule, QueryResult, RuleGroup, Target, Targets
 from promdash.timefmt import ago, clock_text, seconds_text, short_duration, value_text
 from promdash.tui.messages import (
+    BacktestWanted,
     FetchGraph,
     GraphFailed,
     GraphFetched,
@@ -458,6 +459,9 @@ class OverviewPanel(Panel):
                 tooltip="Open the selected pool, target, alert or graph in its full panel"),
         Binding("S", "silence", "Silence", show=False, id="overview.silence",
                 tooltip="Silence the selected alert in Alertmanager (a form, pre-filled)"),
+        Binding("b", "backtest", "Backtest", show=False, id="overview.backtest",
+                tooltip="Backtest the selected alert's rule: when it would have fired, and "
+                "with an edited expression or for"),
         Binding("a", "add_graph", "Add graph", id="overview.add",
                 tooltip="Add a graph to the overview (remembered for this server)"),
         Binding("e", "edit_graph", "Replace", show=False, id="overview.edit",
@@ -704,6 +708,17 @@ class OverviewPanel(Panel):
             return
         key = key.removesuffix("|labels").split(COUNTED)[0]
         self.post_message(SilenceWanted(key).set_sender(self))
+
+    def action_backtest(self) -> None:
+        table = self.query_one("#overview-alerts", KeyedTable)
+        key = table.cursor_key
+        if self.screen.focused is table and key is not None:
+            for group in self.groups or ():
+                for index, rule in enumerate(group.alerting):
+                    if key.startswith(rule_key(group, index, rule) + "|"):
+                        self.post_message(BacktestWanted(rule.name, rule.group).set_sender(self))
+                        return
+        self.app.notify("Select an alert in the Alerts box first, then press b.")
 
     @on(KeyedTable.RowSelected)
     def _row_selected(self, event: KeyedTable.RowSelected) -> None:

@@ -1,0 +1,220 @@
+"""The Backtest screen (b on a rule) against Debian's real Prometheus.
+
+The server evaluates a rule on the clock: `staircase(t)` is 0, 1, 0, 2 over each
+two seconds of every eight (Unix time), and the rule fires while it is above 0.5.
+So how often it fired over any ticks is known from the ticks alone, for the rule
+and for an edited threshold (above 1.5: half as often).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from textual.widgets import Input, Static
+
+from promdash.backtest import Backtest
+from promdash.tui.app import PromdashApp
+from promdash.tui.screens.backtest import BacktestScreen
+from promdash.tui.widgets.table import KeyedTable
+from tests.integration.test_client import binary, free_port
+from tests.tui.helpers import dash, text_of, type_text, wait_for
+
+pytestmark = pytest.mark.prometheus
+
+STAIRCASE = "(floor(vector(time()) / 2) % 2) * (1 + floor(vector(time()) / 4) % 2)"
+CONFIG = """\
+global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files: [rules.yml]
+scrape_configs:
+  - job_name: prometheus
+    static_configs: [{{targets: ["127.0.0.1:{port}"]}}]
+"""
+RULES = f"""\
+groups:
+  - name: clock
+    interval: 1s
+    rules:
+      - alert: Staircase
+        expr: {STAIRCASE} > 0.5
+        labels: {{severity: page}}
+      - alert: Always
+        expr: vector(1)
+"""
+HISTORY = 20.0  # seconds of it before the tests: several firings of either threshold
+
+
+def staircase(t: float) -> int:
+    return (math.floor(t / 2) % 2) * (1 + math.floor(t / 4) % 2)
+
+
+def times_fired(result: Backtest, above: float) -> int:
+    """Firings of `staircase > above` (for 0s) over the result's ticks: one per run of
+    ticks it is returned at (a run going on at the first tick was firing already)."""
+    ticks = result.ticks
+    returned = [staircase(ticks.at(i)) > above for i in range(ticks.count)]
+    return sum(1 for i, here in enumerate(returned) if here and (i == 0 or not returned[i - 1]))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    directory = tmp_path_factory.mktemp("backtest-screen")
+    port = free_port()
+    (directory / "prometheus.yml").write_text(CONFIG.format(port=port))
+    (directory / "rules.yml").write_text(RULES)
+    log_path = directory / "prometheus.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                binary("prometheus", "prometheus"),
+                f"--config.file={directory / 'prometheus.yml'}",
+                f"--storage.tsdb.path={directory / 'data'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=directory,
+        )
+        url = f"http://127.0.0.1:{port}"
+        started = time.time()
+        try:
+            _wait_for_history(process, url, started, log_path)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_for_history(process: subprocess.Popen[bytes], url: str, started: float,
+                      log: Path) -> None:  # fmt: skip
+    deadline = time.monotonic() + 90
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"prometheus exited: {log.read_text()}")
+        with contextlib.suppress(httpx.HTTPError, KeyError, ValueError):
+            groups = httpx.get(f"{url}/api/v1/rules", timeout=2).json()["data"]["groups"]
+            evaluated = all(g["lastEvaluation"][:4] != "0001" for g in groups)
+            if evaluated and time.time() - started > HISTORY:
+                return
+        if time.monotonic() > deadline:
+            pytest.fail("prometheus did not evaluate its rules within 90 s")
+        time.sleep(0.5)
+
+
+async def _open_backtest(pilot, app: PromdashApp, rule: str) -> BacktestScreen:  # type: ignore[no-untyped-def]
+    """Show the Alerts panel, put the cursor on `rule` and press b, as a person would."""
+    await pilot.press("3")
+    table = app.dashboard.alerts.table
+    await wait_for(pilot, lambda: any(k.endswith(f"|{rule}") for k in table.row_keys),
+                   what=f"{rule} in the Alerts panel")  # fmt: skip
+    table.focus()
+    for _ in range(len(table.row_keys)):
+        if (table.cursor_key or "").endswith(f"|{rule}"):
+            break
+        await pilot.press("down")
+    await pilot.press("b")
+    await wait_for(pilot, lambda: isinstance(app.screen, BacktestScreen), what="the screen")
+    screen = app.screen
+    assert isinstance(screen, BacktestScreen)
+    await wait_for(pilot, lambda: screen.runs >= 1, what="the first backtest")
+    return screen
+
+
+def _compare(screen: BacktestScreen) -> str:
+    return text_of(screen.query_one("#backtest-compare", Static))
+
+
+def _message(screen: BacktestScreen) -> str:
+    return text_of(screen.query_one("#backtest-message", Static))
+
+
+async def test_editing_the_threshold_changes_the_count_of_firings(server: str) -> None:
+    app = dash(server, layout="panels")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_backtest(pilot, app, "Staircase")
+        original = screen.original
+        assert original is not None and screen.problem == ""
+        fired = times_fired(original, 0.5)
+        assert fired >= 3 and original.times_fired == fired
+        assert f"original: fired {fired} times" in _compare(screen)
+        # The rule's band, its count beside it, under the plot; the threshold named.
+        drawn = text_of(screen.view)
+        assert f"{fired}× Staircase" in drawn and "━ > 0.5 threshold" in drawn
+
+        # e puts the cursor at the end of the expression: the threshold is its last word.
+        await pilot.press("e")
+        assert screen.focused is screen.query_one("#backtest-expr", Input)
+        await pilot.press("backspace", "backspace", "backspace")
+        await type_text(pilot, "1.5")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen.runs >= 2, what="the edit's backtest")
+
+        edit = screen.edit
+        assert edit is not None and screen.problem == ""
+        assert edit.plan.rule.expr == f"{STAIRCASE} > 1.5"
+        assert edit.ticks == original.ticks  # the same evaluations, side by side
+        fewer = times_fired(edit, 1.5)
+        assert edit.times_fired == fewer and 0 < fewer < fired
+        said = _compare(screen)
+        assert f"original: fired {fired} times" in said
+        assert f"edit: fired {fewer} time{'' if fewer == 1 else 's'}" in said
+        assert f"({fired - fewer} fewer)" in said
+        drawn = text_of(screen.view)
+        assert f"{fewer}× Staircase" in drawn and f"{fired}× ↳ the rule" in drawn
+        assert "━ > 1.5 threshold" in drawn and "━ > 0.5 the rule's" in drawn
+
+        await pilot.press("escape")
+        assert app.screen is app.dashboard
+
+
+async def test_an_expression_that_does_not_parse_shows_prometheus_s_message(server: str) -> None:
+    bad = "rate(prometheus_http_requests_total[1m]"
+    answer = httpx.get(f"{server}/api/v1/query", params={"query": bad}, timeout=5).json()
+    app = dash(server, layout="panels")
+    async with app.run_test(size=(200, 60)) as pilot:
+        screen = await _open_backtest(pilot, app, "Always")
+        assert "no comparison with a number: no threshold" in text_of(screen.view)
+        await pilot.press("e")
+        expr = screen.query_one("#backtest-expr", Input)
+        expr.value = ""  # as select-all and delete would
+        await type_text(pilot, bad)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen.runs >= 2, what="the edit's backtest")
+        # Prometheus's own words and position (without its `invalid parameter "query"`).
+        said = _message(screen)
+        assert answer["errorType"] == "bad_data" and said.startswith("bad_data: 1:40: parse error")
+        assert answer["error"].endswith(said.removeprefix("bad_data: "))
+        assert screen.query_one("#backtest-message").has_class("-error")
+        assert "edit: not run" in _compare(screen)
+        assert "original: fired 1 time" in _compare(screen)  # the rule's run still stands
+
+
+async def test_b_on_an_alert_of_the_overview(server: str) -> None:
+    app = dash(server, layout="overview")
+    async with app.run_test(size=(200, 60)) as pilot:
+        table = app.dashboard.overview.query_one("#overview-alerts", KeyedTable)
+        await wait_for(pilot, lambda: any("|Always|" in k for k in table.row_keys),
+                       what="Always in the overview")  # fmt: skip
+        table.focus()
+        for _ in range(len(table.row_keys)):
+            if "|Always|" in (table.cursor_key or ""):
+                break
+            await pilot.press("down")
+        await pilot.press("b")
+        await wait_for(pilot, lambda: isinstance(app.screen, BacktestScreen), what="the screen")
+        screen = app.screen
+        assert isinstance(screen, BacktestScreen) and screen.rule_name == "Always"
+        await wait_for(pilot, lambda: screen.runs >= 1, what="the backtest")
+        assert "original: fired 1 time" in _compare(screen)
