@@ -19,9 +19,11 @@ import httpx
 import pytest
 from textual.widgets import Input, Static
 
-from promdash.backtest import Backtest
+from promdash.backtest import AlertHistory, Backtest, Interval, Plan, Rule
 from promdash.tui.app import PromdashApp
+from promdash.tui.plot import PlotLine
 from promdash.tui.screens.backtest import BacktestScreen
+from promdash.tui.widgets.backtest import backtest_plot, bands, comparison
 from promdash.tui.widgets.table import KeyedTable
 from tests.integration.test_client import binary, free_port
 from tests.tui.helpers import dash, text_of, type_text, wait_for
@@ -169,8 +171,8 @@ async def test_editing_the_threshold_changes_the_count_of_firings(server: str) -
         assert edit.times_fired == fewer and 0 < fewer < fired
         said = _compare(screen)
         assert f"original: fired {fired} times" in said
-        assert f"edit: fired {fewer} time{'' if fewer == 1 else 's'}" in said
-        assert f"({fired - fewer} fewer)" in said
+        times = f"{fewer} time{'' if fewer == 1 else 's'}"
+        assert f"edit: fired {times} ({fired - fewer} fewer)" in said
         drawn = text_of(screen.view)
         assert f"{fewer}× Staircase" in drawn and f"{fired}× ↳ the rule" in drawn
         assert "━ > 1.5 threshold" in drawn and "━ > 0.5 the rule's" in drawn
@@ -218,3 +220,45 @@ async def test_b_on_an_alert_of_the_overview(server: str) -> None:
         assert isinstance(screen, BacktestScreen) and screen.rule_name == "Always"
         await wait_for(pilot, lambda: screen.runs >= 1, what="the backtest")
         assert "original: fired 1 time" in _compare(screen)
+
+
+# ---------------------------------------------------------------- the drawing, on made-up answers
+
+
+def _made(intervals: list[Interval], start: float = 1000.0, end: float = 1100.0) -> Backtest:
+    plan = Plan(Rule("R", "x > 1"), start, end, 1.0, "a test")
+    alert = AlertHistory({"alertname": "R", "job": "a"}, intervals)
+    return Backtest(plan, plan.ticks, [alert], [], 1)
+
+
+def test_a_band_sits_under_the_plot_s_columns_with_its_count() -> None:
+    result = _made([Interval("pending", 1040.0, 1050.0), Interval("firing", 1050.0, None)])
+    line = PlotLine("x", [1000.0, 1100.0], [0.0, 2.0], (255, 0, 0))
+    colours = {"inactive": "green", "pending": "yellow", "firing": "red"}
+    for width in (80, 200):
+        drawn = backtest_plot([line], bands(result, None), (1000.0, 1100.0, 1.0), width, 20,
+                              (128, 128, 128), colours).plain.split("\n")  # fmt: skip
+        top = next(row for row in drawn if "┌" in row)
+        left, right = top.index("┌"), top.index("┐")
+        band = next(row for row in drawn if 'job="a"' in row)
+        assert band[right:].strip() == '1× job="a"'
+        strip = band[left + 1 : right]
+        cols = right - left - 1
+        assert len(strip) == cols
+        # Inactive for the first 40%, pending to half way, firing after (a column's edge
+        # may show either state).
+        assert set(strip[: int(cols * 0.4) - 1]) == {"▁"}
+        assert set(strip[int(cols * 0.4) + 1 : cols // 2 - 1]) == {"▄"}
+        assert set(strip[cols // 2 + 1 :]) == {"█"}
+
+
+def test_the_counts_side_by_side_or_one_under_the_other() -> None:
+    before = _made([Interval("firing", 1010.0, 1020.0), Interval("firing", 1060.0, 1070.0)])
+    after = _made([Interval("firing", 1060.0, 1090.0)])
+    wide = comparison(before, after, {}, edited=True, width=120).plain
+    assert "\n" not in wide
+    assert "original: fired 2 times, firing 20s" in wide
+    assert "edit: fired 1 time (1 fewer), firing 30s" in wide
+    narrow = comparison(before, after, {}, edited=True, width=60).plain
+    assert narrow.split("\n")[1].startswith("edit: fired 1 time (1 fewer)")
+    assert "Enter runs it" in comparison(before, before, {}, edited=False, width=120).plain

@@ -110,6 +110,7 @@ class BacktestScreen(Screen[None]):
         self.problem = ""  # what went wrong in the last run
         self.runs = 0  # runs finished, with an answer or a problem (tests wait on it)
         self._drawn: _Drawn | None = None
+        self._plot_problem = ""
 
     # ------------------------------------------------------------ building
 
@@ -233,6 +234,7 @@ class BacktestScreen(Screen[None]):
                                       progress)  # fmt: skip
             self.edit = edit
             line, was = threshold(edited.expr), threshold(rule.expr)
+            self._plot_problem = ""
             values = await self._values(edit, line)
         except PromdashError as exc:
             self.problem = str(exc)
@@ -248,6 +250,8 @@ class BacktestScreen(Screen[None]):
         self._compare()
         self._draw()
         said = [*original.plan.notices, *original.warnings]
+        if self._plot_problem:
+            said.insert(0, self._plot_problem)
         if edit is not original:
             said += [w for w in edit.warnings if w not in said]
         self._say(" · ".join(said), "warn" if said else "")
@@ -259,7 +263,11 @@ class BacktestScreen(Screen[None]):
         width = self.view.size.width or self.app.size.width
         step = plot_step(planned.every, planned.end - planned.start, plot_columns(width))
         expr = line.left if line is not None else planned.rule.expr
-        return await self.client.query_range(expr, planned.start, planned.end, step)
+        try:
+            return await self.client.query_range(expr, planned.start, planned.end, step)
+        except PromdashError as exc:  # the states stand without the plot: said, not lost
+            self._plot_problem = f"the plot's values: {exc}"
+            return None
 
     # ------------------------------------------------------------ drawing
 
@@ -271,9 +279,13 @@ class BacktestScreen(Screen[None]):
         result = self.edit or self.original
         if result is not None:
             planned = result.plan
+            held = planned.end - planned.start
+            # A range longer than the server's history starts at its oldest sample.
+            span = short_duration(self.range_seconds)
+            if held < self.range_seconds - 1:
+                span = f"{short_duration(held)} held of {span}"
             text.append(
-                f" · {short_duration(planned.end - planned.start)} "
-                f"{clock_text(planned.start, seconds=False)}→"
+                f" · last {span}, {clock_text(planned.start, seconds=False)}→"
                 f"{clock_text(planned.end, seconds=False)}"
             )
             text.append(
@@ -350,6 +362,9 @@ class BacktestScreen(Screen[None]):
             empty="the expression has no values in this range",
             legend=legend,
         )
+
+    def on_resize(self) -> None:
+        self._compare()  # side by side, or one under the other
 
     def _theme_changed(self, theme: Theme) -> None:
         self._compare()

@@ -24,7 +24,7 @@ from promdash.present.text import common_labels, labels_text
 from promdash.timefmt import short_duration
 from promdash.tui.plot import RGB, PlotLine, render_plot
 
-NAME_ROOM = 28  # columns at most for the alerts' names right of the bands
+NAME_ROOM = 28  # columns for the alerts' names right of the bands (a fifth of a wide screen)
 
 
 def state_colours(variables: Mapping[str, str]) -> dict[str, str]:
@@ -156,7 +156,7 @@ def backtest_plot(
     more = len(rows) - len(shown)
     band_rows = max(len(shown) + (1 if more else 0), 1) + (1 if legend else 0)
     names = max((len(_label(b)) for b in rows), default=0)
-    right = min(names + 1, NAME_ROOM, width // 3) if names else 0
+    right = min(names + 1, max(NAME_ROOM, width // 5), width // 3) if names else 0
     plot = render_plot(
         lines, width=width - right, height=max(height - band_rows, 5), start=start, end=end,
         step=step, axes=axes, empty_message=empty,
@@ -171,8 +171,8 @@ def backtest_plot(
     for band in shown:
         out.append(_band_line(band, start, end, left, cols, right, colours, axis))
     if more:
-        out.append(Text(f"{' ' * left} +{more} more alert lines (a wider or taller terminal "
-                        "shows them; promdash backtest lists them all)", style="dim"))  # fmt: skip
+        said = f"{' ' * (left + 1)}+{more} more lines (promdash backtest lists every alert)"
+        out.append(Text(said[: max(width, 1)], style="dim"))
     if not rows:
         out.append(Text(" " * (left + 1) + "never pending or firing in this range", style="dim"))
     if legend:
@@ -230,8 +230,8 @@ def _times(n: int) -> str:
 
 
 def counts_text(label: str, result: Backtest | None, colours: Mapping[str, str],
-                problem: str = "") -> Text:  # fmt: skip
-    """`original: fired 6 times, firing 1m 12s (1 alert)`."""
+                problem: str = "", change: str = "") -> Text:  # fmt: skip
+    """`original: fired 6 times, firing 1m 12s (1 alert)`; `change` after the times."""
     text = Text()
     text.append(f"{label}: ", style="bold")
     if result is None:
@@ -241,6 +241,8 @@ def counts_text(label: str, result: Backtest | None, colours: Mapping[str, str],
     text.append(
         f"fired {_times(fired)}", style=f"bold {colours.get('firing', '')}" if fired else ""
     )
+    if change:
+        text.append(f" ({change})", style="bold")
     if fired:
         text.append(f", firing {short_duration(firing)}")
     if alerts:
@@ -264,11 +266,11 @@ def comparison(
         hint = "  — edit the expression or for, Enter runs it"
         return ours.append(hint, style="dim") if len(ours) + len(hint) <= width else ours
     # What went wrong is said below, once.
-    theirs = counts_text("edit", edit, colours, "not run" if problem else "")
+    said = ""
     if edit is not None and original is not None:
         change = edit.times_fired - original.times_fired
-        said = f"{abs(change)} {'more' if change > 0 else 'fewer'}" if change else "the same"
-        theirs.append(f" ({said})", style="bold")
+        said = f"{abs(change)} {'more' if change > 0 else 'fewer'}" if change else "as many"
+    theirs = counts_text("edit", edit, colours, "not run" if problem else "", said)
     gap = max(2, (width // 2) - len(ours))
     if len(ours) + gap + len(theirs) <= width:
         return Text.assemble(ours, " " * gap, theirs)
