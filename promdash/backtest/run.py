@@ -110,7 +110,7 @@ async def plan(
     is an error saying what the server holds, or with `fit_start` (a range the user did
     not choose) starts there instead, with a notice."""
     if end <= start:
-        raise OutsideRetention(f"the range is empty: it ends ({_when(end)}) before it starts")
+        raise UsageError(f"the range is empty: it ends ({_when(end)}) before it starts")
     oldest, server_interval = await asyncio.gather(
         oldest_sample(client),
         evaluation_interval(client) if every is None and rule.interval is None else _none(),
@@ -118,11 +118,16 @@ async def plan(
     notices = []
     if oldest is not None and start < oldest - 1:
         held = f"the server's oldest sample is from {_when(oldest)} ({_ago(oldest)})"
-        if end <= oldest or not fit_start:
+        if end <= oldest:
+            raise OutsideRetention(
+                f"the range ({_when(start)} to {_when(end)}) ends before what the server "
+                f"holds: {held}"
+            )
+        if not fit_start:
+            longest = format_duration(max(1, math.floor(end - oldest)))
             raise OutsideRetention(
                 f"the range starts at {_when(start)}, before what the server holds: {held}; "
-                f"ask for --range {format_duration(max(1, math.floor(time.time() - oldest)))} "
-                "or less, or a later --start"
+                f"ask for --range {longest} or less, or a later --start"
             )
         notices.append(f"{held}: backtesting from there")
         start = oldest
