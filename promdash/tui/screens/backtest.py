@@ -40,7 +40,8 @@ from promdash.timefmt import (
 )
 from promdash.tui.plot import PlotLine, graph_lines, plot_columns
 from promdash.tui.themes import plot_colours, rgb, rich_colour
-from promdash.tui.widgets.backtest import BacktestView, bands, comparison, plot_step, state_colours
+from promdash.tui.widgets.alerts import state_colours
+from promdash.tui.widgets.backtest import BacktestView, bands, comparison, plot_step
 from promdash.tui.widgets.panel import show
 
 if TYPE_CHECKING:

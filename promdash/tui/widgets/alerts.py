@@ -98,6 +98,12 @@ class AlertmanagerInfo:
         return next((s for s in self.silences or () if s.id == silence_id), None)
 
 
+def state_colours(variables: dict[str, str]) -> dict[str, str]:
+    """Each alert state's colour, the theme's `alert-*` variables: the one source the
+    panel, the overview and the backtest draw states with."""
+    return {state: rich_colour(variables, f"alert-{state}") for state in STATES}
+
+
 def rule_key(group: RuleGroup, index: int, rule: AlertingRule) -> str:
     return f"rule|{group.file}|{group.name}|{index}|{rule.name}"
 
@@ -543,12 +549,8 @@ class AlertsPanel(TablePanel):
 
     def colours(self) -> dict[str, str]:
         variables = self.app.theme_variables
-        return {
-            "inactive": rich_colour(variables, "alert-inactive"),
-            "pending": rich_colour(variables, "alert-pending"),
-            "firing": rich_colour(variables, "alert-firing"),
-            "changed": rich_colour(variables, "changed-background"),
-        }
+        changed = rich_colour(variables, "changed-background")
+        return {**state_colours(variables), "changed": changed}
 
     # ------------------------------------------------------------ data in
 

@@ -27,15 +27,6 @@ from promdash.tui.plot import RGB, PlotLine, render_plot
 NAME_ROOM = 28  # columns for the alerts' names right of the bands (a fifth of a wide screen)
 
 
-def state_colours(variables: Mapping[str, str]) -> dict[str, str]:
-    """The alert states' colours, as the Alerts panel and the overview draw them."""
-    from promdash.tui.themes import rich_colour
-
-    return {
-        s: rich_colour(dict(variables), f"alert-{s}") for s in ("inactive", "pending", "firing")
-    }
-
-
 @dataclass(frozen=True, slots=True)
 class Band:
     """One line under the plot: an alert's states over the range."""

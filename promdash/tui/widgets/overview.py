@@ -50,6 +50,7 @@ from promdash.tui.widgets.alerts import (
     alert_totals_text,
     alertmanager_by_key,
     rule_key,
+    state_colours,
     suppression,
 )
 from promdash.tui.widgets.panel import Clock, Panel, show
@@ -561,15 +562,9 @@ class OverviewPanel(Panel):
 
     def colours(self) -> dict[str, str]:
         variables = self.app.theme_variables
-        names = {
-            "up": "health-up",
-            "down": "health-down",
-            "unknown": "health-unknown",
-            "firing": "alert-firing",
-            "pending": "alert-pending",
-            "inactive": "alert-inactive",
-        }
-        return {key: rich_colour(variables, name) for key, name in names.items()}
+        names = {"up": "health-up", "down": "health-down", "unknown": "health-unknown"}
+        health = {key: rich_colour(variables, name) for key, name in names.items()}
+        return {**health, **state_colours(variables)}
 
     def show_targets(self, targets: Targets) -> None:
         self.targets = targets
