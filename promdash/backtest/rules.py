@@ -43,6 +43,8 @@ class Rule:
         labels = {k: v for k, v in metric.items() if k != "__name__"}
         for name, value in self.labels.items():
             labels[name] = expand(value, metric)
+            if not labels[name]:  # as in Prometheus, a label set empty is no label
+                del labels[name]
         labels["alertname"] = self.name
         return labels
 

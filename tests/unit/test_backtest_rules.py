@@ -24,6 +24,11 @@ def test_alert_labels_drop_the_name_add_the_rules_and_alertname() -> None:
     assert rule.templated() == []
 
 
+def test_a_label_the_rule_sets_empty_is_removed() -> None:
+    rule = Rule("High", "x", labels={"team": "", "zone": "{{ $labels.zone }}"})
+    assert rule.alert_labels({"team": "a", "job": "j"}) == {"job": "j", "alertname": "High"}
+
+
 def test_label_templates_promdash_cannot_expand_are_kept_and_named() -> None:
     rule = Rule("High", "x", labels={"band": "{{ if gt $value 2.0 }}hi{{ end }}", "a": "b"})
     assert rule.alert_labels({})["band"] == "{{ if gt $value 2.0 }}hi{{ end }}"
