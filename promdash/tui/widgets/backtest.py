@@ -36,6 +36,7 @@ class Band:
     fired: int
     original: bool = False  # the rule as the server has it, under the edit's line
     colour: RGB | None = None  # its series' line in the plot, when one matches
+    short: str = ""  # the name's label values alone, for a narrow column
 
 
 def _key(alert: AlertHistory) -> tuple[tuple[str, str], ...]:
@@ -59,10 +60,11 @@ def bands(
     for key in sorted({*alerts, *before}):
         labels = dict(key)
         name = labels_text(labels, skip) or rule.name
+        short = ", ".join(v for k, v in key if k not in skip) or rule.name
         colour = next((c for metric, c in plotted if _made(metric, labels)), None)
         now = alerts.get(key)
         out.append(Band(name, now.intervals if now else (), now.times_fired if now else 0,
-                        colour=colour))  # fmt: skip
+                        colour=colour, short=short))  # fmt: skip
         if original is not None:
             was = before.get(key)
             intervals = was.intervals if was else ()
@@ -171,9 +173,10 @@ def backtest_plot(
     return Text("\n").join(out)
 
 
-def _label(band: Band) -> str:
-    """What a band's line says right of it: `6× instance="a"`, `6× ↳ the rule`."""
-    return f"{band.fired}× {'↳ the rule' if band.original else band.name}"
+def _label(band: Band, short: bool = False) -> str:
+    """What a band's line says right of it: `6× instance="a"` (`6× a`), `6× ↳ the rule`."""
+    name = "↳ the rule" if band.original else band.short if short else band.name
+    return f"{band.fired}× {name}"
 
 
 def _band_line(
@@ -199,6 +202,8 @@ def _band_line(
             run = index + 1
     if right:
         name = _label(band)
+        if len(name) > right - 1 and band.short:
+            name = _label(band, short=True)
         if len(name) > right - 1:
             name = name[: max(right - 2, 1)] + "…"
         colour = band.colour
