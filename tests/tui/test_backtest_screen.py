@@ -202,6 +202,19 @@ async def test_an_expression_that_does_not_parse_shows_prometheus_s_message(serv
         assert "edit: not run" in _compare(screen)
         assert "original: fired 1 time" in _compare(screen)  # the rule's run still stands
 
+        # A `for` that is not a duration: said the way the CLI's --for says it.
+        expr.value = "vector(1)"
+        await pilot.press("tab")
+        assert screen.focused is screen.query_one("#backtest-for", Input)
+        await type_text(pilot, "abc")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen.runs >= 3, what="the third run")
+        assert (
+            _message(screen)
+            == "for: '0sabc' is not a Prometheus duration (examples: 30s, 15m, 1h30m)"
+        )
+        assert "edit: not run" in _compare(screen)
+
 
 async def test_b_on_an_alert_of_the_overview(server: str) -> None:
     app = dash(server, layout="overview")

@@ -191,7 +191,8 @@ class BacktestScreen(Screen[None]):
             hold = parse_duration(said)
         except ValueError as exc:
             raise PromdashError(f"for: {exc}") from None
-        if expr == rule.expr.strip() and hold == rule.hold:
+        # An input holds one line: a rule written over several is the same rule.
+        if expr.split() == rule.expr.split() and hold == rule.hold:
             return rule
         return dataclasses.replace(rule, expr=expr, hold=hold)
 
@@ -211,6 +212,7 @@ class BacktestScreen(Screen[None]):
         span = short_duration(self.range_seconds)
         self._say(f"Backtesting over the last {span}…")
         self.problem = ""
+        self.edit = None
 
         def progress(done: int, total: int) -> None:
             if total > 1:
@@ -228,7 +230,6 @@ class BacktestScreen(Screen[None]):
                 self.original = await backtest(client, planned, progress)
             original = self.original
             edited = self._edited(rule)
-            self.edit = None
             edit = original
             if edited is not rule:
                 edit = await backtest(client, dataclasses.replace(original.plan, rule=edited),

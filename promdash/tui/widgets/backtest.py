@@ -257,11 +257,11 @@ def comparison(
 ) -> Text:
     """The rule's counts and the edit's side by side (one under the other when narrow);
     before an edit, the rule's alone with how to make one."""
-    ours = counts_text("original", original, colours, "" if edited else problem)
+    # What went wrong is said below, once.
+    ours = counts_text("original", original, colours, "not run" if problem else "")
     if not edited:
         hint = "  — edit the expression or for, Enter runs it"
         return ours.append(hint, style="dim") if len(ours) + len(hint) <= width else ours
-    # What went wrong is said below, once.
     said = ""
     if edit is not None and original is not None:
         change = edit.times_fired - original.times_fired
