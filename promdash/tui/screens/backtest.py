@@ -25,10 +25,11 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import Footer, Input, Label, Static
+from textual.worker import Worker, WorkerState
 
 from promdash.backtest import Backtest, Rule, backtest, plan, server_rule
 from promdash.backtest.threshold import Threshold, threshold
-from promdash.errors import PromdashError
+from promdash.errors import PromdashError, UsageError
 from promdash.present.text import clip
 from promdash.prom.types import QueryResult
 from promdash.timefmt import (
@@ -185,12 +186,12 @@ class BacktestScreen(Screen[None]):
         """The rule with the inputs' expression and `for`."""
         expr = self.expr_input.value.strip()
         if not expr:
-            raise PromdashError("the expression is empty")
+            raise UsageError("the expression is empty")
         said = self.for_input.value.strip() or "0s"
         try:
             hold = parse_duration(said)
         except ValueError as exc:
-            raise PromdashError(f"for: {exc}") from None
+            raise UsageError(f"for: {exc}") from None
         # An input holds one line: a rule written over several is the same rule.
         if expr.split() == rule.expr.split() and hold == rule.hold:
             return rule
@@ -258,6 +259,16 @@ class BacktestScreen(Screen[None]):
             said += [w for w in edit.warnings if w not in said]
         self._say(" · ".join(said), "warn" if said else "")
         self.runs += 1
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        # Not a problem a user can cause (those are said above): a bug, said here too
+        # (the app's one handler tells it as every worker's), never a screen stuck on
+        # "Backtesting…".
+        if event.worker.group == "backtest" and event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self._say(f"unexpected error: {type(error).__name__}: {error}", "error")
+            self.runs += 1
 
     async def _values(self, result: Backtest, line: Threshold | None) -> QueryResult | None:
         """What the plot draws: the compared side of the threshold, else the expression."""

@@ -261,7 +261,9 @@ def comparison(
     ours = counts_text("original", original, colours, "not run" if problem else "")
     if not edited:
         hint = "  — edit the expression or for, Enter runs it"
-        return ours.append(hint, style="dim") if len(ours) + len(hint) <= width else ours
+        if original is None or len(ours) + len(hint) > width:
+            return ours
+        return ours.append(hint, style="dim")
     said = ""
     if edit is not None and original is not None:
         change = edit.times_fired - original.times_fired
