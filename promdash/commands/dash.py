@@ -60,13 +60,15 @@ def open_dashboard(conn: Connection, options: DashOptions) -> None:
     # panels load (some 0.2 s), not once the screen is up.
     first_targets = _ask_targets(conn)
     from promdash.commands.silences import login_name
-    from promdash.config import load_config
+    from promdash.config import config_path, load_config
     from promdash.files import state_root
     from promdash.preferences import GraphMemory, remember_theme, remembered_theme, server_key
     from promdash.tui.app import make_app
     from promdash.tui.settings import DashSettings
 
-    config = load_config()
+    # A missing config file is the empty config: reading it would only import pydantic
+    # (~0.1 s of the launch) to say so.
+    config = load_config() if config_path().is_file() else None
     stack = _managed_stack(conn.url)
     # A bad one, given or in the config: one line (exit 3) here, before anything opens.
     listed, opened = grafana_dashboards(
@@ -84,7 +86,7 @@ def open_dashboard(conn: Connection, options: DashOptions) -> None:
         alertmanager=options.alertmanager.named(conn),
         alertmanager_connect=options.alertmanager.reported,
         author=login_name(),
-        theme=options.theme or remembered_theme() or config.theme,
+        theme=options.theme or remembered_theme() or (config.theme if config else None),
         refresh=options.refresh,
         stack_name=stack.name if stack else None,
         layout=options.layout,
@@ -179,7 +181,7 @@ def _stack_graphs(path: Path) -> tuple[OverviewGraph, ...]:
 
 
 def grafana_dashboards(
-    given: Sequence[str], config: Config, context: str | None, stack_file: str | None
+    given: Sequence[str], config: Config | None, context: str | None, stack_file: str | None
 ) -> tuple[tuple[Path, ...], Path | None]:
     """The Grafana dashboards D lists, and the one drawn at start.
 
@@ -190,12 +192,12 @@ def grafana_dashboards(
     """
     from_flags = [file for path in given for file in _grafana_files(path)]
     from_config: list[Path] = []
-    ctx = config.contexts.get(context) if context else None
+    ctx = config.contexts.get(context) if config is not None and context else None
     for i, path in enumerate(ctx.dashboards if ctx else ()):
         try:
             from_config += _grafana_files(path)
         except DashboardError as exc:
-            where = config.where("contexts", ctx.name, "dashboards", i) if ctx else ""
+            where = config.where("contexts", ctx.name, "dashboards", i) if config and ctx else ""
             raise ConfigError(f"{where}: {exc}") from None
     listed = tuple(dict.fromkeys([*from_flags, *from_config, *_provisioned(stack_file)]))
     return listed, from_flags[0] if from_flags else None
@@ -227,11 +229,11 @@ def _grafana_file(path: Path) -> Path:
 def _provisioned(stack_file: str | None) -> list[Path]:
     """The Grafana dashboards the running stack provisions (its grafana `provisioning`
     folder's `dashboards/*.json`); none when it has none or its file is gone."""
+    if not stack_file:
+        return []  # before the imports: the stack's model loads pydantic (~0.1 s)
     from promdash.errors import StackFileError
     from promdash.stack.model import load_stack
 
-    if not stack_file:
-        return []
     try:
         stack = load_stack(Path(stack_file))
     except StackFileError:
