@@ -15,9 +15,11 @@ no textual, no presenter.
             alert.labels, alert.intervals, alert.times_fired
         result.matrix  # the expression's value at each tick, to plot
 
-What if? Another expression: `dataclasses.replace(rule, expr=...)`, then `plan` and
-`backtest` again. Another `for` or `keep_firing_for` needs no query:
-`from_matrix(dataclasses.replace(result.plan, rule=changed), result.matrix)`.
+What if? Another rule: `backtest(client, dataclasses.replace(result.plan, rule=changed))`.
+Another `for` or `keep_firing_for` can replay the same answer without a query,
+`from_matrix(dataclasses.replace(result.plan, rule=changed), result.matrix, result.grid)`,
+but a longer one may need ticks the answer lacks: such an alert's stretches then
+start where its states settle (`known_from`), and `backtest` asks further back.
 """
 
 from promdash.backtest.replay import (

@@ -11,6 +11,12 @@ tick. (rules/alerting.go, AlertingRule.Eval, since 2.42.)
 
 Ticks are whole milliseconds, as Prometheus stores and compares times, so a
 `for` that is a whole number of intervals fires exactly that many ticks later.
+
+The ticks replayed start somewhere: what the alert did before them is not known.
+Its states are known from the first tick (`settled`) where they no longer depend on
+it: once returned `for` long without a gap (firing, whatever came before), or
+missing `keep_firing_for` long (inactive). Before that, it may have been firing
+while the replay has it pending, or kept firing while the replay has it gone.
 """
 
 from __future__ import annotations
@@ -86,10 +92,15 @@ class Interval:
 
 @dataclass(frozen=True, slots=True)
 class AlertHistory:
-    """One alert (label set) of a rule over the range: its pending and firing stretches."""
+    """One alert (label set) of a rule over the range: its pending and firing stretches.
+
+    `known_from`: set when the alert's states in the range depend on evaluations
+    before the ticks replayed (it was returned at the first of them, or kept firing):
+    its stretches are known from that time on (one going on then began before it)."""
 
     labels: dict[str, str]
     intervals: list[Interval] = field(default_factory=list)
+    known_from: float | None = None
 
     @property
     def times_fired(self) -> int:
@@ -136,6 +147,21 @@ def replay(
     return [(s, a, None if b is not None and b >= count else b) for s, a, b in out]
 
 
+def settled(present: Iterable[int], count: int, fire_after: int, resolve_after: int) -> int:
+    """The first of `count` ticks from which an alert returned at `present` is in the
+    same state whatever it was before tick 0 (`count` when none is): the last tick
+    of `fire_after + 1` returned in a row (firing), or of `resolve_after + 1` missing
+    in a row (inactive)."""
+    last = -1  # the last tick returned so far
+    for run_start, run_end in _runs(sorted({i for i in present if 0 <= i < count})):
+        if run_start - last - 1 > resolve_after:
+            return last + 1 + resolve_after
+        if run_end - run_start >= fire_after:
+            return run_start + fire_after
+        last = run_end
+    return min(count, last + 1 + resolve_after) if count - last - 1 > resolve_after else count
+
+
 def _runs(ticks: Sequence[int]) -> Iterable[tuple[int, int]]:
     """Consecutive ticks as (first, last) runs."""
     if not ticks:
@@ -161,20 +187,27 @@ def histories(
     """Each alert's history: `present[key]` are the ticks the alert `key` was returned
     at, `labels[key]` its labels; `hold` and `keep` are `for` and `keep_firing_for` in
     seconds. Stretches ending before `range_start` (the ticks before it only warm the
-    states up) are left out, and one going on at it is cut there. Alerts never
-    pending or firing in the range are left out."""
+    states up) are left out, and one going on at it is cut there. An alert whose
+    states at `range_start` the ticks do not settle is cut where they do
+    (`known_from`). Alerts never pending or firing in the range are left out."""
     fire_after, resolve_after = ticks.after(hold), ticks.after(keep)
     begin = ticks.first / 1000 if range_start is None else range_start
     out: dict[K, AlertHistory] = {}
     for key, returned in present.items():
+        known = settled(returned, ticks.count, fire_after, resolve_after)
+        unsettled = range_start is not None and begin < ticks.at(known)
+        known_from = ticks.at(known) if unsettled else None
+        cut = ticks.at(known) if unsettled else begin
         intervals = []
         for state, a, b in replay(returned, ticks.count, fire_after, resolve_after):
             start, end = ticks.at(a), None if b is None else ticks.at(b)
-            if end is not None and end <= begin:
+            if (end is not None and end <= cut) or (unsettled and known >= ticks.count):
                 continue
-            intervals.append(Interval(state, max(start, begin), end, start < begin))
-        if intervals:
-            out[key] = AlertHistory(labels[key], intervals)
+            # Where the states settle, a stretch going on may have begun before.
+            before = start < cut or (unsettled and start == cut)
+            intervals.append(Interval(state, max(start, cut), end, before))
+        if intervals or known_from is not None:
+            out[key] = AlertHistory(labels[key], intervals, known_from)
     return out
 
 

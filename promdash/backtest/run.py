@@ -6,6 +6,10 @@ so each point is what an instant evaluation at that tick would return (same
 ranges are asked in parts of `CHUNK` ticks, each starting one step after the last.
 Before the range, the ticks `for` and `keep_firing_for` span are evaluated too, so
 an alert already pending or firing at its start is shown so, as Prometheus had it.
+While an alert's states at the start still depend on earlier ticks (returned at the
+first one asked, or kept firing through short gaps), earlier ones are asked, back
+to the server's oldest sample or `LOOKBACK` times the range; past that, its
+stretches are known from where they settle (`AlertHistory.known_from`).
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ if TYPE_CHECKING:
 CHUNK = 10_000  # ticks per range query: below the server's 11,000 points per series
 PARALLEL = 4  # range queries in flight at once
 DEFAULT_INTERVAL = 60.0  # Prometheus's own default evaluation_interval
+LOOKBACK = 3  # the warm-up reaches back at most this many times the range (with for and keep)
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,7 @@ class Plan:
     every_from: str  # where the interval came from, for people
     phase: float | None = None  # a time the server's ticks fall on, when known
     notices: list[str] = field(default_factory=list)
+    oldest: float | None = None  # the server's oldest sample: no tick is asked before it
 
     @property
     def ticks(self) -> Ticks:
@@ -68,12 +74,23 @@ class Plan:
 
     @property
     def warm_ticks(self) -> Ticks:
-        """The range's ticks and, before them, enough to know the states at its start."""
+        """The range's ticks and, before them, what settles the states at its start for
+        an alert returned all along or gone all along: one more than `for` and
+        keep_firing_for span (none before the server's oldest sample)."""
         ticks = self.ticks
-        # One more than `for` and keep_firing_for span: an alert returned all along is
-        # then firing before the start, not from it.
         before = ticks.after(self.rule.hold) + ticks.after(self.rule.keep_firing_for) + 1
-        return Ticks(ticks.first - before * ticks.step, ticks.step, ticks.count + before)
+        return self.earlier(ticks, before)
+
+    def earlier(self, grid: Ticks, more: int) -> Ticks:
+        """`grid` with up to `more` ticks before it, none before the oldest sample nor
+        `LOOKBACK` times the range (with for and keep_firing_for) before the start."""
+        rule = self.rule
+        floor = self.start - LOOKBACK * (self.end - self.start + rule.hold + rule.keep_firing_for)
+        if self.oldest is not None:
+            floor = max(floor, self.oldest)
+        room = max(0, (grid.first - math.ceil(floor * 1000)) // grid.step)
+        more = min(more, room)
+        return Ticks(grid.first - more * grid.step, grid.step, grid.count + more)
 
 
 @dataclass(frozen=True)
@@ -83,9 +100,14 @@ class Backtest:
     plan: Plan
     ticks: Ticks  # the range's ticks (without the warm-up before it)
     alerts: list[AlertHistory]  # by labels
-    matrix: list[Series]  # the expression's value at each tick, warm-up included
+    matrix: list[Series]  # the expression's value at each tick of `grid`
     queries: int  # range queries sent
     warnings: list[str] = field(default_factory=list)
+    asked: Ticks | None = None  # the ticks evaluated, warm-up included (None: plan.warm_ticks)
+
+    @property
+    def grid(self) -> Ticks:
+        return self.plan.warm_ticks if self.asked is None else self.asked
 
     @property
     def times_fired(self) -> int:
@@ -140,7 +162,7 @@ async def plan(
     else:
         chosen, said = DEFAULT_INTERVAL, "the default evaluation_interval"
     phase = rule.last_evaluation if rule.source == "server" else None
-    planned = Plan(rule, start, end, chosen, said, phase, notices)
+    planned = Plan(rule, start, end, chosen, said, phase, notices, oldest)
     if not planned.ticks.count:
         raise UsageError(
             f"the range ({short_duration(end - start)}) holds no evaluation every "
@@ -224,10 +246,9 @@ async def backtest(
 ) -> Backtest:
     """Evaluate the plan's rule at each tick and replay Prometheus's alert states.
     `progress(done, total)` is told as range queries come back."""
-    ticks, warm = plan.ticks, plan.warm_ticks
-    parts = warm.chunks(CHUNK)
     limit = asyncio.Semaphore(PARALLEL)
-    done = 0
+    warnings: list[str] = []
+    done = total = 0
 
     async def ask(part: Ticks) -> list[Series]:
         nonlocal done
@@ -238,17 +259,34 @@ async def backtest(
         warnings.extend(w for w in answer.warnings if w not in warnings)
         done += 1
         if progress is not None:
-            progress(done, len(parts))
+            progress(done, total)
         return answer.matrix
 
-    warnings: list[str] = []
-    answers = await asyncio.gather(*(ask(part) for part in parts)) if warm.count else []
-    matrix = join([series for answer in answers for series in answer])
+    async def ask_all(ticks: Ticks) -> list[Series]:
+        nonlocal total
+        parts = ticks.chunks(CHUNK)
+        total += len(parts)
+        answers = await asyncio.gather(*(ask(part) for part in parts))
+        return [series for answer in answers for series in answer]
+
+    grid = plan.warm_ticks
+    matrix = join(await ask_all(grid)) if grid.count else []
+    alerts = from_matrix(plan, matrix, grid)
+    # Alerts whose states at the start depend on ticks before those asked: ask earlier
+    # ones, twice as many each time, while there are any to ask.
+    while any(a.known_from is not None for a in alerts):
+        wider = plan.earlier(grid, max(grid.count - plan.ticks.count, 1))
+        if wider.count == grid.count:
+            break
+        earlier = wider.part(0, wider.count - grid.count)
+        matrix = join([*await ask_all(earlier), *matrix])
+        grid = wider
+        alerts = from_matrix(plan, matrix, grid)
     if templated := plan.rule.templated():
         warnings.append(
             f"label {', '.join(templated)}: a template promdash does not expand, kept as written"
         )
-    return Backtest(plan, ticks, from_matrix(plan, matrix), matrix, len(parts), warnings)
+    return Backtest(plan, plan.ticks, alerts, matrix, total, warnings, grid)
 
 
 Key = tuple[tuple[str, str], ...]
@@ -271,18 +309,26 @@ def join(parts: list[Series]) -> list[Series]:
     return list(joined.values())
 
 
-def from_matrix(plan: Plan, matrix: list[Series]) -> list[AlertHistory]:
-    """Each alert's history from the expression's values at the plan's ticks (warm-up
-    included), sorted by labels: what a changed `for` or `keep_firing_for` needs again,
-    without asking the server."""
-    ticks = plan.warm_ticks
+def from_matrix(plan: Plan, matrix: list[Series], grid: Ticks | None = None) -> list[AlertHistory]:
+    """Each alert's history from the expression's values at the ticks `grid` (a
+    backtest's `grid`; by default the plan's warm-up and range), sorted by labels.
+
+    A changed `for` or `keep_firing_for` replays from the same answer
+    (`from_matrix(replace(result.plan, rule=changed), result.matrix, result.grid)`):
+    where the answer does not reach back far enough to settle an alert's states, its
+    stretches start where they settle (`known_from`) instead of showing a start that
+    never happened; `backtest` with the changed plan asks further back. Without
+    `grid`, the ticks before the matrix's first sample are taken as not asked."""
+    ticks = plan.warm_ticks if grid is None else grid
+    if grid is None and (times := [t for s in matrix for t in _times(s)[:1]]):
+        ticks = ticks.part(max(0, ticks.index(min(times))), ticks.count)
     present: dict[Key, list[int]] = {}
     labels: dict[Key, dict[str, str]] = {}
     source: dict[Key, dict[str, str]] = {}
     for series in matrix:
         alert = plan.rule.alert_labels(series.metric)
         key = tuple(sorted(alert.items()))
-        times = [*series.timestamps, *(t for t, _ in series.histograms)]
+        times = _times(series)
         indexes = [ticks.index(t) for t in times]
         if key not in present:
             present[key], labels[key], source[key] = indexes, alert, series.metric
@@ -300,3 +346,7 @@ def from_matrix(plan: Plan, matrix: list[Series]) -> list[AlertHistory]:
         range_start=plan.ticks.first / 1000,
     )  # fmt: skip
     return sorted(found.values(), key=lambda a: sorted(a.labels.items()))
+
+
+def _times(series: Series) -> list[float]:
+    return sorted([*series.timestamps, *(t for t, _ in series.histograms)])

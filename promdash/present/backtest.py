@@ -76,8 +76,11 @@ def backtest_text(result: Backtest, *, color: bool = False, width: int | None = 
     summary = f"{_count(len(fired), 'alert')} fired {_count(result.times_fired, 'time')}"
     if fired:
         summary += f", firing {short_duration(firing)} in all"
-    if len(fired) < len(alerts):
-        summary += f"; {_count(len(alerts) - len(fired), 'alert')} only pending"
+    pending = [a for a in alerts if a.intervals and not a.times_fired]
+    if pending:
+        summary += f"; {_count(len(pending), 'alert')} only pending"
+    if unknown := sum(not a.intervals for a in alerts):
+        summary += f"; {_count(unknown, 'alert')} in a state not known"
     lines.append(summary)
     common = common_labels([a.labels for a in alerts]) if len(alerts) > 1 else {}
     if common:
@@ -85,17 +88,35 @@ def backtest_text(result: Backtest, *, color: bool = False, width: int | None = 
     lines += ["", _summary_table(alerts, common, start, end, color, width), ""]
     for alert in alerts:
         lines.append(_name(alert, common))
+        if alert.known_from is not None:
+            lines.append(f"  {_unknown(alert.known_from, result, dated)}")
         rows = [
             [
                 paint(i.state, _STATE_COLOR[i.state], color),
-                _moment(i.start, dated) + (" (already)" if i.before_start else ""),
+                _moment(i.start, dated) + _already(i, alert),
                 _moment(i.end, dated) if i.end is not None else "(still at the end)",
                 short_duration(i.seconds(end)),
             ]
             for i in alert.intervals
         ]
-        lines.append(table(["STATE", "FROM", "UNTIL", "LASTED"], rows, indent="  "))
+        if rows:
+            lines.append(table(["STATE", "FROM", "UNTIL", "LASTED"], rows, indent="  "))
     return "\n".join(lines)
+
+
+def _already(interval: Interval, alert: AlertHistory) -> str:
+    if interval.before_start and interval.start == alert.known_from:
+        return " or before"
+    return " (already)" if interval.before_start else ""
+
+
+def _unknown(known_from: float, result: Backtest, dated: bool) -> str:
+    """Why an alert's states are known only from `known_from`."""
+    asked = result.grid.at(0)
+    return (
+        f"its state before {_moment(known_from, dated)} is not known: returned (or kept "
+        f"firing) from {_moment(asked, True)}, the earliest tick asked, on"
+    )
 
 
 def _name(alert: AlertHistory, common: dict[str, str]) -> str:
@@ -153,6 +174,7 @@ def backtest_json(result: Backtest) -> str:
         "everySeconds": plan.every,
         "everyFrom": plan.every_from,
         "firstEvaluation": result.ticks.at(0) if result.ticks.count else None,
+        "firstAsked": result.grid.at(0) if result.grid.count else None,
         "evaluations": result.ticks.count,
         "queries": result.queries,
         "alerts": [
@@ -161,6 +183,7 @@ def backtest_json(result: Backtest) -> str:
                 "timesFired": alert.times_fired,
                 "firingSeconds": alert.seconds("firing", plan.end),
                 "pendingSeconds": alert.seconds("pending", plan.end),
+                "knownFrom": alert.known_from,
                 "intervals": [_interval_json(i, plan.end) for i in alert.intervals],
             }
             for alert in result.alerts

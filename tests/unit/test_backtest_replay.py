@@ -216,7 +216,7 @@ def test_an_alert_firing_across_a_chunk_boundary_is_one_stretch() -> None:
     ]
     for part in parts:
         part.values.extend([1.0] * len(part.timestamps))
-    [alert] = from_matrix(plan, parts)
+    [alert] = from_matrix(plan, parts, plan.warm_ticks)
     assert alert.labels == {"job": "a", "severity": "page", "alertname": "X"}
     assert alert.intervals == [Interval("pending", at(4), at(6)), Interval("firing", at(6), at(26))]
 
@@ -230,7 +230,7 @@ def test_two_series_with_one_alert_label_set_at_once_fail_as_in_prometheus() -> 
         from_matrix(plan, both)
     # One after the other is one alert, as in Prometheus.
     apart = [Series({"__name__": "a"}, [at(0)], [1.0]), Series({"__name__": "b"}, [at(1)], [1.0])]
-    [alert] = from_matrix(plan, apart)
+    [alert] = from_matrix(plan, apart, plan.warm_ticks)
     assert alert.intervals == [Interval("firing", at(0), at(2))]
 
 
@@ -312,7 +312,61 @@ def test_what_if_another_for_needs_only_the_matrix() -> None:
     grid = ticks(20)
     plan = Plan(Rule("X", "up", hold=10), grid.at(0), grid.end, EVERY, "--every", phase=T0)
     matrix = [Series({"job": "a"}, [at(i) for i in (*range(2, 6), *range(10, 13))], [1.0] * 7)]
-    assert sum(a.times_fired for a in from_matrix(plan, matrix)) == 2
+    assert sum(a.times_fired for a in from_matrix(plan, matrix, plan.warm_ticks)) == 2
     longer = dataclasses.replace(plan, rule=dataclasses.replace(plan.rule, hold=20))
-    [alert] = from_matrix(longer, matrix)
+    [alert] = from_matrix(longer, matrix, plan.warm_ticks)  # the ticks asked
     assert alert.times_fired == 0 and [i.state for i in alert.intervals] == ["pending"] * 2
+    assert alert.known_from is None
+
+
+def test_what_if_a_longer_for_than_the_answer_covers_shows_no_made_up_start() -> None:
+    # Returned at every tick asked (and for days before): with for 0 one tick before the
+    # range was asked. With for 10m, the answer does not say whether it was pending or
+    # firing before +9m; it was firing by then.
+    import dataclasses
+
+    every = 60.0
+    plan = Plan(Rule("X", "up"), T0, T0 + 30 * every, every, "--every", phase=T0)
+    grid = plan.warm_ticks
+    matrix = [Series({"job": "a"}, [grid.at(i) for i in range(grid.count)], [1.0] * grid.count)]
+    longer = dataclasses.replace(plan, rule=dataclasses.replace(plan.rule, hold=600))
+    for asked in (grid, None):  # the grid asked, or (not given) from the first sample on
+        [alert] = from_matrix(longer, matrix, asked)
+        assert alert.intervals == [Interval("firing", T0 + 540, None, before_start=True)]
+        assert alert.known_from == T0 + 540
+
+
+def test_keep_firing_for_through_short_gaps_since_long_before_the_range() -> None:
+    # for 10m, keep_firing_for 10m, every 1m: returned at every tick from 2h before the
+    # range, then missing one tick in five from 30m before it: Prometheus stays firing.
+    every = 60.0
+    plan = Plan(Rule("X", "up", hold=600, keep_firing_for=600), T0, T0 + 60 * every,
+                every, "--every", phase=T0)  # fmt: skip
+    full = Ticks(plan.ticks.first - 120 * 60_000, 60_000, plan.ticks.count + 120)
+    here = [i for i in range(full.count) if not (i >= 90 and i % 5 == 4)]
+    truth = replay_sets(full, [{"a"} if i in here else set() for i in range(full.count)],
+                        600, 600)["a"]  # fmt: skip
+    assert truth[-1] == Interval("firing", full.at(10), None)
+
+    def answer(grid: Ticks) -> list[Series]:
+        times = [full.at(i) for i in here if full.at(i) >= grid.at(0)]
+        return [Series({"job": "a"}, times, [1.0] * len(times))]
+
+    # The warm-up for + keep_firing_for spans settles nothing: no stretch is made up.
+    [alert] = from_matrix(plan, answer(plan.warm_ticks), plan.warm_ticks)
+    assert alert.intervals == [] and alert.known_from is not None
+    # Asked back to where it was returned 11 ticks in a row: firing all along.
+    [alert] = from_matrix(plan, answer(full), full)
+    assert alert.intervals == [Interval("firing", T0, None, before_start=True)]
+    assert alert.known_from is None
+
+
+def test_settled_is_where_the_states_no_longer_depend_on_earlier_ticks() -> None:
+    from promdash.backtest.replay import settled
+
+    assert settled([0, 1, 2, 3], 10, fire_after=2, resolve_after=0) == 2  # firing either way
+    assert settled([0, 2, 4], 10, fire_after=0, resolve_after=0) == 0
+    assert settled([0, 2, 4], 10, fire_after=1, resolve_after=0) == 1  # missing: inactive
+    assert settled([0, 2, 4, 6, 8], 10, fire_after=1, resolve_after=1) == 10  # never
+    assert settled([5], 10, fire_after=3, resolve_after=2) == 2  # missing 0..2
+    assert settled([], 10, fire_after=3, resolve_after=2) == 2
