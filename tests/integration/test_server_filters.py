@@ -16,9 +16,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
+from collections import Counter
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
@@ -27,7 +31,7 @@ from promdash.prom.client import PromClient
 from promdash.prom.types import RuleGroup
 from tests.conftest import IN_CI, require_prometheus
 from tests.fleet import Fleet, FleetError, Plan, find_nginx, fleet
-from tests.integration.prom3_server import Prom3Server
+from tests.integration.prom3_server import PROM3, Prom3Server
 from tests.integration.test_query_cli import child_env, run
 
 pytestmark = pytest.mark.prometheus
@@ -210,3 +214,102 @@ def test_targets_pool_asks_prometheus_3_for_that_pool_only(
     ]
     assert result.stdout.splitlines()[0] == "node_exporter  1/2 up"
     assert "prometheus" not in result.stdout
+
+
+class _Prom3Rules(BaseHTTPRequestHandler):
+    """Prometheus 3's rules API as its documentation says it answers (the rules and alerts
+    of tests/data/prom3/rules.json, built from it): `exclude_alerts` leaves every alert
+    out, `rule_group[]` and `rule_name[]` keep what they name; and the `ALERTS` series of
+    those alerts, counted as the dashboard asks. No Prometheus 3 runs here."""
+
+    asked: ClassVar[list[list[tuple[str, str]]]] = []
+
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        params = parse_qsl(url.query)
+        self.asked.append(params)
+        rules = json.loads((PROM3 / "rules.json").read_text())["data"]["groups"]
+        if url.path == "/api/v1/rules":
+            names = {v for k, v in params if k == "rule_name[]"}
+            wanted = {v for k, v in params if k == "rule_group[]"}
+            groups = []
+            for group in rules:
+                kept = [r for r in group["rules"] if not names or r["name"] in names]
+                if ("exclude_alerts", "true") in params:
+                    kept = [{k: v for k, v in r.items() if k != "alerts"} for r in kept]
+                if kept and (not wanted or group["name"] in wanted):
+                    groups.append({**group, "rules": kept})
+            data: object = {"groups": groups}
+        elif params == [("query", "count by (alertname, alertstate) (ALERTS)")]:
+            counts = Counter(
+                (a["labels"]["alertname"], a["state"])
+                for group in rules
+                for r in group["rules"]
+                for a in r.get("alerts") or ()
+            )
+            result = [
+                {"metric": {"alertname": n, "alertstate": s}, "value": [1e9, str(c)]}
+                for (n, s), c in counts.items()
+            ]
+            data = {"resultType": "vector", "result": result}
+        else:
+            self.send_error(400)
+            return
+        body = json.dumps({"status": "success", "data": data}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def prom3_rules() -> Iterator[str]:
+    _Prom3Rules.asked = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Prom3Rules)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def test_alert_rules_of_prometheus_3_are_counted_from_alerts_and_listed_by_name(
+    prom3_rules: str,
+) -> None:
+    documented = {
+        (g["name"], r["name"]): r.get("alerts") or []
+        for g in json.loads((PROM3 / "rules.json").read_text())["data"]["groups"]
+        for r in g["rules"]
+    }
+    async with PromClient(Connection(prom3_rules)) as client:
+        counted = await client.alert_rules(list_up_to=0)
+        assert not client.ignores("exclude_alerts")
+        rules = {(g.name, r.name): r for g in counted for r in g.alerting}
+        assert rules.keys() == documented.keys()
+        for key, rule in rules.items():
+            assert rule.count("firing") == len(documented[key]), key  # each fires once
+            assert rule.alerts == [] and rule.listed == (not documented[key]), key
+        # Counted from ALERTS: the rules asked without alerts, then the counts; no more.
+        assert [dict(p).get("query", "rules") for p in _Prom3Rules.asked] == [
+            "rules",
+            "count by (alertname, alertstate) (ALERTS)",
+        ]
+        _Prom3Rules.asked = []
+        listed = await client.alert_rules(list_up_to=5)
+        rules = {(g.name, r.name): r for g in listed for r in g.alerting}
+        for key, rule in rules.items():
+            assert rule.listed, key
+            assert [a.labels for a in rule.alerts] == [a["labels"] for a in documented[key]]
+        # Their alerts asked for by group and name, in one request.
+        assert sorted(_Prom3Rules.asked[-1]) == [
+            ("rule_group[]", "example"),
+            ("rule_group[]", "node"),
+            ("rule_name[]", "HighRequestLatency"),
+            ("rule_name[]", "InstanceDown"),
+            ("type", "alert"),
+        ]
