@@ -1,10 +1,14 @@
 """Titles count alerts, and say how many rules they come from when that differs; at a
-narrow width an alert's labels line keeps the values that tell it apart."""
+narrow width an alert's labels line keeps the values that tell it apart; rules whose
+alerts are only counted (a storm's) are counted the same."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from promdash.present.text import alert_counts_text
-from promdash.prom.types import Alert, AlertingRule, RuleGroup
+from promdash.prom.types import ActiveCounts, Alert, AlertingRule, RuleGroup
+from promdash.tui.widgets.alerts import alert_totals, alert_totals_text
 from promdash.tui.widgets.overview import overview_alerts
 
 COLOURS = {"firing": "red", "pending": "yellow", "inactive": "green"}
@@ -57,3 +61,33 @@ def test_a_narrow_overview_keeps_the_instance_that_tells_alerts_apart() -> None:
                 width,
                 lines,
             )
+
+
+def _counted(groups: list[RuleGroup]) -> list[RuleGroup]:
+    """The same rules as asked without their alerts: counted, not listed."""
+    return [
+        dataclasses.replace(
+            g,
+            alerting=[
+                dataclasses.replace(
+                    r, alerts=[], counts=ActiveCounts(r.count("firing"), r.count("pending"))
+                )
+                for r in g.alerting
+            ],
+        )
+        for g in groups
+    ]
+
+
+def test_rules_only_counted_are_counted_in_titles_as_when_listed() -> None:
+    assert alert_totals_text(GROUPS) == alert_counts_text(GROUPS)
+    assert alert_totals_text(_counted(GROUPS)) == "3 firing (1 rule) · 1 pending"
+    assert alert_totals(_counted(GROUPS)) == {"firing": (3, 1), "pending": (1, 1)}
+
+
+def test_the_overview_says_a_counted_rules_alerts_on_one_line_per_state() -> None:
+    _, rows, counts = overview_alerts(_counted(GROUPS), now=0.0, width=100, colours=COLOURS)
+    lines = {row.key.rsplit("|", 1)[-1]: " ".join(c[0] for c in row.resolve()) for row in rows}  # type: ignore[index]
+    assert lines["firing"].startswith("● firing RPCLatencyHigh 3 firing alerts, counted")
+    assert lines["pending"].startswith("◐ pending InstanceDown 1 pending alerts, counted")
+    assert counts == {"firing": 1, "pending": 1, "inactive": 1}

@@ -7,6 +7,7 @@ the only failure allowed is `BadResponseError`, as one line naming the endpoint.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from collections.abc import Callable
@@ -327,3 +328,45 @@ def test_clip_keeps_short_text_and_says_how_much_was_cut() -> None:
     huge = "é" * 1_000_000  # 2 bytes each in UTF-8
     assert clip(huge, 10) == "é" * 10 + "…(+2.0 MB)"
     assert clip("y" * 310, 300) == "y" * 300 + "…(+10 B)"
+
+
+# ---------------------------------------------------------------- alert rules, counted
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), list_up_to=st.integers(0, 3))
+def test_alert_rules_count_and_list_what_the_whole_decoding_finds(
+    data: st.DataObject, list_up_to: int
+) -> None:
+    answer = data.draw(shaped(DATA["rules"]))
+    body = json.dumps({"status": "success", "data": answer}).encode()
+    try:
+        whole = wire.decode_rules(body)
+    except BadResponseError:
+        # Alerts left undecoded may be of any shape: an error, if any, is one line.
+        with contextlib.suppress(BadResponseError):
+            wire.decode_alert_rules(body, list_up_to=list_up_to)
+        return
+    groups, left_out = wire.decode_alert_rules(body, list_up_to=list_up_to)
+    assert [g.name for g in groups] == [g.name for g in whole]
+    for light, full in zip(groups, whole, strict=True):
+        assert light.recording == []
+        for rule, expected in zip(light.alerting, full.alerting, strict=True):
+            for state in ("firing", "pending"):
+                assert rule.count(state) == expected.count(state)
+            active = expected.count("firing") + expected.count("pending")
+            assert rule.listed == (active <= list_up_to)
+            assert rule.alerts == (expected.alerts if rule.listed else [])
+            assert (rule in left_out) == (not expected.alerts and rule.state != "inactive")
+
+
+def test_a_listed_rules_alerts_of_the_wrong_shape_say_where() -> None:
+    rule = {"name": "A", "type": "alerting", "state": "firing"}
+    data = {"groups": [{"name": "g", "rules": [{**rule, "alerts": [{"labels": {"a": 1}}]}]}]}
+    body = json.dumps({"status": "success", "data": data}).encode()
+    with pytest.raises(BadResponseError) as caught:
+        wire.decode_alert_rules(body, "/api/v1/rules", list_up_to=5)
+    assert str(caught.value) == (
+        "unexpected answer from /api/v1/rules: "
+        "data.groups[0].rules[0].alerts[0].labels.<key>: expected a string, got an integer"
+    )
