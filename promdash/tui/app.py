@@ -192,6 +192,11 @@ class PromdashApp(App[None]):
         paused = self.poller.toggle_pause()
         self.notify("Paused: nothing is refreshed." if paused else "Refreshing again.")
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # The panel keys change the dashboard: under another screen (a backtest, a
+        # Grafana dashboard, help) they would change what the person cannot see.
+        return action not in ("show_panel", "toggle_layout") or self.screen is self.dashboard
+
     def action_show_panel(self, name: str) -> None:
         self.dashboard.show_panel(name)
 

@@ -37,6 +37,24 @@ async def test_the_dashboard_given_opens_at_start_and_d_brings_it_back(
         await wait_for(pilot, lambda: isinstance(app.screen, GrafanaScreen), what="D")
 
 
+async def test_the_panel_keys_leave_the_dashboard_underneath_alone(
+    local_stack: RunningStack,
+) -> None:
+    """1-5 and g change the dashboard's panels: pressed on a Grafana dashboard they must
+    neither leave it nor change, unseen, what Escape comes back to."""
+    app = dash(local_stack.url, grafana_dashboards=(DEMO_DASHBOARD,), grafana_open=DEMO_DASHBOARD)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, GrafanaScreen), what="the board")
+        before = app.dashboard.active
+        for key in ("1", "3", "g", "2"):
+            await pilot.press(key)
+            assert isinstance(app.screen, GrafanaScreen)
+        assert app.dashboard.active == before
+        await pilot.press("escape")
+        await pilot.press("3")
+        assert app.dashboard.active == "alerts"
+
+
 async def test_the_dashboard_underneath_polls_only_when_it_shows_again(
     local_stack: RunningStack,
 ) -> None:
