@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Collection, Sequence
+from datetime import UTC, datetime
 from typing import Any, Generic, NoReturn, TypeVar, cast
 
 import msgspec
@@ -132,7 +133,7 @@ _QueryData = _Vector | _Matrix | _Scalar | _String
 _FastQueryData = _Vector | _FastMatrix | _Scalar | _String
 
 
-class _Target(Struct, rename="camel"):
+class _TargetBase(Struct, rename="camel"):
     scrape_url: str
     labels: Labels | None
     health: str
@@ -140,11 +141,21 @@ class _Target(Struct, rename="camel"):
     # discoveredLabels is not read for active targets: skipping it is a third of the
     # decoding of a 5,000-target answer.
     last_error: str = ""
-    last_scrape: str = ""
     last_scrape_duration: float = 0.0
     scrape_interval: str = ""
     scrape_timeout: str = ""
     global_url: str = ""
+
+
+class _Target(_TargetBase):
+    last_scrape: str = ""
+
+
+class _FastTarget(_TargetBase):
+    """A target whose lastScrape msgspec reads in C (a tenth of decoding 5,000 targets,
+    poll after poll); a time it cannot read takes the exact decoder (parse_rfc3339)."""
+
+    last_scrape: datetime | None = None
 
 
 class _DroppedTarget(Struct, rename="camel"):
@@ -155,6 +166,11 @@ class _DroppedTarget(Struct, rename="camel"):
 class _TargetsData(Struct, rename="camel"):
     # Always sent (null from Go when empty); an answer without it is not a targets answer.
     active_targets: list[_Target] | None
+    dropped_targets: list[_DroppedTarget] | None = None
+
+
+class _FastTargetsData(Struct, rename="camel"):
+    active_targets: list[_FastTarget] | None
     dropped_targets: list[_DroppedTarget] | None = None
 
 
@@ -248,6 +264,7 @@ class _BuildInfo(Struct, rename="camel"):
 _QUERY_FAST = msgspec.json.Decoder(_Envelope[_FastQueryData], strict=False)
 _QUERY = msgspec.json.Decoder(_Envelope[_QueryData], strict=False)
 _TARGETS = msgspec.json.Decoder(_Envelope[_TargetsData])
+_TARGETS_FAST = msgspec.json.Decoder(_Envelope[_FastTargetsData])
 _RULES = msgspec.json.Decoder(_Envelope[_RulesData])
 _RULE_HEADS = msgspec.json.Decoder(_Envelope[_RuleHeadsData])
 _ALERT_STATES = msgspec.json.Decoder(list[_AlertState] | None)
@@ -497,6 +514,12 @@ def _histogram_series(item: _FastSeries | _MatrixSeries, index: int, endpoint: s
 
 
 def decode_targets(raw: bytes, endpoint: str = "/api/v1/targets", status: int = 200) -> Targets:
+    try:
+        fast, _ = _open(_TARGETS_FAST, raw, endpoint, status)
+    except BadResponseError:
+        pass  # a time msgspec does not read, or a real shape error: the exact decoder says
+    else:
+        return _targets(fast)
     data, _ = _open(_TARGETS, raw, endpoint, status)
     active = [
         Target(
@@ -517,6 +540,37 @@ def decode_targets(raw: bytes, endpoint: str = "/api/v1/targets", status: int = 
         DroppedTarget(t.discovered_labels or {}, t.scrape_pool) for t in data.dropped_targets or ()
     ]
     return Targets(active=active, dropped=dropped)
+
+
+def _targets(data: _FastTargetsData) -> Targets:
+    active = [
+        Target(
+            scrape_pool=t.scrape_pool,
+            scrape_url=t.scrape_url,
+            labels=t.labels or {},
+            health=_health(t.health),
+            last_error=t.last_error,
+            last_scrape=_scraped(t.last_scrape),
+            last_scrape_duration=t.last_scrape_duration,
+            scrape_interval=t.scrape_interval,
+            scrape_timeout=t.scrape_timeout,
+            global_url=t.global_url,
+        )
+        for t in data.active_targets or ()
+    ]
+    dropped = [
+        DroppedTarget(t.discovered_labels or {}, t.scrape_pool) for t in data.dropped_targets or ()
+    ]
+    return Targets(active=active, dropped=dropped)
+
+
+def _scraped(at: datetime | None) -> datetime | None:
+    """As parse_rfc3339 reads it: UTC when no offset; None for never (Go's zero time,
+    VictoriaMetrics' epoch)."""
+    if at is None or at.year == 1:
+        return None
+    at = at if at.tzinfo else at.replace(tzinfo=UTC)
+    return at if at.timestamp() > 0 else None
 
 
 def _alert(a: _Alert) -> Alert:
