@@ -32,9 +32,10 @@ class Threshold:
 
 def threshold(expr: str) -> Threshold | None:
     """The expression's top-level comparison with a number, if it has one."""
-    top = _top_level(expr)
-    if top is None or _SET_OPERATOR.search(top):
+    scanned = _scan(expr)
+    if scanned is None or _SET_OPERATOR.search(scanned[0]):
         return None
+    top, expr = scanned  # comments out of the way: `x > 0.05  # 5%` compares with 0.05
     found: tuple[int, str] | None = None
     i = 0
     while i < len(top):
@@ -70,10 +71,12 @@ def _number(text: str) -> float | None:
     return sign * (float(int(body, 16)) if body.startswith("0x") else float(body))
 
 
-def _top_level(expr: str) -> str | None:
-    """`expr` with everything inside brackets, strings and comments blanked out (same
-    length, so positions hold); None when the brackets do not match."""
+def _scan(expr: str) -> tuple[str, str] | None:
+    """`expr` with everything inside brackets, strings and comments blanked out, and
+    `expr` with its comments blanked out (both its length, so positions hold); None
+    when the brackets do not match."""
     out = []
+    code = list(expr)
     stack: list[str] = []
     quote = ""
     i = 0
@@ -94,6 +97,7 @@ def _top_level(expr: str) -> str | None:
             end = expr.find("\n", i)
             end = len(expr) if end < 0 else end
             out.append(" " * (end - i))
+            code[i:end] = " " * (end - i)
             i = end
             continue
         elif c in _CLOSERS:
@@ -106,4 +110,4 @@ def _top_level(expr: str) -> str | None:
         else:
             out.append(" " if stack else c)
         i += 1
-    return None if stack or quote else "".join(out)[: len(expr)]
+    return None if stack or quote else ("".join(out)[: len(expr)], "".join(code))

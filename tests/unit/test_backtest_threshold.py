@@ -28,7 +28,7 @@ from promdash.backtest.threshold import Threshold, threshold
         # A number on the left is turned round.
         ("0.9 < histogram_quantile(0.9, b)", Threshold("histogram_quantile(0.9, b)", ">", 0.9)),
         # Inside brackets, strings and comments nothing counts.
-        ('x{a=">"} # > 3\n > 2', Threshold('x{a=">"} # > 3', ">", 2.0)),
+        ('x{a=">"} # > 3\n > 2', Threshold('x{a=">"}', ">", 2.0)),
         ("max_over_time((y > 3)[5m:]) > 4", Threshold("max_over_time((y > 3)[5m:])", ">", 4.0)),
     ],
 )
@@ -63,3 +63,10 @@ def test_names_that_contain_set_operators_are_names() -> None:
 def test_inf() -> None:
     found = threshold("x < +Inf")
     assert found is not None and math.isinf(found.value)
+
+
+def test_comments_are_not_part_of_either_side() -> None:
+    assert threshold("rate(x[5m]) > 0.05  # 5%") == Threshold("rate(x[5m])", ">", 0.05)
+    found = threshold("sum(x)  # the errors\n  > 3")
+    assert found == Threshold("sum(x)", ">", 3.0)  # nothing appended to it is commented out
+    assert threshold('x{a="#1"} > 2') == Threshold('x{a="#1"}', ">", 2.0)
