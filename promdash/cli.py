@@ -558,6 +558,13 @@ def _backtest_command(sub: argparse._SubParsersAction[_Parser]) -> None:
     rule = bt.add_argument_group("the rule")
     rule.add_argument("--group", metavar="NAME", help="the rule of NAME in this group")
     rule.add_argument(
+        "--rule-labels",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="the rule of NAME with this label (repeatable): for rules of one name in one group",
+    )
+    rule.add_argument(
         "--rules", metavar="FILE", help="a Prometheus rule file or a promdash stack file"
     )
     rule.add_argument("--rule", metavar="NAME", help="the alerting rule of --rules FILE")
@@ -572,11 +579,10 @@ def _backtest_command(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     rule.add_argument(
         "--labels",
-        nargs="+",
-        action="extend",
+        action="append",
         default=[],
         metavar="K=V",
-        help="labels the rule adds to its alerts (also added to a named rule's)",
+        help="a label the rule adds to its alerts (repeatable; also added to a named rule's)",
     )
     when = bt.add_argument_group("when")
     when.add_argument(
@@ -592,7 +598,8 @@ def _backtest_command(sub: argparse._SubParsersAction[_Parser]) -> None:
         "--end",
         type=_time,
         metavar="T",
-        help="end of the range: now, -1h (that long ago), Unix seconds or RFC 3339 (default: now)",
+        help="end of the range: now, --end=-1h (that long ago; with `=`), Unix seconds or "
+        "RFC 3339 (default: now)",
     )
     when.add_argument(
         "--every",

@@ -1,8 +1,8 @@
 """Alerting rules read from a Prometheus rule file or a promdash stack file.
 
 A rule file is read as Prometheus reads it, but leniently: fields promdash does not
-need (`limit`, `query_offset`, annotations...) are ignored, so any valid rule file
-works; a field of the wrong shape is one line naming the file, line and field.
+need (annotations...) are ignored, so any valid rule file works; a field of the
+wrong shape is one line naming the file, line and field.
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ class _FileRule(_Lenient):
 class _FileGroup(_Lenient):
     name: str
     interval: str | None = None
+    query_offset: str | None = None
+    limit: int = 0
     rules: list[_FileRule] = Field(default_factory=list)
 
 
@@ -65,6 +67,7 @@ def file_rules(path: Path) -> list[Rule]:
     rules = []
     for g, group in enumerate(parsed.groups):
         interval = _seconds(path, node, ["groups", g, "interval"], group.interval)
+        offset = _seconds(path, node, ["groups", g, "query_offset"], group.query_offset)
         for r, rule in enumerate(group.rules):
             if rule.alert is None:
                 continue
@@ -83,6 +86,8 @@ def file_rules(path: Path) -> list[Rule]:
                     group=group.name,
                     file=str(path),
                     interval=interval or None,
+                    limit=group.limit,
+                    query_offset=offset,
                 )
             )
     return rules

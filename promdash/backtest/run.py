@@ -16,18 +16,18 @@ from __future__ import annotations
 
 import asyncio
 import math
-import re
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import msgspec
-
 from promdash.backtest.replay import AlertHistory, Ticks, histories
 from promdash.backtest.rules import Rule
+from promdash.backtest.schedule import group_phase
 from promdash.errors import (
     APIError,
+    AuthError,
     BacktestError,
     BadResponseError,
     NotPrometheusError,
@@ -132,23 +132,21 @@ async def plan(
     is an error saying what the server holds, or with `fit_start` (a range the user did
     not choose) starts there instead, with a notice."""
     if end <= start:
-        raise UsageError(f"the range is empty: it ends ({_when(end)}) before it starts")
-    oldest, server_interval = await asyncio.gather(
-        oldest_sample(client),
-        evaluation_interval(client) if every is None and rule.interval is None else _none(),
-    )
+        raise UsageError(f"the range is empty: it ends ({when(end)}) before it starts")
+    oldest, settings = await asyncio.gather(client.oldest_sample(), rule_settings(client))
+    server_interval, server_offset = settings
     notices = []
     if oldest is not None and start < oldest - 1:
-        held = f"the server's oldest sample is from {_when(oldest)} ({_ago(oldest)})"
+        held = f"the server's oldest sample is from {when(oldest)} ({_ago(oldest)})"
         if end <= oldest:
             raise OutsideRetention(
-                f"the range ({_when(start)} to {_when(end)}) ends before what the server "
+                f"the range ({when(start)} to {when(end)}) ends before what the server "
                 f"holds: {held}"
             )
         if not fit_start:
             longest = format_duration(max(1, math.floor(end - oldest)))
             raise OutsideRetention(
-                f"the range starts at {_when(start)}, before what the server holds: {held}; "
+                f"the range starts at {when(start)}, before what the server holds: {held}; "
                 f"ask for --range {longest} or less, or a later --start"
             )
         notices.append(f"{held}: backtesting from there")
@@ -161,7 +159,19 @@ async def plan(
         chosen, said = server_interval, "the server's evaluation_interval"
     else:
         chosen, said = DEFAULT_INTERVAL, "the default evaluation_interval"
-    phase = rule.last_evaluation if rule.source == "server" else None
+    phase = None
+    if rule.source == "server" and rule.interval:
+        phase = group_phase(rule.file, rule.group, rule.interval)
+    offset = rule.query_offset if rule.query_offset is not None else server_offset
+    if offset:
+        # Prometheus evaluates each tick `offset` earlier in the data, and stamps ALERTS
+        # there: the ticks asked are those, and so are the times shown.
+        phase = (phase or 0.0) - offset
+        notices.append(
+            f"query_offset {format_duration(offset)}: each evaluation looks at the data "
+            f"{format_duration(offset)} before its tick; times are the data's (as ALERTS "
+            "has them), Prometheus acted that much later"
+        )
     planned = Plan(rule, start, end, chosen, said, phase, notices, oldest)
     if not planned.ticks.count:
         raise UsageError(
@@ -171,11 +181,8 @@ async def plan(
     return planned
 
 
-async def _none() -> None:
-    return None
-
-
-def _when(moment: float) -> str:
+def when(moment: float) -> str:
+    """A time with its date, as the backtest's messages and tables say it."""
     return f"{date_time_text(moment)[:10]} {clock_text(moment)}"
 
 
@@ -183,59 +190,27 @@ def _ago(moment: float) -> str:
     return f"{short_duration(time.time() - moment)} ago"
 
 
-# Prometheus writes its config back in one layout: `global:` first, its keys indented.
-_EVALUATION_INTERVAL = re.compile(
-    r"^global:\n(?:[ \t]+.*\n)*?[ \t]+evaluation_interval:\s*(\S+)", re.M
-)
-_LOWEST = re.compile(rb"^prometheus_tsdb_lowest_timestamp_seconds (\S+)$", re.M)
-
-
-class _ConfigData(msgspec.Struct):
-    yaml: str
-
-
-class _ConfigAnswer(msgspec.Struct):
-    data: _ConfigData
-
-
-_CONFIG = msgspec.json.Decoder(_ConfigAnswer)
-
-
-async def evaluation_interval(client: PromClient) -> float | None:
-    """The server's global evaluation_interval (/api/v1/status/config), if it says."""
-
-    def decode(raw: bytes, endpoint: str, status: int) -> float | None:
-        from promdash.prom import wire
-
-        wire.decode_envelope(raw, status, endpoint)
-        try:
-            text = _CONFIG.decode(raw).data.yaml
-        except msgspec.ValidationError as exc:
-            raise BadResponseError(endpoint, wire.describe(exc)) from None
-        found = _EVALUATION_INTERVAL.search(text)
-        try:
-            seconds = parse_duration(found.group(1).strip("'\"")) if found else 0.0
-        except ValueError:
-            return None
-        return seconds or None
-
+async def rule_settings(client: PromClient) -> tuple[float | None, float]:
+    """The server's global evaluation_interval (None when it does not say) and
+    rule_query_offset (Prometheus 3), from the configuration it runs."""
     try:
-        return await client._get("api/v1/status/config", decode)
-    except (UnsupportedError, NotPrometheusError, APIError, BadResponseError):
-        return None  # not Prometheus itself (VictoriaMetrics, a proxy): the default
+        config = await client.status_config()
+    except (UnsupportedError, NotPrometheusError, APIError, BadResponseError, AuthError):
+        return None, 0.0  # not Prometheus itself (VictoriaMetrics, a proxy): the defaults
+    settings = config.get("global")
+    settings = settings if isinstance(settings, dict) else {}
+    return _duration(settings.get("evaluation_interval")), _duration(
+        settings.get("rule_query_offset")
+    ) or 0.0
 
 
-async def oldest_sample(client: PromClient) -> float | None:
-    """When the server's oldest sample is from (its own /metrics, which Prometheus keeps
-    whatever it scrapes); None when it does not say (another kind of server)."""
-    response = await client._send("metrics")
-    found = _LOWEST.search(response.content) if response.status_code == 200 else None
+def _duration(value: object) -> float | None:
+    if value is None:
+        return None
     try:
-        value = float(found.group(1)) if found else math.nan
+        return parse_duration(str(value)) or None
     except ValueError:
         return None
-    # An empty database reports its head's "no time yet", far in the future.
-    return value if 0 < value < time.time() + 86400 else None
 
 
 # ---------------------------------------------------------------- evaluating
@@ -282,6 +257,14 @@ async def backtest(
         matrix = join([*await ask_all(earlier), *matrix])
         grid = wider
         alerts = from_matrix(plan, matrix, grid)
+    if plan.rule.limit:
+        counts = Counter(t for series in matrix for t in _times(series))
+        if over := sum(n > plan.rule.limit for n in counts.values()):
+            warnings.append(
+                f"at {over:,} ticks the rule made more alerts than its group's limit "
+                f"({plan.rule.limit}): Prometheus failed those evaluations and forgot its "
+                "alerts; the backtest did not"
+            )
     if templated := plan.rule.templated():
         warnings.append(
             f"label {', '.join(templated)}: a template promdash does not expand, kept as written"
@@ -335,7 +318,7 @@ def from_matrix(plan: Plan, matrix: list[Series], grid: Ticks | None = None) -> 
             continue
         if clash := set(present[key]).intersection(indexes):
             raise BacktestError(
-                f"at {_when(ticks.at(min(clash)))} the expression returned two series with "
+                f"at {when(ticks.at(min(clash)))} the expression returned two series with "
                 f"the same labels once __name__ is dropped and the rule's labels added "
                 f"({selector(labels=source[key])} and {selector(labels=series.metric)}): "
                 "Prometheus fails such an evaluation"

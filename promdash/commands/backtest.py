@@ -37,7 +37,12 @@ def backtest(s: Session, args: argparse.Namespace) -> None:
     async def go(client: PromClient) -> Backtest:
         from promdash.backtest import backtest, plan, server_rule
 
-        rule = local or _changed(await server_rule(client, args.name, args.group), changes)
+        rule = local or _changed(
+            await server_rule(
+                client, args.name, args.group, _pairs("--rule-labels", args.rule_labels)
+            ),
+            changes,
+        )
         planned = await plan(client, rule, start, end, args.every, fit_start=not chosen)
         for notice in planned.notices:
             say(f"promdash: {notice}")
@@ -81,15 +86,22 @@ def _changes(args: argparse.Namespace) -> dict[str, object]:
             except ValueError as exc:
                 name = "--for" if flag == "hold" else "--keep-firing-for"
                 raise UsageError(f"{name}: {exc}") from None
-    labels = {}
-    for pair in args.labels:
-        name, equals, value = pair.partition("=")
-        if not equals or not name.strip():
-            raise UsageError(f"--labels {pair!r}: expected NAME=VALUE, e.g. severity=page")
-        labels[name.strip()] = value
-    if labels:
+    if labels := _pairs("--labels", args.labels):
         changes["labels"] = labels
     return changes
+
+
+def _pairs(flag: str, given: list[str]) -> dict[str, str]:
+    """NAME=VALUE flags as a mapping."""
+    from promdash.errors import UsageError
+
+    pairs = {}
+    for pair in given:
+        name, equals, value = pair.partition("=")
+        if not equals or not name.strip():
+            raise UsageError(f"{flag} {pair!r}: expected NAME=VALUE, e.g. severity=page")
+        pairs[name.strip()] = value
+    return pairs
 
 
 def _changed(rule: Rule, changes: dict[str, object]) -> Rule:
@@ -119,7 +131,9 @@ def _local_rule(args: argparse.Namespace, changes: dict[str, object]) -> Rule | 
         if not name:
             raise UsageError("--rules FILE needs the rule's name: --rule NAME")
         path = Path(args.rules).expanduser()
-        return _changed(pick(file_rules(path), name, args.group, str(path)), changes)
+        picked = pick(file_rules(path), name, args.group, str(path),
+                      _pairs("--rule-labels", args.rule_labels))  # fmt: skip
+        return _changed(picked, changes)
     if args.rule:
         raise UsageError("--rule NAME picks a rule of --rules FILE; for the server's, give NAME")
     if not args.name:

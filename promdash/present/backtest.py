@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from promdash.backtest import AlertHistory, Backtest, Interval, State, strip
-from promdash.present.output import _STATE_COLOR, JSON_SCHEMA_VERSION, dumps, paint, table
+from promdash.backtest.run import when
+from promdash.present.output import JSON_SCHEMA_VERSION, STATE_COLOR, dumps, paint, table
 from promdash.present.text import clip, common_labels, labels_text
 from promdash.timefmt import clock_text, date_time_text, format_duration, short_duration
 
@@ -30,14 +31,13 @@ def strip_text(intervals: Sequence[Interval], start: float, end: float, columns:
     for index, state in enumerate(states):
         if index + 1 == len(states) or states[index + 1] != state:
             text = STRIP_CHAR[state] * (index + 1 - run)
-            out.append(paint(text, _STATE_COLOR[state], color))
+            out.append(paint(text, STATE_COLOR[state], color))
             run = index + 1
     return "".join(out)
 
 
 def _moment(seconds: float, dated: bool) -> str:
-    clock = clock_text(seconds)
-    return f"{time.strftime('%Y-%m-%d', time.localtime(seconds))} {clock}" if dated else clock
+    return when(seconds) if dated else clock_text(seconds)
 
 
 def _axis(moment: float, span: float) -> str:
@@ -92,7 +92,7 @@ def backtest_text(result: Backtest, *, color: bool = False, width: int | None = 
             lines.append(f"  {_unknown(alert.known_from, result, dated)}")
         rows = [
             [
-                paint(i.state, _STATE_COLOR[i.state], color),
+                paint(i.state, STATE_COLOR[i.state], color),
                 _moment(i.start, dated) + _already(i, alert),
                 _moment(i.end, dated) if i.end is not None else "(still at the end)",
                 short_duration(i.seconds(end)),

@@ -60,7 +60,7 @@ JSON_SCHEMA_VERSION = 1
 _RESET = "\x1b[0m"
 _ANSI = {"red": "31", "green": "32", "yellow": "33", "dim": "2", "bold": "1"}
 _HEALTH_COLOR = {"up": "green", "down": "red", "unknown": "yellow"}
-_STATE_COLOR = {"firing": "red", "pending": "yellow", "inactive": "green"}
+STATE_COLOR = {"firing": "red", "pending": "yellow", "inactive": "green"}
 # 256-colour palette shared by plot lines and legend swatches, so they match.
 PALETTE = (33, 208, 40, 160, 135, 214, 44, 199, 118, 75, 220, 167)
 PLOT_MAX_SERIES = len(PALETTE)
@@ -676,7 +676,7 @@ def alerts_text(
         # A pipe: one line a row, every annotation, no wrapping (5,000 alerts in 40 ms).
         lines = [
             [
-                paint(r.state, _STATE_COLOR[r.state], color),
+                paint(r.state, STATE_COLOR[r.state], color),
                 r.rule.name,
                 labels_text(r.labels, ("alertname",)) or "-",
                 since(r.active_at, now),
@@ -692,7 +692,7 @@ def alerts_text(
     skip = {"alertname", *shared}
     body: list[list[Cell]] = [
         [
-            [[paint(r.state, _STATE_COLOR[r.state], color)]],
+            [[paint(r.state, STATE_COLOR[r.state], color)]],
             [[r.rule.name]],
             [label_parts(r.labels, skip) or ["-"]],
             [[since(r.active_at, now)]],

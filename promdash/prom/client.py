@@ -16,13 +16,15 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import ipaddress
+import math
 import re
 import ssl
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Literal, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -619,6 +621,22 @@ class PromClient(HTTPClient):
             return BuildInfo(version=match.group(1), flavor="prometheus")
         return BuildInfo(version="", flavor="unknown")
 
+    async def status_config(self) -> dict[str, Any]:
+        """The configuration the server runs (/api/v1/status/config), parsed."""
+        return await self._get("api/v1/status/config", wire.decode_config)
+
+    async def oldest_sample(self) -> float | None:
+        """When the server's oldest sample is from (its own /metrics, which Prometheus
+        writes whatever it scrapes); None when it does not say (another kind of server)."""
+        response = await self._send("metrics")
+        found = _LOWEST.search(response.content) if response.status_code == 200 else None
+        try:
+            value = float(found.group(1)) if found else math.nan
+        except ValueError:
+            return None
+        # An empty database reports its head's "no time yet", far in the future.
+        return value if 0 < value < time.time() + 86400 else None
+
     async def ready(self) -> bool:
         """True when the server says it is ready to serve queries."""
         for path in ("-/ready", "health"):  # Prometheus, then VictoriaMetrics
@@ -629,6 +647,9 @@ class PromClient(HTTPClient):
             if response.status_code != 404:
                 return response.status_code == 200
         return False
+
+
+_LOWEST = re.compile(rb"^prometheus_tsdb_lowest_timestamp_seconds (\S+)$", re.M)
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,7 @@ class AlertingRule:
     # is tens of megabytes): how many it has in each state; `alerts` is then empty.
     # None: every alert of the rule is in `alerts`.
     counts: ActiveCounts | None = None
+    keep_firing_for: float = 0.0  # seconds
 
     @property
     def listed(self) -> bool:
@@ -168,6 +169,7 @@ class RuleGroup:
     interval: float
     alerting: list[AlertingRule]
     recording: list[RecordingRule]
+    limit: int = 0  # most alerts an evaluation may make (0: no limit)
 
 
 @dataclass(frozen=True, slots=True)

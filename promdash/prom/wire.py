@@ -200,6 +200,7 @@ class _RuleBase(Struct, rename="camel"):
 
 class _Rule(_RuleBase):
     alerts: list[_Alert] | None = None
+    keep_firing_for: float = 0.0  # Prometheus 2.42 and later
 
 
 class _Group(Struct):
@@ -207,6 +208,7 @@ class _Group(Struct):
     file: str = ""
     rules: list[_Rule] | None = None
     interval: float = 0.0
+    limit: int = 0  # most alerts an evaluation may make (0: no limit)
 
 
 class _RulesData(Struct, rename="camel"):
@@ -251,6 +253,10 @@ class _Metadata(Struct):
     unit: str = ""
 
 
+class _Config(Struct):
+    yaml: str
+
+
 class _BuildInfo(Struct, rename="camel"):
     version: str = ""
     revision: str = ""
@@ -276,6 +282,7 @@ _NAMES = msgspec.json.Decoder(_Envelope[list[str] | None])
 _SERIES = msgspec.json.Decoder(_Envelope[list[Labels] | None])
 _METADATA = msgspec.json.Decoder(_Envelope[dict[str, list[_Metadata]]])
 _BUILD_INFO = msgspec.json.Decoder(_Envelope[_BuildInfo])
+_CONFIG = msgspec.json.Decoder(_Envelope[_Config])
 _HEAD = msgspec.json.Decoder(_Head)
 
 
@@ -609,6 +616,7 @@ def decode_rule_page(raw: bytes, endpoint: str = "/api/v1/rules", status: int = 
                         health=r.health,
                         last_error=r.last_error,
                         alerts=[_alert(a) for a in r.alerts or ()],
+                        keep_firing_for=r.keep_firing_for,
                     )
                 )
             elif r.type == "recording":
@@ -623,7 +631,7 @@ def decode_rule_page(raw: bytes, endpoint: str = "/api/v1/rules", status: int = 
                         last_error=r.last_error,
                     )
                 )
-        groups.append(RuleGroup(g.name, g.file, g.interval, alerting, recording))
+        groups.append(RuleGroup(g.name, g.file, g.interval, alerting, recording, g.limit))
     return RulePage(groups, data.group_next_token)
 
 
@@ -775,3 +783,17 @@ __all__ = [
     "decode_targets",
     "describe",
 ]
+
+
+def decode_config(
+    raw: bytes, endpoint: str = "/api/v1/status/config", status: int = 200
+) -> dict[str, Any]:
+    """The configuration the server runs, its YAML parsed ({} when not a mapping)."""
+    from promdash.files import FileProblem, parse_yaml
+
+    data, _ = _open(_CONFIG, raw, endpoint, status)
+    try:
+        parsed, _ = parse_yaml(data.yaml)
+    except FileProblem as exc:
+        raise BadResponseError(endpoint, f"data.yaml: {exc}") from None
+    return parsed if isinstance(parsed, dict) else {}

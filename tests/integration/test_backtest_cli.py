@@ -56,6 +56,12 @@ groups:
     rules:
       - alert: Twice
         expr: vector(1)
+      - alert: Paired
+        expr: vector(1)
+        labels: {{severity: warning}}
+      - alert: Paired
+        expr: vector(2)
+        labels: {{severity: critical}}
 """
 
 
@@ -67,7 +73,8 @@ class ClockPrometheus:
 
 @pytest.fixture(scope="module")
 def clock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClockPrometheus]:
-    """A Prometheus with 25 s of history (more than one on-off cycle of OddTens)."""
+    """A Prometheus with 30 s of history (more than one on-off cycle of OddTens, and a
+    warm-up of `for` before the ranges of 24 s the tests ask)."""
     directory = tmp_path_factory.mktemp("backtest-prometheus")
     port = free_port()
     (directory / "prometheus.yml").write_text(CONFIG.format(port=port))
@@ -97,7 +104,7 @@ def clock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClockPrometheus]
                 oldest = re.search(
                     r"^prometheus_tsdb_lowest_timestamp_seconds (\S+)$", metrics, re.M
                 )
-                if evaluated and time.time() - float(oldest.group(1)) > 26:  # type: ignore[union-attr]
+                if evaluated and time.time() - float(oldest.group(1)) > 30:  # type: ignore[union-attr]
                     break
             if time.monotonic() > deadline:
                 pytest.fail("prometheus did not evaluate its rules within 90 s")
@@ -125,8 +132,9 @@ Stretch = tuple[str, float, float | None]
 
 def odd_tens(first: float, every: float, count: int, hold: float) -> list[Stretch]:
     """The stretches OddTens has at ticks first + i * every, worked out from the clock;
-    ticks before `first` set the state at it (one going on there is cut at `first`)."""
-    warm = math.ceil(hold / every) + 1
+    the ticks of the 30 s before `first` (more than an on-off cycle) set the state at it
+    (one going on there is cut at `first`)."""
+    warm = math.ceil(30 / every)
     ticks = [round(first + i * every, 3) for i in range(-warm, count)]
     out: list[Stretch] = []
     since: float | None = None
@@ -201,15 +209,14 @@ def test_a_server_rule_by_name_pending_then_firing_on_the_groups_ticks(
 def test_the_ticks_fall_where_the_server_evaluates_the_group(
     clock: ClockPrometheus, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # Prometheus stamps ALERTS at its ticks, to the millisecond: so are the backtest's.
     doc = backtest_json(capsys, "OddTens", "--url", clock.url, "--range", "10s")
-    groups = httpx.get(f"{clock.url}/api/v1/rules").json()["data"]["groups"]
-    [group] = [g for g in groups if g["name"] == "clock"]
-    from promdash.timefmt import parse_rfc3339
-
-    evaluated = parse_rfc3339(group["lastEvaluation"])
-    assert evaluated is not None
-    offset = (doc["firstEvaluation"] - evaluated.timestamp()) % 1.0
-    assert min(offset, 1.0 - offset) < 0.002
+    query = {"query": 'ALERTS{alertname="OddTens"}[20s]'}
+    found = httpx.get(f"{clock.url}/api/v1/query", params=query).json()["data"]["result"]
+    stamps = {round(t * 1000) for series in found for t, _ in series["values"]}
+    assert stamps
+    first = round(doc["firstEvaluation"] * 1000)
+    assert {(t - first) % 1000 for t in stamps} == {0}
 
 
 def test_long_ranges_are_asked_in_chunks_and_joined_without_a_seam(
@@ -315,6 +322,21 @@ def test_a_rule_file_and_a_stack_file(
     assert doc["alerts"] == []  # no demo exporters here: never returned
 
 
+def test_a_groups_query_offset_moves_the_ticks_into_the_data(
+    clock: ClockPrometheus, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    rules = tmp_path / "offset.yml"
+    rules.write_text(
+        "groups:\n  - name: late\n    interval: 1s\n    query_offset: 250ms\n    rules:\n"
+        f"      - alert: OddTens\n        expr: {ODD_TENS}\n"
+    )
+    doc = backtest_json(
+        capsys, "--url", clock.url, "--rules", str(rules), "--rule", "OddTens", "--range", "10s"
+    )
+    assert round(doc["firstEvaluation"] * 1000) % 1000 == 750
+    assert any("query_offset 250ms" in notice for notice in doc["notices"])
+
+
 def test_csv_has_a_row_per_stretch(
     clock: ClockPrometheus, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -364,6 +386,39 @@ def test_a_name_in_two_groups_asks_for_group(
     assert len(done.stderr.splitlines()) == 1
     doc = backtest_json(capsys, "Twice", "--group", "copies", "--url", clock.url, "--range", "5s")
     assert doc["rule"]["group"] == "copies"
+
+
+def test_rules_of_one_name_in_one_group_are_picked_by_labels(
+    clock: ClockPrometheus, capsys: pytest.CaptureFixture[str]
+) -> None:
+    done = run("backtest", "Paired", "--url", clock.url)
+    assert done.returncode == 64
+    assert done.stderr == (
+        f"promdash: group copies of {clock.url} has 2 alerting rules Paired: "
+        "severity=warning; severity=critical; pick one with --rule-labels NAME=VALUE\n"
+    )
+    doc = backtest_json(
+        capsys, "Paired", "--rule-labels", "severity=critical", "--url", clock.url,
+        "--range", "5s",
+    )  # fmt: skip
+    assert doc["rule"]["expr"] == "vector(2)" and doc["rule"]["labels"] == {"severity": "critical"}
+    # The same from the rule file.
+    doc = backtest_json(
+        capsys, "--rules", str(clock.directory / "rules.yml"), "--rule", "Paired",
+        "--rule-labels", "severity=warning", "--url", clock.url, "--range", "5s",
+    )  # fmt: skip
+    assert doc["rule"]["expr"] == "vector(1)"
+
+
+def test_labels_take_one_pair_each_and_leave_the_name_alone(
+    clock: ClockPrometheus, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = backtest_json(
+        capsys, "--labels", "team=ops", "--labels", "tier=1", "OddTens", "--url", clock.url,
+        "--range", "5s",
+    )  # fmt: skip
+    assert doc["rule"]["name"] == "OddTens" and doc["rule"]["source"] == "server"
+    assert doc["rule"]["labels"] == {"severity": "page", "team": "ops", "tier": "1"}
 
 
 def test_an_expression_that_does_not_parse_says_where_and_exits_1(clock: ClockPrometheus) -> None:

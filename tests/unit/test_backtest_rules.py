@@ -72,7 +72,7 @@ def test_a_prometheus_rule_file_read_leniently(tmp_path: Path) -> None:
         "groups:\n"
         "  - name: g\n"
         "    interval: 30s\n"
-        "    limit: 10\n"  # Prometheus's, not promdash's concern
+        "    limit: 10\n"
         "    rules:\n"
         "      - record: r\n"
         "        expr: up\n"
@@ -85,7 +85,7 @@ def test_a_prometheus_rule_file_read_leniently(tmp_path: Path) -> None:
     )
     [rule] = file_rules(path)
     assert rule == Rule(
-        "A", "up == 0", 300.0, 60.0, {"priority": "1"}, "file", "g", str(path), 30.0
+        "A", "up == 0", 300.0, 60.0, {"priority": "1"}, "file", "g", str(path), 30.0, limit=10
     )
 
 
@@ -185,3 +185,77 @@ def test_the_core_imports_without_textual_plotext_or_the_presenter() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""
+
+
+def test_xxh64_and_the_offset_of_a_groups_ticks() -> None:
+    from promdash.backtest.schedule import group_phase, xxh64
+
+    # xxHash64's published values (seed 0).
+    assert xxh64(b"") == 0xEF46DB3751D8E999
+    assert xxh64(b"a") == 0xD24EC4F1A98C6E5B
+    assert xxh64(b"abc") == 0x44BC2CF5AD770999
+    assert xxh64(b"Nobody inspects the spammish repetition") == 0xFBCEA83C8A378BF1
+    # Labels {file="f", name="g"}: the hash modulo the interval (ns), in whole ms.
+    key = b"file\xfff\xffname\xffg\xff"
+    assert group_phase("f", "g", 15.0) == (xxh64(key) % 15_000_000_000) // 1_000_000 / 1000
+    assert 0 <= group_phase("/etc/prometheus/rules.yml", "node", 60.0) < 60
+
+
+def test_rules_of_one_name_in_one_group_are_told_apart_by_labels() -> None:
+    pair = [
+        Rule("X", "a > 1", labels={"severity": "warning", "team": "t"}, group="api", file="f"),
+        Rule("X", "a > 5", labels={"severity": "critical", "team": "t"}, group="api", file="f"),
+    ]
+    with pytest.raises(UsageError) as error:
+        pick(pair, "X", "api", "f")
+    assert str(error.value) == (
+        "group api of f has 2 alerting rules X: severity=warning; severity=critical; "
+        "pick one with --rule-labels NAME=VALUE"
+    )
+    assert pick(pair, "X", None, "f", {"severity": "critical"}) is pair[1]
+    with pytest.raises(NoSuchRule, match=r"no alerting rule X with severity=page in f "
+                       r"\(its rules X: severity=warning; severity=critical\)"):  # fmt: skip
+        pick(pair, "X", None, "f", {"severity": "page"})
+    # Labels alike: the expressions tell them apart.
+    same = [
+        Rule("Y", "a > 1", group="g", file="f"),
+        Rule("Y", "a > 2", hold=60, group="g", file="f"),
+    ]
+    with pytest.raises(UsageError, match=r"Y: a > 1 for 0s; a > 2 for 60s; pick"):
+        pick(same, "Y", "g", "f")
+
+
+def test_a_rule_files_query_offset_and_limit_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "r.yml"
+    path.write_text(
+        "groups:\n  - name: g\n    query_offset: 1m\n    limit: 10\n    rules:\n"
+        "      - alert: A\n        expr: up == 0\n"
+    )
+    [rule] = file_rules(path)
+    assert rule.query_offset == 60.0 and rule.limit == 10
+
+
+def test_the_rules_answer_carries_keep_firing_for_and_the_groups_limit() -> None:
+    # Built from Prometheus's API documentation (/api/v1/rules, 2.42 and later: keepFiringFor;
+    # limit on groups), not recorded: Debian's 2.42 leaves limit out when 0.
+    from promdash.prom import wire
+
+    body = json.dumps({"status": "success", "data": {"groups": [{
+        "name": "api", "file": "/r.yml", "interval": 15, "limit": 5,
+        "rules": [{"name": "X", "type": "alerting", "query": "up == 0", "duration": 60,
+                   "keepFiringFor": 120, "labels": {}, "annotations": {}, "alerts": [],
+                   "health": "ok", "state": "inactive"}],
+    }]}}).encode()  # fmt: skip
+    [group] = wire.decode_rules(body)
+    assert group.limit == 5 and group.alerting[0].keep_firing_for == 120.0
+
+
+def test_the_servers_configuration_is_read_as_yaml() -> None:
+    from promdash.prom import wire
+
+    text = "global:\n  evaluation_interval: 15s\n  rule_query_offset: 30s\nrule_files: []\n"
+    body = json.dumps({"status": "success", "data": {"yaml": text}}).encode()
+    assert wire.decode_config(body)["global"] == {
+        "evaluation_interval": "15s",
+        "rule_query_offset": "30s",
+    }
