@@ -24,6 +24,9 @@ CORE = [
     "promdash.grafana.variables",
     "promdash.grafana.units",
     "promdash.grafana.layout",
+    "promdash.backtest",
+    "promdash.backtest.rulefiles",
+    "promdash.backtest.threshold",
     "promdash.cli",
 ]
 
