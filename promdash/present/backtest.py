@@ -24,11 +24,16 @@ STRIP_MIN = 20  # columns below which no strip is drawn
 
 
 def strip_text(intervals: Sequence[Interval], start: float, end: float, columns: int,
-               color: bool) -> str:  # fmt: skip
-    """One line of `columns` characters: the alert's state over start..end."""
+               color: bool, known_from: float | None = None) -> str:  # fmt: skip
+    """One line of `columns` characters: the alert's state over start..end; `?` over
+    the columns wholly before `known_from` (its state not known there)."""
     states = strip(intervals, start, end, columns)
-    out, run = [], 0
-    for index, state in enumerate(states):
+    unknown = 0
+    if known_from is not None and end > start:
+        unknown = min(columns, max(0, int((known_from - start) / (end - start) * columns)))
+    out, run = ["?" * unknown], unknown
+    for index in range(unknown, len(states)):
+        state = states[index]
         if index + 1 == len(states) or states[index + 1] != state:
             text = STRIP_CHAR[state] * (index + 1 - run)
             out.append(paint(text, STATE_COLOR[state], color))
@@ -113,9 +118,12 @@ def _already(interval: Interval, alert: AlertHistory) -> str:
 def _unknown(known_from: float, result: Backtest, dated: bool) -> str:
     """Why an alert's states are known only from `known_from`."""
     asked = result.grid.at(0)
+    until = (
+        "in this range" if known_from > result.plan.end else f"before {_moment(known_from, dated)}"
+    )
     return (
-        f"its state before {_moment(known_from, dated)} is not known: returned (or kept "
-        f"firing) from {_moment(asked, True)}, the earliest tick asked, on"
+        f"its state {until} is not known: returned (or kept firing) from "
+        f"{_moment(asked, True)}, the earliest tick asked, on"
     )
 
 
@@ -148,7 +156,9 @@ def _summary_table(
             left, right = (_axis(t, end - start) for t in (start, end))
             headers.append(f"{left}{' ' * max(1, columns - len(left) - len(right))}{right}")
             for row, alert in zip(rows, alerts, strict=True):
-                row.append(strip_text(alert.intervals, start, end, columns, color))
+                row.append(
+                    strip_text(alert.intervals, start, end, columns, color, alert.known_from)
+                )
     return table(headers, rows)
 
 

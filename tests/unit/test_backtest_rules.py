@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -259,3 +260,20 @@ def test_the_servers_configuration_is_read_as_yaml() -> None:
         "evaluation_interval": "15s",
         "rule_query_offset": "30s",
     }
+
+
+def test_an_alert_whose_state_is_not_known_at_first_says_so() -> None:
+    plan = Plan(Rule("X", "up", hold=600), 1000.0, 1400.0, 100.0, "--every")
+    a = AlertHistory({"alertname": "X", "job": "a"}, [Interval("firing", 1200.0, None, True)],
+                     known_from=1200.0)  # fmt: skip
+    b = AlertHistory({"alertname": "X", "job": "b"}, [], known_from=1500.0)
+    result = Backtest(plan, plan.ticks, [a, b], [], 1, asked=Ticks(900_000, 100_000, 6))
+    text = backtest_text(result, width=100)
+    assert "1 alert fired 1 time" in text and "1 alert in a state not known" in text
+    assert re.search(r"its state before \S+ is not known: returned \(or kept firing\) from", text)
+    assert "its state in this range is not known" in text
+    assert re.search(r"firing +\S+ or before +\(still at the end\)", text)
+    assert strip_text(a.intervals, 1000.0, 1400.0, 4, color=False, known_from=1200.0) == "??██"
+    document = json.loads(backtest_json(result))
+    assert [x["knownFrom"] for x in document["alerts"]] == [1200.0, 1500.0]
+    assert document["firstAsked"] == 900.0
