@@ -48,7 +48,7 @@ sys.path.insert(0, str(ROOT))
 from promdash.backtest import Rule, backtest, plan  # noqa: E402
 from promdash.config import Connection  # noqa: E402
 from promdash.prom.client import PromClient  # noqa: E402
-from tests.stackfiles import free_port  # noqa: E402
+from tests.integration.prometheus import running_prometheus  # noqa: E402
 
 DAY = 86400
 EVERY = 15.0
@@ -96,7 +96,7 @@ def write_history(path: Path, series: int, end: float) -> int:
 @contextmanager
 def backfilled_prometheus(tmp: Path, series: int) -> Iterator[tuple[str, float]]:
     """Prometheus on 24 h of backfilled blocks; its URL and the end of the history."""
-    promtool, prometheus = require("promtool"), require("prometheus")
+    promtool = require("promtool")
     end = math.floor(time.time() / EVERY) * EVERY - 60
     began = time.monotonic()
     samples = write_history(tmp / "history.om", series, end)
@@ -107,38 +107,10 @@ def backfilled_prometheus(tmp: Path, series: int) -> Iterator[tuple[str, float]]
     )  # fmt: skip
     print(f"history: {samples:,} samples ({series} series x {int(DAY / EVERY):,}), "
           f"written and backfilled in {time.monotonic() - began:.1f} s")  # fmt: skip
-    port = free_port()
-    (tmp / "prometheus.yml").write_text("global:\n  evaluation_interval: 15s\n")
-    log = (tmp / "prometheus.log").open("wb")
-    process = subprocess.Popen(
-        [prometheus, f"--config.file={tmp / 'prometheus.yml'}",
-         f"--storage.tsdb.path={tmp / 'data'}", "--storage.tsdb.retention.time=30d",
-         f"--web.listen-address=127.0.0.1:{port}"],
-        stdout=log, stderr=subprocess.STDOUT, cwd=tmp,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"prometheus exited:\n{(tmp / 'prometheus.log').read_text()}")
-            try:
-                if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("prometheus not ready within 60 s")
-            time.sleep(0.2)
-        yield url, end
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+    with running_prometheus(
+        tmp, "global:\n  evaluation_interval: 15s\n", args=["--storage.tsdb.retention.time=30d"]
+    ) as started:
+        yield started.url, end
 
 
 def timed(

@@ -9,13 +9,11 @@ test_backtest_ground_truth.py's.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
 import math
 import re
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +22,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.test_client import binary, free_port
+from tests.integration.prometheus import running_prometheus
+from tests.integration.test_client import free_port
 from tests.integration.test_query_cli import in_terminal, promdash, run
 
 pytestmark = pytest.mark.prometheus
@@ -73,51 +72,23 @@ class ClockPrometheus:
 
 @pytest.fixture(scope="module")
 def clock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClockPrometheus]:
-    """A Prometheus with 30 s of history (more than one on-off cycle of OddTens, and a
-    warm-up of `for` before the ranges of 24 s the tests ask)."""
+    """A Prometheus with 36 s of history: the tests ask for up to its last 24 s, and the
+    backtest reaches back (never before the oldest sample) to where OddTens last turned
+    on, up to 10 s earlier, to know its state at the start; with less, whether the
+    first stretch is known depended on where the clock stood."""
     directory = tmp_path_factory.mktemp("backtest-prometheus")
-    port = free_port()
-    (directory / "prometheus.yml").write_text(CONFIG.format(port=port))
-    (directory / "rules.yml").write_text(RULES)
-    log = (directory / "prometheus.log").open("wb")
-    process = subprocess.Popen(
-        [
-            binary("prometheus", "prometheus"),
-            f"--config.file={directory / 'prometheus.yml'}",
-            f"--storage.tsdb.path={directory / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=directory,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"prometheus exited: {(directory / 'prometheus.log').read_text()}")
-            with contextlib.suppress(httpx.HTTPError, KeyError, ValueError, AttributeError):
-                groups = httpx.get(f"{url}/api/v1/rules", timeout=2).json()["data"]["groups"]
-                evaluated = all(g["lastEvaluation"][:4] != "0001" for g in groups)
-                metrics = httpx.get(f"{url}/metrics", timeout=2).text
-                oldest = re.search(
-                    r"^prometheus_tsdb_lowest_timestamp_seconds (\S+)$", metrics, re.M
-                )
-                if evaluated and time.time() - float(oldest.group(1)) > 30:  # type: ignore[union-attr]
-                    break
-            if time.monotonic() > deadline:
-                pytest.fail("prometheus did not evaluate its rules within 90 s")
-            time.sleep(0.5)
-        yield ClockPrometheus(url, directory)
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+
+    def ready(url: str) -> bool:
+        groups = httpx.get(f"{url}/api/v1/rules", timeout=2).json()["data"]["groups"]
+        evaluated = all(g["lastEvaluation"][:4] != "0001" for g in groups)
+        metrics = httpx.get(f"{url}/metrics", timeout=2).text
+        oldest = re.search(r"^prometheus_tsdb_lowest_timestamp_seconds (\S+)$", metrics, re.M)
+        return evaluated and time.time() - float(oldest.group(1)) > 36  # type: ignore[union-attr]
+
+    with running_prometheus(
+        directory, CONFIG, rules=RULES, ready=ready, what="evaluate its rules", timeout=90
+    ) as started:
+        yield ClockPrometheus(started.url, directory)
 
 
 @pytest.fixture(autouse=True)
@@ -301,7 +272,10 @@ def test_keep_firing_for_through_short_gaps_asks_back_until_the_state_is_known(
         "--keep-firing-for", "10s", "--every", "1s", "--start", repr(start), "--end", repr(end),
     )  # fmt: skip
     assert code == 0, err
-    assert "its state before" in out and "is not known" in out and "pending" not in out
+    # (before some time in the range, or in all of it: where it becomes known depends on
+    # how far back the server holds when the test runs)
+    assert re.search(r"its state (before \S+|in this range) is not known", out), out
+    assert "pending" not in out
 
 
 def test_a_rule_file_and_a_stack_file(

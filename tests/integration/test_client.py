@@ -40,17 +40,12 @@ from promdash.errors import (
 )
 from promdash.prom.client import PromClient
 from promdash.prom.promql import escape_label_name_for_path, quote_metric_name, selector
+from tests.stackfiles import free_port as free_port  # others import it from here
 
 pytestmark = pytest.mark.prometheus
 
 
 # ---------------------------------------------------------------- a real Prometheus
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def binary(name: str, package: str) -> str:
@@ -109,49 +104,28 @@ def _api(url: str, path: str) -> dict:  # type: ignore[type-arg]
 @contextlib.contextmanager
 def own_prometheus(directory: Path) -> Iterator[OwnPrometheus]:
     """A real Prometheus with a down target and a firing alert, ready when yielded."""
-    port, closed = free_port(), free_port()
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "prometheus.yml").write_text(PROMETHEUS_CONFIG.format(port=port, closed=closed))
-    (directory / "rules.yml").write_text(RULES)
-    log = (directory / "prometheus.log").open("wb")
-    process = subprocess.Popen(
-        [
-            binary("prometheus", "prometheus"),
-            f"--config.file={directory / 'prometheus.yml'}",
-            f"--storage.tsdb.path={directory / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=directory,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"prometheus exited: {(directory / 'prometheus.log').read_text()}")
-            with contextlib.suppress(httpx.HTTPError, KeyError, ValueError):
-                targets = _api(url, "targets?state=active")["activeTargets"]
-                alerts = _api(url, "alerts")["alerts"]
-                scraped = all(t["lastScrape"][:4] != "0001" for t in targets)
-                firing = any(a["state"] == "firing" for a in alerts)
-                # Three scrapes of each target, so "a second ago" has data too.
-                history = _api(url, "query?query=min(count_over_time(up[1m]))>=3")["result"]
-                if len(targets) == 2 and scraped and firing and history:
-                    break
-            if time.monotonic() > deadline:
-                pytest.fail("prometheus did not scrape and fire InstanceDown within 60 s")
-            time.sleep(0.2)
-        yield OwnPrometheus(url, f"127.0.0.1:{closed}", process, directory)
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+    from tests.integration.prometheus import running_prometheus
+
+    closed = free_port()
+
+    def ready(url: str) -> bool:
+        targets = _api(url, "targets?state=active")["activeTargets"]
+        alerts = _api(url, "alerts")["alerts"]
+        scraped = all(t["lastScrape"][:4] != "0001" for t in targets)
+        firing = any(a["state"] == "firing" for a in alerts)
+        # Three scrapes of each target, so "a second ago" has data too.
+        history = _api(url, "query?query=min(count_over_time(up[1m]))>=3")["result"]
+        return len(targets) == 2 and scraped and firing and bool(history)
+
+    with running_prometheus(
+        directory,
+        PROMETHEUS_CONFIG,
+        rules=RULES,
+        ready=ready,
+        what="scrape and fire InstanceDown",
+        fields={"closed": closed},
+    ) as started:
+        yield OwnPrometheus(started.url, f"127.0.0.1:{closed}", started.process, directory)
 
 
 @pytest.fixture(scope="module")

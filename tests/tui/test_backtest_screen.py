@@ -8,12 +8,9 @@ and for an edited threshold (above 1.5: half as often).
 
 from __future__ import annotations
 
-import contextlib
 import math
-import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -25,7 +22,7 @@ from promdash.tui.plot import PlotLine
 from promdash.tui.screens.backtest import BacktestScreen
 from promdash.tui.widgets.backtest import backtest_plot, bands, comparison
 from promdash.tui.widgets.table import KeyedTable
-from tests.integration.test_client import binary, free_port
+from tests.integration.prometheus import running_prometheus
 from tests.tui.helpers import dash, text_of, type_text, wait_for
 
 pytestmark = pytest.mark.prometheus
@@ -68,51 +65,18 @@ def times_fired(result: Backtest, above: float) -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    started = time.time()
+
+    def ready(url: str) -> bool:
+        groups = httpx.get(f"{url}/api/v1/rules", timeout=2).json()["data"]["groups"]
+        evaluated = all(g["lastEvaluation"][:4] != "0001" for g in groups)
+        return evaluated and time.time() - started > HISTORY
+
     directory = tmp_path_factory.mktemp("backtest-screen")
-    port = free_port()
-    (directory / "prometheus.yml").write_text(CONFIG.format(port=port))
-    (directory / "rules.yml").write_text(RULES)
-    log_path = directory / "prometheus.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                binary("prometheus", "prometheus"),
-                f"--config.file={directory / 'prometheus.yml'}",
-                f"--storage.tsdb.path={directory / 'data'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=directory,
-        )
-        url = f"http://127.0.0.1:{port}"
-        started = time.time()
-        try:
-            _wait_for_history(process, url, started, log_path)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _wait_for_history(process: subprocess.Popen[bytes], url: str, started: float,
-                      log: Path) -> None:  # fmt: skip
-    deadline = time.monotonic() + 90
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"prometheus exited: {log.read_text()}")
-        with contextlib.suppress(httpx.HTTPError, KeyError, ValueError):
-            groups = httpx.get(f"{url}/api/v1/rules", timeout=2).json()["data"]["groups"]
-            evaluated = all(g["lastEvaluation"][:4] != "0001" for g in groups)
-            if evaluated and time.time() - started > HISTORY:
-                return
-        if time.monotonic() > deadline:
-            pytest.fail("prometheus did not evaluate its rules within 90 s")
-        time.sleep(0.5)
+    with running_prometheus(
+        directory, CONFIG, rules=RULES, ready=ready, what="evaluate its rules", timeout=90
+    ) as prometheus:
+        yield prometheus.url
 
 
 async def _open_backtest(pilot, app: PromdashApp, rule: str) -> BacktestScreen:  # type: ignore[no-untyped-def]
