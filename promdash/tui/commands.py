@@ -15,6 +15,7 @@ from textual.app import App
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.dom import DOMNode
 
+from promdash.tui.screens.backtest import BacktestScreen
 from promdash.tui.screens.dashboard import DashboardScreen
 from promdash.tui.widgets.alerts import AM_FILTERS, STATE_FILTERS
 from promdash.tui.widgets.graphview import PRESETS
@@ -30,8 +31,34 @@ class PaletteCommand:
     target: DOMNode | None = None  # None: the app
 
 
+def backtest_commands(screen: BacktestScreen) -> list[PaletteCommand]:
+    """The Backtest screen's keys, while it shows."""
+    return [
+        PaletteCommand("Backtest: close", "Back to the dashboard", "close", screen),
+        PaletteCommand(
+            "Backtest: edit the expression",
+            "Tab: its for; Enter backtests the edit",
+            "edit",
+            screen,
+        ),
+        PaletteCommand(
+            "Backtest: longer range", "15m → 1h → 6h → 24h → 2d → 7d", "range(1)", screen
+        ),
+        PaletteCommand(
+            "Backtest: shorter range", "7d → 2d → 24h → 6h → 1h → 15m", "range(-1)", screen
+        ),
+        PaletteCommand("Backtest: again, up to now", "The rule and the edit", "again", screen),
+        PaletteCommand(
+            "Backtest: the rule as it is", "Its own expression and for back", "original", screen
+        ),
+    ]
+
+
 def palette_commands(app: App[Any]) -> list[PaletteCommand]:
-    """What the palette offers now: built from the dashboard as it is (its graphs, services)."""
+    """What the palette offers now: built from the dashboard as it is (its graphs, services),
+    or the Backtest screen's when it shows."""
+    if isinstance(app.screen, BacktestScreen):
+        return backtest_commands(app.screen)
     screens = [s for s in app.screen_stack if isinstance(s, DashboardScreen)]
     if not screens:
         return []
@@ -98,6 +125,12 @@ def palette_commands(app: App[Any]) -> list[PaletteCommand]:
             overview,
         ),
         PaletteCommand("Back to the overview", "After opening something from it", "back", screen),
+        PaletteCommand(
+            "Overview: backtest the selected alert's rule",
+            "When would it have fired over the last hours? Edit it and see",
+            "backtest",
+            overview,
+        ),
     ]
     if screen.am.known:
         commands.append(
@@ -204,6 +237,14 @@ def palette_commands(app: App[Any]) -> list[PaletteCommand]:
     commands.append(
         PaletteCommand(
             "Alerts: cycle state filter", "all → firing → pending → inactive", "cycle_state", alerts
+        )
+    )
+    commands.append(
+        PaletteCommand(
+            "Alerts: backtest the selected rule",
+            "When would it have fired over the last hours? Edit it and see",
+            "backtest",
+            alerts,
         )
     )
     if screen.am.known:

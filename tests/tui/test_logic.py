@@ -20,6 +20,7 @@ from promdash.timefmt import seconds_text, short_duration, value_text
 from promdash.tui.commands import palette_commands
 from promdash.tui.completion import Candidate, Catalog, apply, complete, context_at
 from promdash.tui.plot import PlotLine, render_plot, segments
+from promdash.tui.screens.backtest import BacktestScreen
 from promdash.tui.screens.help import HelpScreen, binding_sections
 from promdash.tui.screens.logs import new_lines
 from promdash.tui.themes import ThemeFileError, load_themes, parse_theme, themes_dir
@@ -349,6 +350,12 @@ async def test_every_key_is_in_the_palette_and_in_the_help() -> None:
         stack = app.dashboard.stack
         await wait_for(pilot, lambda: stack is not None and stack.rows is not None)
         commands = palette_commands(app)
+        # The Backtest screen's keys are in the palette while it shows.
+        app.push_screen(BacktestScreen("InstanceDown", "node", app.client))
+        await pilot.pause()
+        commands += palette_commands(app)
+        app.pop_screen()
+        await pilot.pause()
         actions = {c.action.split("(")[0] for c in commands}
         for command in commands:
             target = command.target or app
