@@ -15,8 +15,8 @@ from typing import Any
 
 from promdash.backtest import AlertHistory, Backtest, Interval, State, strip
 from promdash.backtest.run import when
-from promdash.present.output import JSON_SCHEMA_VERSION, STATE_COLOR, dumps, paint, table
-from promdash.present.text import clip, common_labels, labels_text
+from promdash.present.output import JSON_SCHEMA_VERSION, STATE_COLOR, dumps, flow, paint, table
+from promdash.present.text import clip, common_labels, label_parts, labels_text
 from promdash.timefmt import clock_text, date_time_text, format_duration, short_duration
 
 STRIP_CHAR: dict[State, str] = {"inactive": "▁", "pending": "▄", "firing": "█"}
@@ -89,7 +89,9 @@ def backtest_text(result: Backtest, *, color: bool = False, width: int | None = 
     lines.append(summary)
     common = common_labels([a.labels for a in alerts]) if len(alerts) > 1 else {}
     if common:
-        lines.append(f"labels of every alert: {labels_text(common)}")
+        lead = "labels of every alert: "
+        shared = flow(lead, label_parts(common), width) if width else lead + labels_text(common)
+        lines.append(shared)
     lines += ["", _summary_table(alerts, common, start, end, color, width), ""]
     for alert in alerts:
         lines.append(_name(alert, common))

@@ -299,7 +299,7 @@ def _wrap(cell: Cell, width: int) -> list[str]:
     return lines or [""]
 
 
-def _flow(lead: str, parts: Sequence[str], width: int) -> str:
+def flow(lead: str, parts: Sequence[str], width: int) -> str:
     """`lead` and then `parts`, wrapped between parts at `width` under a hanging indent."""
     lines = _wrap(_capped([parts]), max(width - len(lead), 1))
     return "\n".join((lead if i == 0 else " " * len(lead)) + line for i, line in enumerate(lines))
@@ -622,7 +622,7 @@ def legend(
     does, and is cut with "…" if that is still too wide; lines break between entries.
     """
     common = legend_common([s.metric for s in series])
-    lines = [_flow("all: ", series_parts(common), width)] if common else []
+    lines = [flow("all: ", series_parts(common), width)] if common else []
     shown = series[:limit]
     latest = [last[1] if (last := _latest(s, short=True)) else "-" for s in shown]
     room = max(width - 5 - max(map(len, latest), default=0), 1)  # swatch, spaces, value
@@ -717,7 +717,7 @@ def alerts_text(
         wrap, drop = (2, 3, 7), (7, 6, 5, 4)
     text = fit_table(headers, body, width, wrap=wrap, drop=drop)
     if shared and width is not None:
-        text = f"{_flow('all: ', label_parts(shared), width)}\n{text}"
+        text = f"{flow('all: ', label_parts(shared), width)}\n{text}"
     return f"{text}\n\n{_alert_totals(rows, state)}"
 
 
