@@ -3,7 +3,8 @@
 
 The overview is shot at 120x40 and 160x50 (overview-<theme>-<size>), each panel at 120x40,
 the demo's Grafana dashboard at 160x50 (grafana-<theme>) and the Graph panel's heatmap of
-the demo histogram at 120x40 (heatmap-<theme>).
+the demo histogram at 120x40 (heatmap-<theme>) and the backtest of RPCLatencyHigh with its
+threshold edited at 120x40 (backtest-<theme>).
 
     python scripts/screenshots.py [--out screenshots] [--history 300] [--themes a,b]
 
@@ -41,6 +42,7 @@ from promdash.stack.local import LocalRuntime  # noqa: E402
 from promdash.stack.model import parse_stack  # noqa: E402
 from promdash.stack.state import StackState  # noqa: E402
 from promdash.tui.app import PromdashApp, make_app  # noqa: E402
+from promdash.tui.screens.backtest import BacktestScreen  # noqa: E402
 from promdash.tui.screens.grafana import GrafanaScreen  # noqa: E402
 from promdash.tui.settings import DashSettings, PanelName  # noqa: E402
 from promdash.tui.widgets.grafana import GrafanaPanel, TextPanel  # noqa: E402
@@ -237,6 +239,38 @@ async def shoot_heatmap(url: str, theme: str, out: Path, size: tuple[int, int] =
         save(app, out, f"heatmap-{theme}")
 
 
+async def shoot_backtest(
+    url: str, theme: str, out: Path, size: tuple[int, int] = (120, 40)
+) -> None:
+    """b on RPCLatencyHigh in the Alerts panel, then its threshold raised from 100 µs to
+    270 µs (near the 90th percentile the demo draws) and the edit backtested beside it."""
+    app: PromdashApp = make_app(
+        DashSettings(
+            connection=Connection(url=url),
+            theme=theme,
+            panel="alerts",
+            layout="tabs",
+            history_file=None,
+            remember_theme=None,
+        )
+    )
+    async with app.run_test(size=size) as pilot:
+        table = app.dashboard.alerts.table
+        await wait_for(pilot, lambda: any(k.endswith("|RPCLatencyHigh") for k in table.row_keys))
+        table.focus()
+        while not (table.cursor_key or "").endswith("|RPCLatencyHigh"):
+            await pilot.press("down")
+        await pilot.press("b")
+        await wait_for(pilot, lambda: isinstance(app.screen, BacktestScreen))
+        screen = app.screen
+        assert isinstance(screen, BacktestScreen)
+        await wait_for(pilot, lambda: screen.runs >= 1)
+        await pilot.press("e", *["backspace"] * len("0.0001"), *"0.00027", "enter")
+        await wait_for(pilot, lambda: screen.runs >= 2)
+        await pilot.pause(0.5)
+        save(app, out, f"backtest-{theme}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
@@ -270,6 +304,7 @@ def main() -> int:
                     time.sleep(15)  # random-3 is down again: let Prometheus see it
             asyncio.run(shoot_grafana(state.prometheus_url, theme, args.out))
             asyncio.run(shoot_heatmap(state.prometheus_url, theme, args.out))
+            asyncio.run(shoot_backtest(state.prometheus_url, theme, args.out))
     finally:
         runtime.down(state, volumes=True)
         shutil.rmtree(STATE, ignore_errors=True)
