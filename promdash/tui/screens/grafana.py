@@ -376,6 +376,8 @@ class GrafanaScreen(Screen[None]):
 
         self._asked.update(wanted)
         await asyncio.gather(*(one(i) for i in wanted))
+        if self not in self.app.screen_stack:
+            return  # closed meanwhile: its title is gone (Escape during a poll crashed the app)
         self.refreshed = time.strftime("%H:%M:%S")
         self.polls += 1
         self._title()
