@@ -323,7 +323,9 @@ class FetchRules(Message):
     now: bool = False
 
     def can_replace(self, message: Message) -> bool:
-        return isinstance(message, FetchRules) and message.now <= self.now
+        # Textual drops this (earlier) message for `message` (a later one) when True: never
+        # an "at once" for one that can wait.
+        return isinstance(message, FetchRules) and self.now <= message.now
 
 
 @dataclass

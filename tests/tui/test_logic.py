@@ -449,3 +449,31 @@ async def test_the_palette_runs_dashboard_actions() -> None:
         await pilot.pause(0.5)
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.theme == "promdash-light", timeout=5)
+
+
+async def test_a_queued_ask_at_once_for_the_rules_is_not_lost_to_one_that_can_wait() -> None:
+    """Textual merges queued messages: a FetchRules(now=True) (a storm rule's alerts to
+    list) followed by a FetchRules(now=False) must still ask at once."""
+    from textual.app import App
+    from textual.message_pump import MessagePump
+
+    from promdash.tui.messages import FetchRules
+
+    heard: list[bool] = []
+
+    class Listener(App[None]):
+        def on_fetch_rules(self, message: FetchRules) -> None:
+            heard.append(message.now)
+
+    app = Listener()
+    async with app.run_test() as pilot:
+        assert isinstance(app, MessagePump)
+        app.post_message(FetchRules(now=True))
+        app.post_message(FetchRules(now=False))
+        await pilot.pause()
+        assert True in heard, heard
+        heard.clear()
+        app.post_message(FetchRules(now=False))
+        app.post_message(FetchRules(now=True))
+        await pilot.pause()
+        assert True in heard, heard
