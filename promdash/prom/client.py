@@ -21,7 +21,7 @@ import re
 import ssl
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar
@@ -538,7 +538,7 @@ class PromClient(HTTPClient):
             )
 
         ask = [r for r in left_out if wanted(r)]
-        fetched: dict[tuple[str, str], list[list[Alert]]] = {}
+        fetched: dict[_RuleKey, list[Alert]] = {}
         if ask:
             found = await self.rules(
                 type="alert",
@@ -546,15 +546,15 @@ class PromClient(HTTPClient):
                 rule_name=sorted({r.name for r in ask}),
             )
             for group in found:
-                for rule in group.alerting:
-                    fetched.setdefault((rule.group, rule.name), []).append(rule.alerts)
+                for key, rule in _keyed(group):
+                    fetched[key] = rule.alerts
         missing = {id(r) for r in left_out}
         out = []
         for group in groups:
             alerting = []
-            for rule in group.alerting:
+            for key, rule in _keyed(group):
                 if id(rule) in missing:
-                    rule = _counted(rule, fetched, by_name, list_up_to, also)
+                    rule = _counted(rule, fetched.get(key), by_name, list_up_to, also)
                 alerting.append(rule)
             out.append(dataclasses.replace(group, alerting=alerting))
         return out
@@ -684,18 +684,28 @@ class _RuleFilters:
         return not self.rule_name or name in self.rule_name
 
 
+# A rule in an answer: its file, group and name, and which of the rules of that name in
+# the group it is (a warning and a critical rule often share a name).
+_RuleKey = tuple[str, str, str, int]
+
+
+def _keyed(group: RuleGroup) -> Iterator[tuple[_RuleKey, AlertingRule]]:
+    seen: Counter[str] = Counter()
+    for rule in group.alerting:
+        yield (group.file, group.name, rule.name, seen[rule.name]), rule
+        seen[rule.name] += 1
+
+
 def _counted(
     rule: AlertingRule,
-    fetched: dict[tuple[str, str], list[list[Alert]]],
+    alerts: list[Alert] | None,
     by_name: dict[str, ActiveCounts],
     list_up_to: int,
     also: Collection[tuple[str, str]],
 ) -> AlertingRule:
     """A rule that came without its alerts, with them (where asked for) or their counts."""
-    found = fetched.get((rule.group, rule.name))
-    if not found:
+    if alerts is None:
         return dataclasses.replace(rule, counts=by_name.get(rule.name, ActiveCounts()))
-    alerts = found.pop(0)  # names may repeat within a group: in the answer's order
     listed = dataclasses.replace(rule, alerts=alerts, counts=None)
     if len(alerts) <= list_up_to or (rule.group, rule.name) in also:
         return listed

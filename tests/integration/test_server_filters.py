@@ -223,12 +223,13 @@ class _Prom3Rules(BaseHTTPRequestHandler):
     those alerts, counted as the dashboard asks. No Prometheus 3 runs here."""
 
     asked: ClassVar[list[list[tuple[str, str]]]] = []
+    answer: ClassVar[Path] = PROM3 / "rules.json"
 
     def do_GET(self) -> None:
         url = urlsplit(self.path)
         params = parse_qsl(url.query)
         self.asked.append(params)
-        rules = json.loads((PROM3 / "rules.json").read_text())["data"]["groups"]
+        rules = json.loads(self.answer.read_text())["data"]["groups"]
         if url.path == "/api/v1/rules":
             names = {v for k, v in params if k == "rule_name[]"}
             wanted = {v for k, v in params if k == "rule_group[]"}
@@ -269,6 +270,7 @@ class _Prom3Rules(BaseHTTPRequestHandler):
 @pytest.fixture
 def prom3_rules() -> Iterator[str]:
     _Prom3Rules.asked = []
+    _Prom3Rules.answer = PROM3 / "rules.json"
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Prom3Rules)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
@@ -313,3 +315,35 @@ async def test_alert_rules_of_prometheus_3_are_counted_from_alerts_and_listed_by
             ("rule_name[]", "InstanceDown"),
             ("type", "alert"),
         ]
+
+
+async def test_rules_of_one_name_in_one_group_keep_their_own_alerts(
+    prom3_rules: str, tmp_path: Path
+) -> None:
+    """A warning and a critical rule named alike in one group (as kube-prometheus has
+    them), the warning inactive: the critical rule's alerts, asked apart by name, must
+    not be given to the warning (the critical rule then showed firing with no alert)."""
+    documented = json.loads((PROM3 / "rules.json").read_text())
+    group = documented["data"]["groups"][0]
+    firing = group["rules"][0]
+    alert = firing["alerts"][0]
+    critical = {
+        **firing,
+        "labels": {"severity": "critical"},
+        "alerts": [
+            {**alert, "labels": {**alert["labels"], "severity": "critical", "instance": i}}
+            for i in ("a:9100", "b:9100")
+        ],
+    }
+    warning = {**firing, "state": "inactive", "labels": {"severity": "warning"}, "alerts": []}
+    group["rules"] = [warning, critical]
+    documented["data"]["groups"] = [group]
+    _Prom3Rules.answer = tmp_path / "rules.json"
+    _Prom3Rules.answer.write_text(json.dumps(documented))
+    async with PromClient(Connection(prom3_rules)) as client:
+        [answer] = await client.alert_rules(list_up_to=5)
+    first, second = answer.alerting
+    assert first.labels == {"severity": "warning"} and first.listed and first.alerts == []
+    assert second.labels == {"severity": "critical"} and second.listed
+    assert [a.labels["instance"] for a in second.alerts] == ["a:9100", "b:9100"]
+    assert second.count("firing") == 2
