@@ -177,17 +177,17 @@ def headline(annotations: Mapping[str, str]) -> str:
     return annotations.get("summary") or annotations.get("description", "")
 
 
-def alert_counts(groups: Sequence[RuleGroup]) -> dict[str, tuple[int, int]]:
-    """For `firing` and `pending`: (alerts, rules) in that state, so a title can say both."""
-    counts: dict[str, tuple[int, int]] = {}
-    for state in ("firing", "pending"):
-        alerts = sum(a.state == state for g in groups for r in g.alerting for a in r.alerts)
-        rules = sum(r.state == state for g in groups for r in g.alerting)
-        counts[state] = (alerts, rules)
-    return counts
+def alert_counts(groups: Iterable[RuleGroup]) -> dict[str, tuple[int, int]]:
+    """For `firing` and `pending`: (alerts, rules) in that state, so a title can say both;
+    the alerts listed or only counted (a storm's rule)."""
+    rules = [rule for group in groups for rule in group.alerting]
+    return {
+        state: (sum(r.count(state) for r in rules), sum(r.state == state for r in rules))
+        for state in ("firing", "pending")
+    }
 
 
-def alert_counts_text(groups: Sequence[RuleGroup]) -> str:
+def alert_counts_text(groups: Iterable[RuleGroup]) -> str:
     """`3 firing (1 rule) · 1 pending`: alerts, with their rules when fewer; '' for none."""
     parts = []
     for state, (alerts, rules) in alert_counts(groups).items():

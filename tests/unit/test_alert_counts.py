@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from promdash.present.text import alert_counts_text
+from promdash.present.text import alert_counts, alert_counts_text
 from promdash.prom.types import ActiveCounts, Alert, AlertingRule, RuleGroup
-from promdash.tui.widgets.alerts import alert_totals, alert_totals_text
 from promdash.tui.widgets.overview import overview_alerts
 
 COLOURS = {"firing": "red", "pending": "yellow", "inactive": "green"}
@@ -80,9 +79,8 @@ def _counted(groups: list[RuleGroup]) -> list[RuleGroup]:
 
 
 def test_rules_only_counted_are_counted_in_titles_as_when_listed() -> None:
-    assert alert_totals_text(GROUPS) == alert_counts_text(GROUPS)
-    assert alert_totals_text(_counted(GROUPS)) == "3 firing (1 rule) · 1 pending"
-    assert alert_totals(_counted(GROUPS)) == {"firing": (3, 1), "pending": (1, 1)}
+    assert alert_counts_text(_counted(GROUPS)) == "3 firing (1 rule) · 1 pending"
+    assert alert_counts(_counted(GROUPS)) == {"firing": (3, 1), "pending": (1, 1)}
 
 
 def test_the_overview_says_a_counted_rules_alerts_on_one_line_per_state() -> None:

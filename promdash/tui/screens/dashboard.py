@@ -27,7 +27,7 @@ from textual.theme import Theme
 from textual.widget import Widget
 from textual.widgets import Footer, Tab, Tabs
 
-from promdash.present.text import clip, short_id, silence_mutes
+from promdash.present.text import alert_counts, clip, short_id, silence_mutes
 from promdash.prom.am_types import Matcher, matchers_text
 from promdash.timefmt import date_time_text, format_duration, short_duration
 from promdash.tui.completion import Catalog
@@ -65,7 +65,7 @@ from promdash.tui.messages import (
     WriteSilence,
 )
 from promdash.tui.settings import OVERVIEW_MIN, PANEL_KEYS, PANELS, DashSettings, Layout
-from promdash.tui.widgets.alerts import AlertmanagerInfo, AlertsPanel, alert_totals
+from promdash.tui.widgets.alerts import AlertmanagerInfo, AlertsPanel
 from promdash.tui.widgets.graph import GraphPanel
 from promdash.tui.widgets.overview import OVERVIEW_RANGE, OverviewPanel
 from promdash.tui.widgets.panel import Panel, relabel
@@ -413,7 +413,7 @@ class DashboardScreen(Screen[None]):
         changes = self.alerts.show_rules(message.groups, message.at)
         self.overview.show_rules(message.groups, self.alerts.tracker.timeline)
         # Alerts, as the overview's title and `promdash alerts` count them (rules in brackets).
-        counts = alert_totals(message.groups)
+        counts = alert_counts(message.groups)
         label = "3 Alerts"
         for state in ("firing", "pending"):
             if counts[state][0]:

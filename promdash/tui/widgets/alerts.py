@@ -111,28 +111,6 @@ def rule_key(group: RuleGroup, index: int, rule: AlertingRule) -> str:
 MORE = "more|"  # the row under a rule that lists (or folds) its many alerts: MORE + rule key
 
 
-def alert_totals(groups: Iterable[RuleGroup]) -> dict[str, tuple[int, int]]:
-    """For `firing` and `pending`: (alerts, rules) in that state, the alerts listed or
-    only counted (the dashboard's present.text.alert_counts)."""
-    rules = [rule for group in groups for rule in group.alerting]
-    return {
-        state: (sum(r.count(state) for r in rules), sum(r.state == state for r in rules))
-        for state in ("firing", "pending")
-    }
-
-
-def alert_totals_text(groups: Iterable[RuleGroup]) -> str:
-    """`3 firing (1 rule) · 1 pending`, as present.text.alert_counts_text says it."""
-    parts = []
-    for state, (alerts, rules) in alert_totals(groups).items():
-        if alerts:
-            part = f"{alerts} {state}"
-            if rules != alerts:
-                part += f" ({rules} rule{'' if rules == 1 else 's'})"
-            parts.append(part)
-    return " · ".join(parts)
-
-
 # Each alert of the latest answer with its row key, by the alert's id (the alert is kept
 # with it, so an id reused by a later object never matches). The tracker, the panel, the
 # overview and Alertmanager's matching all key every alert: 5,000 in a storm of one rule.

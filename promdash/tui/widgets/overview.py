@@ -26,7 +26,7 @@ from textual.events import Resize
 from textual.message import Message
 from textual.widgets import Static
 
-from promdash.present.text import STATE_ORDER, labels_text, short_scrape_error
+from promdash.present.text import STATE_ORDER, alert_counts_text, labels_text, short_scrape_error
 from promdash.prom.am_types import AlertmanagerAlert
 from promdash.prom.types import Alert, AlertingRule, QueryResult, RuleGroup, Target, Targets
 from promdash.timefmt import ago, clock_text, seconds_text, short_duration, value_text
@@ -47,7 +47,6 @@ from promdash.tui.widgets.alerts import (
     AlertmanagerInfo,
     Change,
     alert_key,
-    alert_totals_text,
     alertmanager_by_key,
     rule_key,
     state_colours,
@@ -660,7 +659,7 @@ class OverviewPanel(Panel):
         if not rows:
             rows = [Row("none", (("  No alerting rules on this server.", "dim"),), span=0)]
         table.sync(columns, rows)
-        box.border_title = "Alerts " + (alert_totals_text(self.groups) or "none firing")
+        box.border_title = "Alerts " + (alert_counts_text(self.groups) or "none firing")
         # The timeline shows below the alerts when the box has room for both.
         room = box.size.height - 2 - (len(rows) + 1)
         timeline.display = room >= 3
