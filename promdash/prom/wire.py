@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any, Generic, NoReturn, TypeVar, cast
 
@@ -167,6 +167,9 @@ class _TargetsData(Struct, rename="camel"):
     # Always sent (null from Go when empty); an answer without it is not a targets answer.
     active_targets: list[_Target] | None
     dropped_targets: list[_DroppedTarget] | None = None
+
+
+_T = TypeVar("_T", _Target, _FastTarget)
 
 
 class _FastTargetsData(Struct, rename="camel"):
@@ -524,51 +527,35 @@ def decode_targets(raw: bytes, endpoint: str = "/api/v1/targets", status: int = 
     try:
         fast, _ = _open(_TARGETS_FAST, raw, endpoint, status)
     except BadResponseError:
-        pass  # a time msgspec does not read, or a real shape error: the exact decoder says
-    else:
-        return _targets(fast)
-    data, _ = _open(_TARGETS, raw, endpoint, status)
-    active = [
-        Target(
-            scrape_pool=t.scrape_pool,
-            scrape_url=t.scrape_url,
-            labels=t.labels or {},
-            health=_health(t.health),
-            last_error=t.last_error,
-            last_scrape=parse_rfc3339(t.last_scrape),
-            last_scrape_duration=t.last_scrape_duration,
-            scrape_interval=t.scrape_interval,
-            scrape_timeout=t.scrape_timeout,
-            global_url=t.global_url,
-        )
-        for t in data.active_targets or ()
-    ]
-    dropped = [
-        DroppedTarget(t.discovered_labels or {}, t.scrape_pool) for t in data.dropped_targets or ()
-    ]
-    return Targets(active=active, dropped=dropped)
+        # A time msgspec does not read, or a real shape error: the exact decoder says.
+        data, _ = _open(_TARGETS, raw, endpoint, status)
+        return _targets(data.active_targets, data.dropped_targets, parse_rfc3339)
+    return _targets(fast.active_targets, fast.dropped_targets, _scraped)
 
 
-def _targets(data: _FastTargetsData) -> Targets:
-    active = [
-        Target(
-            scrape_pool=t.scrape_pool,
-            scrape_url=t.scrape_url,
-            labels=t.labels or {},
-            health=_health(t.health),
-            last_error=t.last_error,
-            last_scrape=_scraped(t.last_scrape),
-            last_scrape_duration=t.last_scrape_duration,
-            scrape_interval=t.scrape_interval,
-            scrape_timeout=t.scrape_timeout,
-            global_url=t.global_url,
-        )
-        for t in data.active_targets or ()
-    ]
-    dropped = [
-        DroppedTarget(t.discovered_labels or {}, t.scrape_pool) for t in data.dropped_targets or ()
-    ]
-    return Targets(active=active, dropped=dropped)
+def _targets(
+    active: Sequence[_T] | None,
+    dropped: Sequence[_DroppedTarget] | None,
+    scraped: Callable[[Any], datetime | None],
+) -> Targets:
+    return Targets(
+        active=[
+            Target(
+                scrape_pool=t.scrape_pool,
+                scrape_url=t.scrape_url,
+                labels=t.labels or {},
+                health=_health(t.health),
+                last_error=t.last_error,
+                last_scrape=scraped(t.last_scrape),
+                last_scrape_duration=t.last_scrape_duration,
+                scrape_interval=t.scrape_interval,
+                scrape_timeout=t.scrape_timeout,
+                global_url=t.global_url,
+            )
+            for t in active or ()
+        ],
+        dropped=[DroppedTarget(t.discovered_labels or {}, t.scrape_pool) for t in dropped or ()],
+    )
 
 
 def _scraped(at: datetime | None) -> datetime | None:
