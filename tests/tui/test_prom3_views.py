@@ -166,3 +166,27 @@ async def test_bucket_bounds_written_the_3x_way_are_in_numeric_order(prom3: Prom
         await pilot.press("v")
         await wait_for(pilot, lambda: len(table_rows(view)) == 6, what="the table")
         assert [row.split()[0] for row in table_rows(view)] == order
+
+
+# ---------------------------------------------------------------- alert rules
+
+
+async def test_the_alerts_panel_lists_prometheus_3s_alerts_asked_without_then_by_name(
+    prom3: Prom3Server,
+) -> None:
+    """Prometheus 3 honours exclude_alerts: the dashboard counts the alerts from ALERTS and
+    asks the rules it lists by group and name; the documented alerts must be listed."""
+    app = dash(prom3.url, panel="alerts", refresh=60.0)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.dashboard.alerts.table
+
+        def listed() -> str:
+            return "\n".join(row_text(table, key) for key in table.row_keys)
+
+        await wait_for(pilot, lambda: "127.0.0.1:9092" in listed(), what="InstanceDown's alert")
+        text = listed()
+        assert "HighRequestLatency" in text and "DiskAlmostFull" in text
+        assert "firing" in text and "inactive" in text
+        asked = [dict(params) for path, params in prom3.requests if path == "/api/v1/rules"]
+        assert {"type": "alert", "exclude_alerts": "true"} in asked
+        assert any("rule_name[]" in p for p in asked)
