@@ -17,7 +17,8 @@ untimed warm-up (which also checks each command succeeds):
 - the same for `promdash alerts` (table and --json) and curl of its call
   (/api/v1/rules?type=alert);
 - the floor: the same Python loading promdash's CLI, client and presenter,
-  asking nothing;
+  asking nothing; and the floor of any Python client on httpx: a one-line
+  httpx + msgspec script fetching and decoding each call, nothing else;
 - the size of each answer, as sent to curl (identity, which promdash asks of a
   server on this machine too) and gzipped (what it asks of others).
 
@@ -74,6 +75,12 @@ from tests.fleet import FleetError, Plan, fleet, scalar  # noqa: E402
 GOAL_RATIO = 3.5
 TARGETS_CALL = "api/v1/targets?state=active"  # what `promdash targets` asks
 RULES_CALL = "api/v1/rules?type=alert"  # what `promdash alerts` asks
+# A Python client at its barest: httpx fetches the call (identity, as promdash asks on
+# loopback) and msgspec decodes it into plain objects; nothing is kept or printed.
+BARE = (
+    "import sys, httpx, msgspec; "
+    "msgspec.json.decode(httpx.get(sys.argv[1], headers={'Accept-Encoding': 'identity'}).content)"
+)
 
 
 @dataclass
@@ -237,6 +244,7 @@ def out_text(size: int) -> str:
 def report(url: str, runs: int, env: dict[str, str]) -> bool:
     """Print the command-line figures; whether a goal was missed."""
     pd = promdash()
+    python = str(Path(pd[0]).with_name("python")) if len(pd) == 1 else sys.executable
     kinds = {
         "promdash targets (table)": [*pd, "targets", "--url", url],
         "promdash targets --json": [*pd, "targets", "--json", "--url", url],
@@ -247,10 +255,19 @@ def report(url: str, runs: int, env: dict[str, str]) -> bool:
         # The floor of any such command: this Python loading promdash's CLI, HTTP client
         # and presenter, and asking nothing.
         "python: promdash's imports, no request": [
-            str(Path(pd[0]).with_name("python")) if len(pd) == 1 else sys.executable,
+            python,
             "-c",
             "import promdash.cli, promdash.prom.client, promdash.present.output",
         ],
+        # The floor of any Python client built on httpx: the same call fetched and decoded
+        # by a few lines of httpx and msgspec, keeping nothing and printing nothing.
+        f"python: httpx get + decode /{TARGETS_CALL}": [
+            python,
+            "-c",
+            BARE,
+            f"{url}/{TARGETS_CALL}",
+        ],
+        f"python: httpx get + decode /{RULES_CALL}": [python, "-c", BARE, f"{url}/{RULES_CALL}"],
     }
     baseline = {
         "promdash targets (table)": f"curl -s /{TARGETS_CALL}",
@@ -277,7 +294,11 @@ def report(url: str, runs: int, env: dict[str, str]) -> bool:
     for kind in kinds:
         ratio = seconds[kind] / seconds[baseline[kind]] if kind in baseline else None
         goal = ""
-        if kind.startswith("python:"):
+        if kind.startswith("python: httpx"):
+            call = TARGETS_CALL if TARGETS_CALL in kind else RULES_CALL
+            ratio = seconds[kind] / seconds[f"curl -s /{call}"]
+            goal = "(the floor of any httpx client)"
+        elif kind.startswith("python:"):
             ratio = seconds[kind] / seconds[f"curl -s /{TARGETS_CALL}"]
             goal = "(the floor, as a multiple of curl of the targets)"
         elif ratio is not None:
