@@ -110,7 +110,6 @@ class BacktestScreen(Screen[None]):
         self.original: Backtest | None = None  # the rule over the window
         self.edit: Backtest | None = None  # the edit over the same ticks
         self.problem = ""  # what went wrong in the last run
-        self.runs = 0  # runs finished, with an answer or a problem (tests wait on it)
         self._drawn: _Drawn | None = None
         self._plot_problem = ""
 
@@ -246,7 +245,6 @@ class BacktestScreen(Screen[None]):
             self._say(self.problem, "error")
             if self.original is None:
                 self.view.clear(f"No backtest: {clip(self.problem, 300)}")
-            self.runs += 1
             return
         self._drawn = _Drawn(original, edit, values, line, was)
         self._title()
@@ -258,7 +256,6 @@ class BacktestScreen(Screen[None]):
         if edit is not original:
             said += [w for w in edit.warnings if w not in said]
         self._say(" · ".join(said), "warn" if said else "")
-        self.runs += 1
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
@@ -268,7 +265,6 @@ class BacktestScreen(Screen[None]):
         if event.worker.group == "backtest" and event.state == WorkerState.ERROR:
             error = event.worker.error
             self._say(f"unexpected error: {type(error).__name__}: {error}", "error")
-            self.runs += 1
 
     async def _values(self, result: Backtest, line: Threshold | None) -> QueryResult | None:
         """What the plot draws: the compared side of the threshold, else the expression."""
