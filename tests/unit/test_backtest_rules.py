@@ -153,6 +153,25 @@ def test_the_json_document() -> None:
     assert doc["alerts"][1]["timesFired"] == 0
 
 
+def test_overlapping_alerts_are_firing_for_the_time_one_or_more_is() -> None:
+    # Three alerts firing at once for 40 of 100 s: added up they would say 2m.
+    plan = Plan(Rule("High", "x > 1", group="g"), 1000.0, 1100.0, 5.0, "--every")
+    alerts = [
+        AlertHistory({"alertname": "High", "instance": name}, [Interval("firing", *span)])
+        for name, span in (
+            ("a", (1000.0, 1040.0)),
+            ("b", (1010.0, 1030.0)),
+            ("c", (1020.0, None)),
+        )
+    ]
+    text = backtest_text(Backtest(plan, Ticks(1_000_000, 5000, 21), alerts, [], 3))
+    assert "3 alerts fired 3 times; some firing 1m40s of 1m40s" in text.splitlines()[2]
+    alerts[2] = AlertHistory({"alertname": "High", "instance": "c"},
+                             [Interval("firing", 1050.0, 1060.0)])  # fmt: skip
+    text = backtest_text(Backtest(plan, Ticks(1_000_000, 5000, 21), alerts, [], 3))
+    assert "3 alerts fired 3 times; some firing 50s of 1m40s" in text.splitlines()[2]
+
+
 def test_the_csv_rows() -> None:
     lines = backtest_csv(result()).splitlines()
     assert lines[0] == "alertname,instance,severity,state,start,end,seconds"
@@ -163,7 +182,7 @@ def test_the_csv_rows() -> None:
 
 def test_the_text_says_common_labels_once_and_strips_only_with_a_width() -> None:
     text = backtest_text(result())
-    assert "1 alert fired 2 times, firing 50s in all; 1 alert only pending" in text
+    assert "1 alert fired 2 times, firing 50s of 1m40s; 1 alert only pending" in text
     assert 'labels of every alert: alertname="High", severity="page"' in text
     assert "█" not in text and "(already)" in text and "(still at the end)" in text
     wide = backtest_text(result(), width=100)
