@@ -113,6 +113,24 @@ class Backtest:
     def times_fired(self) -> int:
         return sum(a.times_fired for a in self.alerts)
 
+    @property
+    def firing_seconds(self) -> float:
+        """How long at least one alert was firing in the range: the alerts' own times
+        overlap, and added up could say more than the range."""
+        end = self.plan.end
+        stretches = sorted(
+            (i.start, i.end if i.end is not None else end)
+            for a in self.alerts
+            for i in a.intervals
+            if i.state == "firing"
+        )
+        total, reach = 0.0, -math.inf
+        for begin, until in stretches:
+            if until > reach:
+                total += until - max(begin, reach)
+                reach = until
+        return total
+
 
 # ---------------------------------------------------------------- choosing what to evaluate
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -57,22 +56,6 @@ def _count(n: int, thing: str) -> str:
     return f"{n:,} {thing}{'' if n == 1 else 's'}"
 
 
-def _firing_seconds(alerts: Sequence[AlertHistory], end: float) -> float:
-    """How long at least one of `alerts` was firing (their firing stretches merged)."""
-    stretches = sorted(
-        (i.start, i.end if i.end is not None else end)
-        for a in alerts
-        for i in a.intervals
-        if i.state == "firing"
-    )
-    total, reach = 0.0, -math.inf
-    for begin, until in stretches:
-        if until > reach:
-            total += until - max(begin, reach)
-            reach = until
-    return total
-
-
 def backtest_text(result: Backtest, *, color: bool = False, width: int | None = None) -> str:
     """The backtest for people. With a `width` (a terminal), a strip per alert."""
     plan, rule = result.plan, result.plan.rule
@@ -96,9 +79,7 @@ def backtest_text(result: Backtest, *, color: bool = False, width: int | None = 
     fired = [a for a in alerts if a.times_fired]
     summary = f"{_count(len(fired), 'alert')} fired {_count(result.times_fired, 'time')}"
     if fired:
-        # Time with at least one alert firing: the alerts' own times overlap, and added
-        # up they could say more than the range.
-        firing = short_duration(_firing_seconds(alerts, end))
+        firing = short_duration(result.firing_seconds)
         of = f"of {short_duration(end - start)}"
         summary += f", firing {firing} {of}" if len(fired) == 1 else f"; some firing {firing} {of}"
     pending = [a for a in alerts if a.intervals and not a.times_fired]

@@ -216,9 +216,7 @@ def _band_line(
 
 
 def _side(result: Backtest) -> tuple[int, float, int]:
-    end = result.plan.end
-    firing = sum((a.seconds("firing", end) for a in result.alerts), 0.0)
-    return result.times_fired, firing, len(result.alerts)
+    return result.times_fired, result.firing_seconds, len(result.alerts)
 
 
 def _times(n: int) -> str:
