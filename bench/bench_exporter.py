@@ -26,6 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.stackfiles import free_port  # noqa: E402
+
 P50_GOAL_MS = 2.0
 RSS_GOAL_MB = 40.0
 
@@ -52,12 +56,6 @@ class Timing:
     milliseconds: list[float]
     reused: int
     body_bytes: int
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def start(name: str, argv: list[str], port: int) -> Target:

@@ -28,7 +28,6 @@ import math
 import os
 import shlex
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -50,16 +49,10 @@ os.environ.pop("LINES", None)
 
 from promdash.stack.local import LocalRuntime  # noqa: E402
 from promdash.stack.model import parse_stack  # noqa: E402
-from tests.stackfiles import demo_stack_text  # noqa: E402
+from tests.stackfiles import demo_stack_text, free_port  # noqa: E402
 
 QUERY = "sum by (instance) (rate(rpc_durations_seconds_count[1m]))"
 TICK = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 # ---------------------------------------------------------------- a real terminal

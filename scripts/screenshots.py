@@ -22,7 +22,6 @@ import html
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -46,18 +45,12 @@ from promdash.tui.screens.backtest import BacktestScreen  # noqa: E402
 from promdash.tui.screens.grafana import GrafanaScreen  # noqa: E402
 from promdash.tui.settings import DashSettings, PanelName  # noqa: E402
 from promdash.tui.widgets.grafana import GrafanaPanel, TextPanel  # noqa: E402
-from tests.stackfiles import demo_stack_text  # noqa: E402
+from tests.stackfiles import demo_stack_text, free_port  # noqa: E402
 
 QUERY = "sum by (instance) (rate(rpc_durations_seconds_count[1m]))"
 PANELS: tuple[PanelName, ...] = ("targets", "graph", "alerts", "stack")
 HISTOGRAM_QUERY = "sum by (le) (rate(rpc_durations_histogram_seconds_bucket[1m]))"
 GRAFANA_DASHBOARD = ROOT / "stacks" / "demo" / "grafana" / "dashboards" / "demo.json"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def save(app: PromdashApp, out: Path, name: str) -> None:

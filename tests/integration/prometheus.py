@@ -9,6 +9,7 @@ not stop. A missing binary fails the test (never a skip).
 from __future__ import annotations
 
 import contextlib
+import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -18,7 +19,27 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.test_client import binary, free_port
+from tests.stackfiles import free_port
+
+# Every 1 s, with rules.yml, scraping itself: the start of a test's config (a format
+# string: `port` is Prometheus's own), to which it adds its jobs.
+SELF_SCRAPE = """\
+global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files: [rules.yml]
+scrape_configs:
+  - job_name: prometheus
+    static_configs: [{{targets: ["127.0.0.1:{port}"]}}]
+"""
+
+
+def binary(name: str, package: str) -> str:
+    """The path of a server binary; a missing one fails the test (never a skip)."""
+    path = shutil.which(name) or (f"/usr/bin/{name}" if Path(f"/usr/bin/{name}").exists() else None)
+    if path is None:
+        pytest.fail(f"no {name} binary: apt-get install {package}")
+    return path
 
 
 @dataclass(frozen=True)

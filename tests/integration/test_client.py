@@ -15,7 +15,6 @@ import dataclasses
 import datetime as dt
 import gc
 import json
-import shutil
 import socket
 import ssl
 import subprocess
@@ -40,6 +39,8 @@ from promdash.errors import (
 )
 from promdash.prom.client import PromClient
 from promdash.prom.promql import escape_label_name_for_path, quote_metric_name, selector
+from tests.integration.prometheus import SELF_SCRAPE, running_prometheus
+from tests.integration.prometheus import binary as binary  # others import it from here
 from tests.stackfiles import free_port as free_port  # others import it from here
 
 pytestmark = pytest.mark.prometheus
@@ -48,25 +49,13 @@ pytestmark = pytest.mark.prometheus
 # ---------------------------------------------------------------- a real Prometheus
 
 
-def binary(name: str, package: str) -> str:
-    """The path of a server binary; a missing one fails the test (never a skip)."""
-    path = shutil.which(name) or (f"/usr/bin/{name}" if Path(f"/usr/bin/{name}").exists() else None)
-    if path is None:
-        pytest.fail(f"no {name} binary: apt-get install {package}")
-    return path
-
-
-PROMETHEUS_CONFIG = """\
-global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files: [rules.yml]
-scrape_configs:
-  - job_name: prometheus
-    static_configs: [{{targets: ["127.0.0.1:{port}"]}}]
+PROMETHEUS_CONFIG = (
+    SELF_SCRAPE
+    + """\
   - job_name: closed
     static_configs: [{{targets: ["127.0.0.1:{closed}"], labels: {{group: canary}}}}]
 """
+)
 
 RULES = """\
 groups:
@@ -104,8 +93,6 @@ def _api(url: str, path: str) -> dict:  # type: ignore[type-arg]
 @contextlib.contextmanager
 def own_prometheus(directory: Path) -> Iterator[OwnPrometheus]:
     """A real Prometheus with a down target and a firing alert, ready when yielded."""
-    from tests.integration.prometheus import running_prometheus
-
     closed = free_port()
 
     def ready(url: str) -> bool:

@@ -24,21 +24,12 @@ from promdash.tui.plot import PlotLine
 from promdash.tui.screens.backtest import BacktestScreen
 from promdash.tui.widgets.backtest import backtest_plot, bands, comparison
 from promdash.tui.widgets.table import KeyedTable
-from tests.integration.prometheus import running_prometheus
+from tests.integration.prometheus import SELF_SCRAPE, running_prometheus
 from tests.tui.helpers import dash, text_of, type_text, wait_for
 
 pytestmark = pytest.mark.prometheus
 
 STAIRCASE = "(floor(vector(time()) / 2) % 2) * (1 + floor(vector(time()) / 4) % 2)"
-CONFIG = """\
-global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files: [rules.yml]
-scrape_configs:
-  - job_name: prometheus
-    static_configs: [{{targets: ["127.0.0.1:{port}"]}}]
-"""
 RULES = f"""\
 groups:
   - name: clock
@@ -76,7 +67,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     directory = tmp_path_factory.mktemp("backtest-screen")
     with running_prometheus(
-        directory, CONFIG, rules=RULES, ready=ready, what="evaluate its rules", timeout=90
+        directory, SELF_SCRAPE, rules=RULES, ready=ready, what="evaluate its rules", timeout=90
     ) as prometheus:
         yield prometheus.url
 

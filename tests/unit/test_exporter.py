@@ -45,6 +45,7 @@ from promdash.exporters.random import (
     parse_go_duration,
     parse_listen_address,
 )
+from tests.stackfiles import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "tests" / "data" / "client_golang-random.metrics.txt"
@@ -55,12 +56,6 @@ PROMETHEUS_ACCEPT = (
     "q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
 )
 TARGETS = [Target(q, e) for q, e in sorted(RPC_OBJECTIVES.items())]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
