@@ -17,6 +17,7 @@ import asyncio
 import dataclasses
 import ipaddress
 import math
+import mmap
 import re
 import ssl
 import time
@@ -64,14 +65,17 @@ from promdash.prom.types import (
 
 T = TypeVar("T")
 D = TypeVar("D")
+B = TypeVar("B")
 # One of promdash.prom.wire's decoders: (body, endpoint, HTTP status) -> typed value.
-Decode = Callable[[bytes, str, int], D]
+Decode = Callable[[wire.Body, str, int], D]
 
 # Expressions longer than this go in a POST form body: URLs have length limits
 # in proxies, and Prometheus accepts the same parameters either way.
 POST_ABOVE = 2000
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 RETRY_ATTEMPTS = 3
+# Bodies larger than this are read into memory of their own (see `_read_body`).
+OWN_MAP_ABOVE = 1 << 20
 
 # The filters that let a server send less, by the Prometheus version that first
 # honoured each (docs/querying/api.md; web/api/v1/api.go's history):
@@ -89,10 +93,62 @@ Filter = Literal["scrapePool", "exclude_alerts", "rule_name[]", "group_limit"]
 # ---------------------------------------------------------------- transport
 
 
+@dataclass(frozen=True)
+class Reply:
+    """An answer, its body read (`_read_body`)."""
+
+    status_code: int
+    headers: httpx.Headers
+    url: httpx.URL  # as asked, with its query
+    body: wire.Body
+
+    @property
+    def content(self) -> bytes:
+        return self.body if isinstance(self.body, bytes) else bytes(self.body)
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+
+async def _read_body(response: httpx.Response) -> wire.Body:
+    """The body of a streamed response, in one buffer: bytes when small; above
+    OWN_MAP_ABOVE, a view of an anonymous memory map of its own.
+
+    httpx's `read()` holds every chunk and their join at once: twice the body, 60 MB
+    for an alert storm's 30 MB of rules. And a body of its own map goes back to the
+    system when freed: glibc's malloc, once it freed a block that large, raises its
+    mmap threshold to its size and serves the next ones from the heap, which it seldom
+    gives back (the dashboard kept 60 MB more after the storm's second refresh).
+    """
+    chunks: list[bytes] = []
+    size = 0
+    stream = response.aiter_bytes()
+    async for chunk in stream:
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > OWN_MAP_ABOVE:
+            break
+    else:
+        return b"".join(chunks)
+    # Pages never written take no memory: a map larger than the body costs nothing, and
+    # growing it (mremap) copies nothing.
+    own = mmap.mmap(-1, 4 * OWN_MAP_ABOVE, flags=mmap.MAP_PRIVATE)
+    for chunk in chunks:
+        own.write(chunk)
+    del chunks
+    async for chunk in stream:
+        if own.tell() + len(chunk) > len(own):
+            own.resize(2 * (own.tell() + len(chunk)))
+        own.write(chunk)
+    own.resize(own.tell())
+    return memoryview(own)
+
+
 class _RetryableStatus(Exception):
-    def __init__(self, response: httpx.Response) -> None:
-        super().__init__(response.status_code)
-        self.response = response
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(reply.status_code)
+        self.reply = reply
 
 
 def _tls_failure(exc: BaseException) -> ssl.SSLError | None:
@@ -231,24 +287,27 @@ class HTTPClient:
         form: dict[str, list[str]] | None = None,
         json: object = None,
         retry_status: bool = True,
-    ) -> httpx.Response:
+    ) -> Reply:
         """One request, tried again on connect errors (nothing was sent) and, when
         `retry_status`, on 5xx and 429 answers: never for writes that must not repeat."""
 
-        async def attempt() -> httpx.Response:
-            response = await self._http.request(
+        async def attempt() -> Reply:
+            async with self._http.stream(
                 method, path, params=list(params), data=form, json=json
-            )
-            # A read response and its stream point at each other: only the cyclic
-            # collector would free it, and its body with it (30 MB of rules in an alert
-            # storm) once that came to the older generations, which it seldom scans: the
-            # dashboard grew by a body or two a minute (bench/bench_fleet.py --minutes).
-            # The body was read: the stream is not needed, and the response goes with
-            # its last reference.
+            ) as response:
+                reply = Reply(
+                    response.status_code,
+                    response.headers,
+                    response.request.url,
+                    await _read_body(response),
+                )
+            # httpx's response and its stream point at each other: only the cyclic
+            # collector would free them, once they came to the older generations, which
+            # it seldom scans. The Reply holds the body, and goes with its last reference.
             response.stream = httpx.ByteStream(b"")
-            if retry_status and response.status_code in RETRY_STATUSES:
-                raise _RetryableStatus(response)
-            return response
+            if retry_status and reply.status_code in RETRY_STATUSES:
+                raise _RetryableStatus(reply)
+            return reply
 
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._retries),
@@ -259,7 +318,7 @@ class HTTPClient:
         try:
             return await retrying(attempt)
         except _RetryableStatus as exc:
-            return exc.response
+            return exc.reply
         except httpx.DecodingError as exc:
             # A body that is not what its Content-Encoding says (gzip, brotli...).
             raise BadResponseError("/" + path, f"body: cannot be decoded ({exc})") from None
@@ -292,24 +351,31 @@ class HTTPClient:
             text = "unknown host name"
         return UnreachableError(self.conn.url, text.splitlines()[0])
 
-    def _decode(self, response: httpx.Response, decode: Decode[D], endpoint: str) -> D:
-        status = response.status_code
-        url = str(response.request.url.copy_with(query=None))
+    def _decode(self, reply: Reply, decode: Callable[[bytes, str, int], D], endpoint: str) -> D:
+        """`decode(body, endpoint, status)` of the answer as bytes; any failure raised as
+        the error tree's."""
+        return self._decode_as(reply, reply.content, decode, endpoint)
+
+    def _decode_as(
+        self, reply: Reply, body: B, decode: Callable[[B, str, int], D], endpoint: str
+    ) -> D:
+        status = reply.status_code
+        url = str(reply.url.copy_with(query=None))
         if status in (401, 403):
-            raise AuthError(status, self._auth_hint(status, response, url))
-        content_type = response.headers.get("content-type", "").split(";")[0].strip()
+            raise AuthError(status, self._auth_hint(status, reply, url))
+        content_type = reply.headers.get("content-type", "").split(";")[0].strip()
         try:
-            return decode(response.content, endpoint, status)
+            return decode(body, endpoint, status)
         except wire.NotAnEnvelope:
             pass
         if status == 404:
             raise UnsupportedError(f"{url} answered HTTP 404: this server does not offer it")
         raise NotPrometheusError(url, status, content_type, api=self.wording.api)
 
-    def _auth_hint(self, status: int, response: httpx.Response, url: str) -> str:
+    def _auth_hint(self, status: int, reply: Reply, url: str) -> str:
         words = self.wording
         sent = self.conn.credential
-        body = response.text[:300].lower()
+        body = reply.text[:300].lower()
         if "org id" in body or "orgid" in body:
             return (
                 f"{url} wants a tenant: set {words.header} X-Scope-OrgID=TENANT "
@@ -353,7 +419,7 @@ class PromClient(HTTPClient):
 
     async def _send(
         self, path: str, params: Sequence[tuple[str, str]] = (), *, post: bool = False
-    ) -> httpx.Response:
+    ) -> Reply:
         if post:
             return await self._request("POST", path, form=_multi(params))
         return await self._request("GET", path, params)
@@ -366,8 +432,9 @@ class PromClient(HTTPClient):
         *,
         post: bool = False,
     ) -> D:
-        response = await self._send(path, params, post=post)
-        return self._decode(response, decode, "/" + path)
+        reply = await self._send(path, params, post=post)
+        # wire's decoders read any buffer: a large body is decoded where it was read.
+        return self._decode_as(reply, reply.body, decode, "/" + path)
 
     # ------------------------------------------------------------ endpoints
 
@@ -497,7 +564,7 @@ class PromClient(HTTPClient):
         """
         params = [("type", "alert"), ("exclude_alerts", "true")]
 
-        def decode(raw: bytes, endpoint: str, status: int) -> wire.AlertRules:
+        def decode(raw: wire.Body, endpoint: str, status: int) -> wire.AlertRules:
             return wire.decode_alert_rules(raw, endpoint, status, list_up_to=list_up_to, also=also)
 
         groups, left_out = await self._get("api/v1/rules", decode, params)

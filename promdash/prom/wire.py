@@ -54,6 +54,9 @@ from promdash.timefmt import parse_rfc3339
 
 T = TypeVar("T")
 Labels = dict[str, str]
+# An answer's body as the client read it: bytes, or a view of a large one (msgspec
+# decodes any buffer, without a copy).
+Body = bytes | memoryview
 # A sample value: Prometheus sends a number string; a bare number is taken too.
 Value = str | float
 
@@ -305,7 +308,7 @@ def _api_error(status: int, error_type: object, message: object) -> APIError:
 
 
 def _open(
-    decoder: msgspec.json.Decoder[_Envelope[T]], raw: bytes, endpoint: str, status: int
+    decoder: msgspec.json.Decoder[_Envelope[T]], raw: Body, endpoint: str, status: int
 ) -> tuple[T, list[str]]:
     """The `data` and warnings of a success envelope; raises for anything else."""
     try:
@@ -326,7 +329,7 @@ def _open(
     return envelope.data, warnings
 
 
-def _head(raw: bytes) -> _Head:
+def _head(raw: Body) -> _Head:
     try:
         return _HEAD.decode(raw)
     except msgspec.MsgspecError:
@@ -336,7 +339,7 @@ def _head(raw: bytes) -> _Head:
 _ANY = msgspec.json.Decoder(_Envelope[Any])
 
 
-def decode_envelope(raw: bytes, status: int = 200, endpoint: str = "/api/v1") -> list[str]:
+def decode_envelope(raw: Body, status: int = 200, endpoint: str = "/api/v1") -> list[str]:
     """The warnings of a success envelope, whatever its data; raises like every decoder."""
     _, warnings = _open(_ANY, raw, endpoint, status)
     return warnings
@@ -456,7 +459,7 @@ def _value_text(value: Value) -> str:
 # ---------------------------------------------------------------- one decoder per endpoint
 
 
-def decode_query(raw: bytes, endpoint: str = "/api/v1/query", status: int = 200) -> QueryResult:
+def decode_query(raw: Body, endpoint: str = "/api/v1/query", status: int = 200) -> QueryResult:
     """An instant or range query's answer (`/api/v1/query`, `/api/v1/query_range`)."""
     try:
         data, warnings = _open(_QUERY_FAST, raw, endpoint, status)
@@ -523,7 +526,7 @@ def _histogram_series(item: _FastSeries | _MatrixSeries, index: int, endpoint: s
     return Series(item.metric, [], [], _histograms(item, index, endpoint))
 
 
-def decode_targets(raw: bytes, endpoint: str = "/api/v1/targets", status: int = 200) -> Targets:
+def decode_targets(raw: Body, endpoint: str = "/api/v1/targets", status: int = 200) -> Targets:
     try:
         fast, _ = _open(_TARGETS_FAST, raw, endpoint, status)
     except BadResponseError:
@@ -577,11 +580,11 @@ def _alert(a: _Alert) -> Alert:
     )
 
 
-def decode_rules(raw: bytes, endpoint: str = "/api/v1/rules", status: int = 200) -> list[RuleGroup]:
+def decode_rules(raw: Body, endpoint: str = "/api/v1/rules", status: int = 200) -> list[RuleGroup]:
     return decode_rule_page(raw, endpoint, status).groups
 
 
-def decode_rule_page(raw: bytes, endpoint: str = "/api/v1/rules", status: int = 200) -> RulePage:
+def decode_rule_page(raw: Body, endpoint: str = "/api/v1/rules", status: int = 200) -> RulePage:
     """The rule groups, and the token of the next page when `group_limit` cut them."""
     data, _ = _open(_RULES, raw, endpoint, status)
     groups = []
@@ -628,7 +631,7 @@ AlertRules = tuple[list[RuleGroup], list[AlertingRule]]
 
 
 def decode_alert_rules(
-    raw: bytes,
+    raw: Body,
     endpoint: str = "/api/v1/rules",
     status: int = 200,
     *,
@@ -696,34 +699,34 @@ def _decode_raw(
         raise BadResponseError(endpoint, joined) from None
 
 
-def decode_alerts(raw: bytes, endpoint: str = "/api/v1/alerts", status: int = 200) -> list[Alert]:
+def decode_alerts(raw: Body, endpoint: str = "/api/v1/alerts", status: int = 200) -> list[Alert]:
     data, _ = _open(_ALERTS, raw, endpoint, status)
     return [_alert(a) for a in data.alerts or ()]
 
 
 def decode_alertmanagers(
-    raw: bytes, endpoint: str = "/api/v1/alertmanagers", status: int = 200
+    raw: Body, endpoint: str = "/api/v1/alertmanagers", status: int = 200
 ) -> list[str]:
     """The URLs of the active Alertmanagers (where Prometheus sends alerts)."""
     data, _ = _open(_ALERTMANAGERS, raw, endpoint, status)
     return [a.url for a in data.active_alertmanagers or ()]
 
 
-def decode_names(raw: bytes, endpoint: str = "/api/v1/labels", status: int = 200) -> list[str]:
+def decode_names(raw: Body, endpoint: str = "/api/v1/labels", status: int = 200) -> list[str]:
     """Label names (`/api/v1/labels`) or one label's values (`/api/v1/label/NAME/values`)."""
     data, _ = _open(_NAMES, raw, endpoint, status)
     return data or []
 
 
 def decode_series(
-    raw: bytes, endpoint: str = "/api/v1/series", status: int = 200
+    raw: Body, endpoint: str = "/api/v1/series", status: int = 200
 ) -> list[dict[str, str]]:
     data, _ = _open(_SERIES, raw, endpoint, status)
     return data or []
 
 
 def decode_metadata(
-    raw: bytes, endpoint: str = "/api/v1/metadata", status: int = 200
+    raw: Body, endpoint: str = "/api/v1/metadata", status: int = 200
 ) -> dict[str, list[MetricMetadata]]:
     data, _ = _open(_METADATA, raw, endpoint, status)
     return {
@@ -736,7 +739,7 @@ _FLAVORS = ("mimir", "thanos", "cortex", "victoriametrics")
 
 
 def decode_build_info(
-    raw: bytes, endpoint: str = "/api/v1/status/buildinfo", status: int = 200
+    raw: Body, endpoint: str = "/api/v1/status/buildinfo", status: int = 200
 ) -> BuildInfo | None:
     """The server's version; None when it does not say (VictoriaMetrics answers `{}`)."""
     data, _ = _open(_BUILD_INFO, raw, endpoint, status)
@@ -755,6 +758,7 @@ def decode_build_info(
 
 __all__ = [
     "AlertRules",
+    "Body",
     "NotAnEnvelope",
     "decode_alert_rules",
     "decode_alertmanagers",
@@ -773,7 +777,7 @@ __all__ = [
 
 
 def decode_config(
-    raw: bytes, endpoint: str = "/api/v1/status/config", status: int = 200
+    raw: Body, endpoint: str = "/api/v1/status/config", status: int = 200
 ) -> dict[str, Any]:
     """The configuration the server runs, its YAML parsed ({} when not a mapping)."""
     from promdash.files import FileProblem, parse_yaml
