@@ -202,11 +202,11 @@ class _RuleBase(Struct, rename="camel"):
     state: str = ""
     health: str = ""
     last_error: str = ""
+    keep_firing_for: float = 0.0  # Prometheus 2.42 and later
 
 
 class _Rule(_RuleBase):
     alerts: list[_Alert] | None = None
-    keep_firing_for: float = 0.0  # Prometheus 2.42 and later
 
 
 class _Group(Struct):
@@ -234,6 +234,7 @@ class _GroupHead(Struct):
     file: str = ""
     rules: list[_RuleHead] | None = None
     interval: float = 0.0
+    limit: int = 0
 
 
 class _RuleHeadsData(Struct):
@@ -593,22 +594,7 @@ def decode_rule_page(raw: Body, endpoint: str = "/api/v1/rules", status: int = 2
         recording: list[RecordingRule] = []
         for r in g.rules or ():
             if r.type == "alerting":
-                alerting.append(
-                    AlertingRule(
-                        group=g.name,
-                        file=g.file,
-                        name=r.name,
-                        query=r.query,
-                        duration=r.duration,
-                        labels=r.labels or {},
-                        annotations=r.annotations or {},
-                        state=_alert_state(r.state),
-                        health=r.health,
-                        last_error=r.last_error,
-                        alerts=[_alert(a) for a in r.alerts or ()],
-                        keep_firing_for=r.keep_firing_for,
-                    )
-                )
+                alerting.append(_alerting_rule(g, r, [_alert(a) for a in r.alerts or ()]))
             elif r.type == "recording":
                 recording.append(
                     RecordingRule(
@@ -623,6 +609,31 @@ def decode_rule_page(raw: Body, endpoint: str = "/api/v1/rules", status: int = 2
                 )
         groups.append(RuleGroup(g.name, g.file, g.interval, alerting, recording, g.limit))
     return RulePage(groups, data.group_next_token)
+
+
+def _alerting_rule(
+    group: _Group | _GroupHead,
+    rule: _RuleBase,
+    alerts: list[Alert],
+    counts: ActiveCounts | None = None,
+) -> AlertingRule:
+    """An alerting rule of `group` as the wire has it, with its alerts as decoded (or
+    only their `counts`)."""
+    return AlertingRule(
+        group=group.name,
+        file=group.file,
+        name=rule.name,
+        query=rule.query,
+        duration=rule.duration,
+        labels=rule.labels or {},
+        annotations=rule.annotations or {},
+        state=_alert_state(rule.state),
+        health=rule.health,
+        last_error=rule.last_error,
+        alerts=alerts,
+        counts=counts,
+        keep_firing_for=rule.keep_firing_for,
+    )
 
 
 # What decode_alert_rules returns: the groups (alerting rules only), and the active
@@ -655,7 +666,6 @@ def decode_alert_rules(
             if r.type != "alerting":
                 continue
             path = f"data.groups[{i}].rules[{j}].alerts"
-            state = _alert_state(r.state)
             states = _decode_raw(_ALERT_STATES, r.alerts, endpoint, path) or []
             firing = sum(a.state == "firing" for a in states)
             pending = sum(a.state == "pending" for a in states)
@@ -664,24 +674,11 @@ def decode_alert_rules(
             if firing + pending <= list_up_to or (g.name, r.name) in also:
                 wire_alerts = _decode_raw(_ALERT_LIST, r.alerts, endpoint, path) or []
                 alerts, counts = [_alert(a) for a in wire_alerts], None
-            rule = AlertingRule(
-                group=g.name,
-                file=g.file,
-                name=r.name,
-                query=r.query,
-                duration=r.duration,
-                labels=r.labels or {},
-                annotations=r.annotations or {},
-                state=state,
-                health=r.health,
-                last_error=r.last_error,
-                alerts=alerts,
-                counts=counts,
-            )
+            rule = _alerting_rule(g, r, alerts, counts)
             alerting.append(rule)
-            if not states and state != "inactive":
+            if not states and rule.state != "inactive":
                 left_out.append(rule)
-        groups.append(RuleGroup(g.name, g.file, g.interval, alerting, []))
+        groups.append(RuleGroup(g.name, g.file, g.interval, alerting, [], g.limit))
     return groups, left_out
 
 

@@ -8,6 +8,7 @@ the only failure allowed is `BadResponseError`, as one line naming the endpoint.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
 from collections.abc import Callable
@@ -131,16 +132,19 @@ DATA: dict[str, Any] = {
                 "name": text,
                 "file": text,
                 "interval": numbers,
+                "limit": st.integers(0, 10),
                 "rules": [
                     {
                         "name": text,
                         "type": st.sampled_from(["alerting", "recording", "odd"]),
                         "query": text,
                         "duration": numbers,
+                        "keepFiringFor": numbers,
                         "labels": labels,
                         "annotations": labels,
                         "state": text,
                         "health": text,
+                        "lastError": text,
                         "alerts": [alert],
                     }
                 ],
@@ -350,8 +354,11 @@ def test_alert_rules_count_and_list_what_the_whole_decoding_finds(
     groups, left_out = wire.decode_alert_rules(body, list_up_to=list_up_to)
     assert [g.name for g in groups] == [g.name for g in whole]
     for light, full in zip(groups, whole, strict=True):
-        assert light.recording == []
+        assert light == dataclasses.replace(full, alerting=light.alerting, recording=[])
         for rule, expected in zip(light.alerting, full.alerting, strict=True):
+            # The same rule as the whole decoding's (its `for`, keepFiringFor, ...) but
+            # its alerts.
+            assert rule == dataclasses.replace(expected, alerts=rule.alerts, counts=rule.counts)
             for state in ("firing", "pending"):
                 assert rule.count(state) == expected.count(state)
             active = expected.count("firing") + expected.count("pending")
