@@ -73,7 +73,7 @@ from promdash.tui.widgets.promql import History, PromQLEditor
 from promdash.tui.widgets.silences import SilencesPanel
 from promdash.tui.widgets.stack import StackPanel
 from promdash.tui.widgets.status import Banner, StatusBar
-from promdash.tui.widgets.targets import TargetsPanel
+from promdash.tui.widgets.targets import TargetsPanel, up_count
 
 M = TypeVar("M")
 
@@ -389,7 +389,7 @@ class DashboardScreen(Screen[None]):
         self.targets.show_targets(message.targets)
         self.overview.show_targets(message.targets)
         active = message.targets.active
-        up = sum(t.health == "up" for t in active)
+        up = up_count(active)
         self.mark_tab("targets", f"1 Targets {up}/{len(active)}")
         if first:
             # Completion names (a large metadata answer) wait until the targets,

@@ -55,6 +55,7 @@ from promdash.tui.widgets.alerts import (
 from promdash.tui.widgets.panel import Clock, Panel, show
 from promdash.tui.widgets.plotview import PlotView
 from promdash.tui.widgets.table import Cell, Column, KeyedTable, Row
+from promdash.tui.widgets.targets import Live, placing, target_keys
 
 _GENERATIONS = itertools.count()
 _PARTS = frozenset({"targets", "alerts", "graphs"})  # what the overview draws
@@ -112,11 +113,20 @@ def _bar(up: int, total: int, colours: dict[str, str]) -> Text:
 
 
 def overview_targets(
-    targets: Sequence[Target], *, now: float, width: int, colours: dict[str, str]
+    targets: Sequence[Target],
+    *,
+    now: float,
+    width: int,
+    colours: dict[str, str],
+    live: Live | None = None,
 ) -> tuple[tuple[Column, ...], list[Row], int]:
     """(columns, rows, up): a line per pool with its health bar, the targets not up
     first with their last error, then the up ones by instance with the labels that
-    tell them apart."""
+    tell them apart. A target's row reads its times from `live` when drawn (made
+    from `targets` and `now` when not given)."""
+    if live is None:
+        live = Live(dict(zip(target_keys(targets), targets, strict=True)), now)
+    generation = next(_GENERATIONS)
     pools: dict[str, list[Target]] = defaultdict(list)
     for target in targets:
         pools[target.scrape_pool].append(target)
@@ -148,18 +158,8 @@ def overview_targets(
             shown_labels = labels_text({n: target.labels.get(n, "") for n in names})
             name_width = max(name_width, len(name))
             labels_width = max(labels_width, len(shown_labels))
-            scraped = target.last_scrape.timestamp() if target.last_scrape else None
-            rows.append(
-                Row(
-                    target.key,
-                    (
-                        Text.assemble((name[0], f"bold {colour}"), name[1:]),
-                        (shown_labels, "dim"),
-                        (ago(scraped, now), ""),
-                        (seconds_text(target.last_scrape_duration), ""),
-                    ),
-                )
-            )
+            cells = partial(_target_cells, live, target.key, name, shown_labels, colour)
+            rows.append(Row(target.key, cells, generation))
             if target.health != "up" and target.last_error:
                 error = short_scrape_error(target.last_error, target.scrape_url)
                 rows.append(
@@ -181,6 +181,19 @@ def overview_targets(
         keep=1,
     )
     return columns, rows, up_total
+
+
+def _target_cells(
+    live: Live, key: str, name: str, shown_labels: str, colour: str
+) -> tuple[Cell, ...]:
+    target = live.targets[key]
+    scraped = target.last_scrape.timestamp() if target.last_scrape else None
+    return (
+        Text.assemble((name[0], f"bold {colour}"), name[1:]),
+        (shown_labels, "dim"),
+        (ago(scraped, live.now), ""),
+        (seconds_text(target.last_scrape_duration), ""),
+    )
 
 
 def overview_alerts(
@@ -523,6 +536,9 @@ class OverviewPanel(Panel):
         self._graphs = list(graphs)
         self.range_seconds = range_seconds
         self.targets: Targets | None = None
+        self._keys: list[str] = []
+        self._live = Live({}, 0.0)  # what the targets box's rows read
+        self._drawn: tuple[object, ...] | None = None  # the targets' placing and width drawn
         self.groups: list[RuleGroup] | None = None
         self.timeline: list[Change] = []
         self.unavailable = ""
@@ -574,6 +590,7 @@ class OverviewPanel(Panel):
 
     def show_targets(self, targets: Targets) -> None:
         self.targets = targets
+        self._keys = target_keys(targets.active)
         self._changed("targets")
 
     def show_rules(self, groups: list[RuleGroup], timeline: list[Change]) -> None:
@@ -624,18 +641,32 @@ class OverviewPanel(Panel):
         now = self.clock()
         with self.app.batch_update():
             if self.targets is not None and "targets" in parts:
-                table = self.query_one("#overview-targets", KeyedTable)
-                width = table.size.width or self.size.width // 2
-                active = self.targets.active
-                columns, rows, up = overview_targets(active, now=now, width=width, colours=colours)
-                table.sync(columns, rows)
-                box = self.query_one("#overview-targets-box")
-                box.border_title = f"Targets {up}/{len(active)} up"
+                self._redraw_targets(self.targets.active, colours, now)
             if "alerts" in parts:
                 self._redraw_alerts(colours, now)
             if "graphs" in parts:
                 for mini in self.minis():
                     mini.draw()
+
+    def _redraw_targets(self, active: list[Target], colours: dict[str, str], now: float) -> None:
+        table = self.query_one("#overview-targets", KeyedTable)
+        width = table.size.width or self.size.width // 2
+        by_key = dict(zip(self._keys, active, strict=True))
+        drawn = (placing(active, self._keys), width, colours)
+        if drawn[0] is not None and drawn == self._drawn:
+            # Only the times changed (the usual poll): the pools' lines and the errors
+            # stay as drawn, the targets' lines on screen are drawn again.
+            self._live.targets, self._live.now = by_key, now
+            table.redraw_lazy()
+            return
+        self._live = Live(by_key, now)
+        columns, rows, up = overview_targets(
+            active, now=now, width=width, colours=colours, live=self._live
+        )
+        table.sync(columns, rows)
+        self._drawn = drawn
+        box = self.query_one("#overview-targets-box")
+        box.border_title = f"Targets {up}/{len(active)} up"
 
     def _redraw_alerts(self, colours: dict[str, str], now: float) -> None:
         box = self.query_one("#overview-alerts-box")

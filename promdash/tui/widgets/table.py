@@ -4,13 +4,14 @@ Textual's DataTable renders each cell through Rich on every change (~0.25 ms a
 cell here, ~55 ms for a screenful of six columns), and a live panel changes every
 visible cell each refresh (a target's "last scrape" age). This table keeps a
 cached line per row (a Strip): a refresh re-renders only the visible rows whose
-cells changed, each as one Text. The cursor follows its row's key across
-refreshes, the scroll position stays, and the screen is repainted once.
+cells changed, each as one Text, and asks Textual to paint only those lines
+(a refresh whose rows on screen read the same paints nothing). The cursor
+follows its row's key across refreshes, the scroll position stays.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import ClassVar
@@ -64,6 +65,26 @@ def _fit(text: str, width: int) -> str:
     if length < width:
         return text + " " * (width - length)
     return set_cell_size(text, width - 1) + "…"
+
+
+def _same_cells(old: Sequence[Cell], new: Sequence[Cell]) -> bool:
+    """Whether two rows' cells draw the same (a Text's own == overlooks its style)."""
+    if len(old) != len(new):
+        return False
+    for a, b in zip(old, new, strict=True):
+        if isinstance(a, Text) or isinstance(b, Text):
+            if not (
+                isinstance(a, Text)
+                and isinstance(b, Text)
+                and a.plain == b.plain
+                and a.spans == b.spans
+                and a.style == b.style
+                and a.justify == b.justify
+            ):
+                return False
+        elif a != b:
+            return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,9 +175,10 @@ class KeyedTable(ScrollView, can_focus=True):
         self._rows: list[Row] = []
         self._index: dict[str, int] = {}
         self._cursor = 0
-        # Drawn lines by row key, then by how the row is drawn (cursor, focus, width):
-        # a row's lines are dropped when its cells change, so memory stays flat.
-        self._strips: dict[str, dict[tuple[object, ...], Strip]] = {}
+        # Drawn lines by row key: the cells they show, and the lines by how the row is
+        # drawn (cursor, focus, width); a row's lines are dropped when its cells change,
+        # so memory stays flat.
+        self._strips: dict[str, tuple[tuple[Cell, ...], dict[tuple[object, ...], Strip]]] = {}
         self._header: tuple[tuple[object, ...], Strip] | None = None
         self._style_version = 0
         self.rebuilds = 0  # how often the set or order of rows changed (tests, the benchmark)
@@ -186,20 +208,30 @@ class KeyedTable(ScrollView, can_focus=True):
     def sync(self, columns: Sequence[Column], rows: Sequence[Row]) -> None:
         """Show these rows; the cursor stays on its row's key, the scroll where it was."""
         cursor_key = self.cursor_key
+        old_cursor = self._cursor
         new_columns = tuple(columns)
-        if new_columns != self._columns:
+        whole = new_columns != self._columns
+        if whole:
             self._columns = new_columns
             self._strips.clear()
-        if [r.key for r in rows] != self.row_keys:
-            self.rebuilds += 1
         old_rows, old_index = self._rows, self._index
+        keys = [r.key for r in rows]
+        if keys != [r.key for r in old_rows]:
+            self.rebuilds += 1
+        top, bottom = self._on_screen()
         strips = self._strips
-        for row in rows:
+        for index, row in enumerate(rows):
             at = old_index.get(row.key)
             if at is None or not old_rows[at].same_as(row):
-                strips.pop(row.key, None)  # drawn afresh when next on screen
+                drawn = strips.get(row.key)
+                # A row on screen that reads the same (a lazy row of a new refresh) keeps
+                # its lines: Textual paints nothing for it.
+                if drawn is None or not top <= index < bottom:
+                    strips.pop(row.key, None)  # drawn afresh when next on screen
+                elif not _same_cells(drawn[0], row.resolve()):
+                    del strips[row.key]
         self._rows = list(rows)
-        self._index = {row.key: index for index, row in enumerate(self._rows)}
+        self._index = dict(zip(keys, range(len(keys)), strict=True))
         if len(strips) > len(self._index):
             self._strips = {key: lines for key, lines in strips.items() if key in self._index}
         width = sum(c.width + 2 for c in self._columns)
@@ -209,10 +241,54 @@ class KeyedTable(ScrollView, can_focus=True):
         else:
             # The row went away (filtered out, target removed): stay at the same height.
             self._cursor = min(self._cursor, max(len(self._rows) - 1, 0))
-        self.refresh()
+        if whole:
+            self.refresh()
+        else:
+            moved = {old_cursor, self._cursor} if old_cursor != self._cursor else set()
+            self._paint(i for i in range(top, bottom) if i in moved or self._new_line(i, old_rows))
         new_key = self.cursor_key
         if new_key is not None and new_key != cursor_key:
             self.post_message(self.RowHighlighted(self, new_key))
+
+    def redraw_lazy(self) -> None:
+        """The lazy rows read their data anew (their keys and order are the same): the
+        lines on screen that now read differently are drawn again, the others when they
+        next come into view."""
+        top, bottom = self._on_screen()
+        changed: list[int] = []
+        for key in list(self._strips):
+            index = self._index.get(key)
+            if index is None:  # a row gone (its lines are kept until too many are)
+                del self._strips[key]
+                continue
+            row = self._rows[index]
+            if not callable(row.cells):
+                continue
+            if not top <= index < bottom:
+                del self._strips[key]
+            elif not _same_cells(self._strips[key][0], row.resolve()):
+                del self._strips[key]
+                changed.append(index)
+        self._paint(changed)
+
+    def _new_line(self, index: int, old_rows: Sequence[Row]) -> bool:
+        """Whether row `index`'s line shows something else than before `old_rows` changed."""
+        rows = self._rows
+        if index >= len(rows) or index >= len(old_rows):
+            return index < len(rows) or index < len(old_rows)  # a row came or went
+        return rows[index].key != old_rows[index].key or rows[index].key not in self._strips
+
+    def _on_screen(self) -> tuple[int, int]:
+        """The indices of the rows on screen: range(top, bottom)."""
+        top = int(self.scroll_y)
+        return top, top + max(self.size.height - 1, 0)
+
+    def _paint(self, indices: Iterable[int]) -> None:
+        """Ask Textual to paint these rows' lines (once each), not the whole table."""
+        top = int(self.scroll_y)
+        regions = [Region(0, index - top + 1, self.size.width, 1) for index in indices]
+        if regions:
+            self.refresh(*regions)
 
     def move_cursor(self, *, row: int, animate: bool = False, scroll: bool = True) -> None:
         if not self._rows:
@@ -288,13 +364,16 @@ class KeyedTable(ScrollView, can_focus=True):
         row = self._rows[index]
         cursor = index == self._cursor
         key = (cursor, cursor and focused, width, self._style_version)
-        lines = self._strips.setdefault(row.key, {})
+        drawn = self._strips.get(row.key)
+        if drawn is None:
+            drawn = self._strips[row.key] = (row.resolve(), {})
+        cells, lines = drawn
         strip = lines.get(key)
         if strip is None:
             base = self.rich_style
             if cursor:
                 base = base + self.get_component_rich_style("keyed-table--cursor")
-            strip = self._line(row.resolve(), base, row.span)
+            strip = self._line(cells, base, row.span)
             if len(lines) > 8:
                 lines.clear()  # widths of past resizes, themes of past switches
             lines[key] = strip

@@ -5,9 +5,10 @@ from __future__ import annotations
 import itertools
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
+from operator import attrgetter
 from typing import ClassVar
 from urllib.parse import urlsplit
 
@@ -43,6 +44,44 @@ _DROPPED_FIRST = ("interval", "duration")
 # Labels wider than this are not kept whole at the cost of a column.
 _LABELS_WANTED = 30
 _LABELS_MIN = 12
+
+
+_POOL_URL = attrgetter("scrape_pool", "scrape_url")
+# What a target's row depends on besides its times: where it goes (its health, under a
+# filter its error and labels too), its error line, its labels and the columns' widths.
+_PLACED = attrgetter("health", "last_error", "labels")
+
+
+def target_keys(targets: Sequence[Target]) -> list[str]:
+    """Each target's `Target.key` (pool|URL), joined in C: 5,000 targets on every poll."""
+    return list(map("|".join, map(_POOL_URL, targets)))
+
+
+def up_count(targets: Sequence[Target]) -> int:
+    return list(map(attrgetter("health"), targets)).count("up")
+
+
+def placing(targets: Sequence[Target], keys: Sequence[str]) -> dict[str, tuple[object, ...]] | None:
+    """What places and words the targets' rows, by key: a poll whose placing is the one
+    drawn changes only the times, and the tables draw again only the rows on screen.
+
+    None when two targets have one key (one URL, labels told apart by relabelling):
+    their placing does not tell them apart, so they are laid out on every poll.
+    """
+    placed: dict[str, tuple[object, ...]] = dict(zip(keys, map(_PLACED, targets), strict=True))
+    return placed if len(placed) == len(targets) else None
+
+
+@dataclass(slots=True)
+class Live:
+    """What the targets' lazy rows read when drawn: the latest targets by key, and now.
+
+    A poll that moves no row and changes no word but the times only puts its targets
+    here (the rows stay), instead of building a row for each of 5,000 targets.
+    """
+
+    targets: dict[str, Target]
+    now: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,17 +174,18 @@ def _shown_labels(target: Target, label_cache: dict[str, tuple[dict[str, str], s
 
 
 def _target_cells(
-    target: Target,
-    now: float,
+    live: Live,
+    key: str,
     colour: str,
     label_cache: dict[str, tuple[dict[str, str], str]],
     layout: _Layout,
 ) -> tuple[Cell, ...]:
+    target = live.targets[key]
     scraped = target.last_scrape.timestamp() if target.last_scrape else None
     url = short_endpoint(target.scrape_url) if layout.short else target.scrape_url
     cells: dict[str, Cell] = {
         "health": (target.health, "bold " + colour),
-        "scraped": (ago(scraped, now), ""),
+        "scraped": (ago(scraped, live.now), ""),
         "duration": (seconds_text(target.last_scrape_duration), ""),
         "interval": (target.scrape_interval, ""),
     }
@@ -171,13 +211,18 @@ def target_view(
     collapsed: frozenset[str],
     colours: dict[str, str],
     label_cache: dict[str, tuple[dict[str, str], str]] | None = None,
+    live: Live | None = None,
 ) -> TargetView:
     """The rows of the Targets table; a target's cells are formatted only when on screen.
 
     Each target row's version is the call that made it: every refresh changes its
-    "last scrape" age anyway, and only the rows in view are formatted again. The
-    columns are chosen for `width` (see `_layout`).
+    "last scrape" age anyway, and only the rows in view are formatted again. A
+    target's row reads it from `live` (made from `targets` and `now` when not given).
+    The columns are chosen for `width` (see `_layout`).
     """
+    if live is None:
+        targets = list(targets)
+        live = Live(dict(zip(target_keys(targets), targets, strict=True)), now)
     cache = label_cache if label_cache is not None else {}
     generation = next(_GENERATIONS)
     pools: dict[str, list[Target]] = defaultdict(list)
@@ -223,7 +268,7 @@ def target_view(
         for target in on_screen:
             key = target.key
             colour = colours[target.health]
-            cells = partial(_target_cells, target, now, colour, cache, layout)
+            cells = partial(_target_cells, live, key, colour, cache, layout)
             rows.append(Row(key, cells, generation))
             if target.health != "up" and target.last_error:
                 rows.append(
@@ -320,8 +365,12 @@ class TargetsPanel(TablePanel):
         self.targets: Targets | None = None
         self.needle = ""
         self.collapsed: set[str] = set()
+        self._keys: list[str] = []
         self._by_key: dict[str, Target] = {}
         self._label_cache: dict[str, tuple[dict[str, str], str]] = {}
+        self._live = Live({}, 0.0)  # what the table's target rows read
+        self._drawn: tuple[object, ...] | None = None  # the placing and choices drawn
+        self._counts = (0, 0, False)  # up, total, and whether any row shows
 
     def compose(self):  # type: ignore[no-untyped-def]
         with Horizontal(id="targets-bar"):
@@ -339,7 +388,9 @@ class TargetsPanel(TablePanel):
 
     def show_targets(self, targets: Targets) -> None:
         self.targets = targets
-        self._by_key = {t.key: t for t in targets.active}
+        active = targets.active
+        self._keys = target_keys(active)
+        self._by_key = dict(zip(self._keys, active, strict=True))
         if len(self._label_cache) > 4 * len(self._by_key) + 64:  # shown and searched
             self._label_cache.clear()
         self.changed()
@@ -356,22 +407,37 @@ class TargetsPanel(TablePanel):
         if self.targets is None:
             return
         table = self.table
+        active = self.targets.active
         width = table.size.width or self.size.width or self.app.size.width
-        view = target_view(
-            self.targets.active,
-            now=self.clock(),
-            width=width,
-            health=self.health_filter,
-            needle=self.needle,
-            collapsed=frozenset(self.collapsed),
-            colours=self.colours(),
-            label_cache=self._label_cache,
-        )
+        colours = self.colours()
+        collapsed = frozenset(self.collapsed)
+        filters = (self.health_filter, self.needle, collapsed)
+        drawn = (placing(active, self._keys), width, filters, colours)
         with self.app.batch_update():
-            table.sync(view.columns, view.rows)
-            colour = self.colours()["up" if view.up == view.total else "down"]
-            summary = Text.assemble((f"{view.up}/{view.total} up", f"bold {colour}"))
-            if not view.rows and view.total:
+            if drawn[0] is not None and drawn == self._drawn:
+                # Only the times changed: the rows stay, the ones on screen are drawn again.
+                self._live.targets, self._live.now = self._by_key, self.clock()
+                table.redraw_lazy()
+            else:
+                self._live = Live(self._by_key, self.clock())
+                view = target_view(
+                    active,
+                    now=self._live.now,
+                    width=width,
+                    health=self.health_filter,
+                    needle=self.needle,
+                    collapsed=collapsed,
+                    colours=colours,
+                    label_cache=self._label_cache,
+                    live=self._live,
+                )
+                table.sync(view.columns, view.rows)
+                self._drawn = drawn
+                self._counts = (view.up, view.total, bool(view.rows))
+            up, total, any_rows = self._counts
+            colour = colours["up" if up == total else "down"]
+            summary = Text.assemble((f"{up}/{total} up", f"bold {colour}"))
+            if not any_rows and total:
                 summary.append("  (none match the filter)", style="dim")
             show(self.query_one("#targets-summary", Static), summary)
             self.show_detail(table.cursor_key)
