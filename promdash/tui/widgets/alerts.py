@@ -645,8 +645,11 @@ class AlertsPanel(TablePanel):
         colours = self.colours()
         new = self._new_above
         entries = self.tracker.timeline[new:]
-        # On the box's top edge: seen wherever the timeline is scrolled to.
-        self._timeline_box.border_title = f"▲ {new} new above (scroll up)" if new else ""
+        # On the box's top edge: seen wherever the timeline is scrolled to (set only when
+        # it changed: setting it repaints the whole box).
+        title = f"▲ {new} new above (scroll up)" if new else ""
+        if (self._timeline_box.border_title or "") != title:
+            self._timeline_box.border_title = title
         text = Text()
         text.append("Timeline ", style="bold")
         text.append("(state changes seen since the dashboard opened, newest first)", style="dim")

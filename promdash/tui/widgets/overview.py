@@ -24,6 +24,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Static
 
 from promdash.present.text import STATE_ORDER, alert_counts_text, labels_text, short_scrape_error
@@ -67,6 +68,12 @@ BAR_WIDTH = 20
 # Labels the rows show elsewhere or that every alert of a rule has.
 _TARGET_HIDDEN = frozenset({"instance", "job"})
 _ALERT_HIDDEN = frozenset({"alertname", "job"})
+
+
+def _retitle(box: Widget, title: str) -> None:
+    """A box's title, set only when it changed: setting it repaints the whole box."""
+    if box.border_title != title:
+        box.border_title = title
 
 
 def _fit_columns(wanted: list[Column], width: int, keep: int) -> tuple[Column, ...]:
@@ -666,14 +673,14 @@ class OverviewPanel(Panel):
         table.sync(columns, rows)
         self._drawn = drawn
         box = self.query_one("#overview-targets-box")
-        box.border_title = f"Targets {up}/{len(active)} up"
+        _retitle(box, f"Targets {up}/{len(active)} up")
 
     def _redraw_alerts(self, colours: dict[str, str], now: float) -> None:
         box = self.query_one("#overview-alerts-box")
         table = self.query_one("#overview-alerts", KeyedTable)
         timeline = self.query_one("#overview-timeline", Static)
         if self.unavailable:
-            box.border_title = "Alerts: none on this server"
+            _retitle(box, "Alerts: none on this server")
             table.sync(
                 (Column("note", "", max(table.size.width - 3, 10)),),
                 [Row("none", ((self.unavailable, "dim"),))],
@@ -690,7 +697,7 @@ class OverviewPanel(Panel):
         if not rows:
             rows = [Row("none", (("  No alerting rules on this server.", "dim"),), span=0)]
         table.sync(columns, rows)
-        box.border_title = "Alerts " + (alert_counts_text(self.groups) or "none firing")
+        _retitle(box, "Alerts " + (alert_counts_text(self.groups) or "none firing"))
         # The timeline shows below the alerts when the box has room for both.
         room = box.size.height - 2 - (len(rows) + 1)
         timeline.display = room >= 3
