@@ -100,6 +100,9 @@ def _while_open(
     return guarded
 
 
+FREEZE_AFTER = 3.0  # seconds after the first targets show: not in the launch's time
+
+
 def _freeze_start_up() -> None:
     """What start-up made and the app keeps (Textual's widgets and styles, the modules:
     some 100,000 objects) is left out of the collector's full passes: at 5,000 targets a
@@ -404,7 +407,7 @@ class DashboardScreen(Screen[None]):
             # Completion names (a large metadata answer) wait until the targets,
             # what people look at first, are on screen.
             self.call_after_refresh(self.post_message, CatalogWanted())
-            self.call_after_refresh(_freeze_start_up)
+            self.set_timer(FREEZE_AFTER, _freeze_start_up)
 
     @on(RulesFetched)
     @_while_open
