@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
+
+from msgspec import Struct, field
 
 SilenceState = Literal["active", "pending", "expired"]
 # unprocessed: received, not yet run through inhibitions and silences.
@@ -20,8 +21,7 @@ AlertmanagerState = Literal["unprocessed", "active", "suppressed"]
 Operator = Literal["=", "!=", "=~", "!~"]
 
 
-@dataclass(frozen=True, slots=True)
-class Matcher:
+class Matcher(Struct, frozen=True, gc=False):
     """One label matcher of a silence (`instance="a:1"`, `job=~"node.*"`)."""
 
     name: str
@@ -70,8 +70,7 @@ def mutes(matchers: Sequence[Matcher], labels: Mapping[str, str]) -> bool:
     return bool(matchers) and all(m.matches(labels) for m in matchers)
 
 
-@dataclass(frozen=True, slots=True)
-class Silence:
+class Silence(Struct, frozen=True, gc=False):
     id: str
     matchers: list[Matcher]
     starts_at: datetime
@@ -86,8 +85,7 @@ class Silence:
         return mutes(self.matchers, labels)
 
 
-@dataclass(frozen=True, slots=True)
-class AlertmanagerAlert:
+class AlertmanagerAlert(Struct, frozen=True, gc=False):
     """An alert as Alertmanager holds it: its state there and where it was sent."""
 
     fingerprint: str
@@ -103,8 +101,7 @@ class AlertmanagerAlert:
     generator_url: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class AlertmanagerStatus:
+class AlertmanagerStatus(Struct, frozen=True, gc=False):
     version: str
     revision: str = ""
     branch: str = ""

@@ -14,7 +14,6 @@ the same heavy query again would only load it more.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import ipaddress
 import math
 import mmap
@@ -29,6 +28,7 @@ from typing import Any, Literal, Self, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
+import msgspec.structs
 from tenacity import (
     AsyncRetrying,
     retry_if_exception,
@@ -544,9 +544,11 @@ class PromClient(HTTPClient):
                 self._ignored.add("rule_name[]")
             if narrow.exclude_alerts and any(r.alerts for r in alerting):
                 self._ignored.add("exclude_alerts")
-                alerting = [dataclasses.replace(r, alerts=[]) for r in alerting]
+                alerting = [msgspec.structs.replace(r, alerts=[]) for r in alerting]
             if alerting or recording or not narrow.by_name:
-                groups.append(dataclasses.replace(group, alerting=alerting, recording=recording))
+                groups.append(
+                    msgspec.structs.replace(group, alerting=alerting, recording=recording)
+                )
         return RulePage(groups, page.next_token)
 
     async def alert_rules(
@@ -590,9 +592,9 @@ class PromClient(HTTPClient):
             name, state = sample.metric.get("alertname", ""), sample.metric.get("alertstate")
             old = by_name.get(name, ActiveCounts())
             if state == "firing":
-                by_name[name] = dataclasses.replace(old, firing=int(sample.value))
+                by_name[name] = msgspec.structs.replace(old, firing=int(sample.value))
             elif state == "pending":
-                by_name[name] = dataclasses.replace(old, pending=int(sample.value))
+                by_name[name] = msgspec.structs.replace(old, pending=int(sample.value))
         active = [r for g in groups for r in g.alerting if r.state != "inactive"]
         shared = {n for n, k in Counter(r.name for r in active).items() if k > 1}
 
@@ -623,7 +625,7 @@ class PromClient(HTTPClient):
                 if id(rule) in missing:
                     rule = _counted(rule, fetched.get(key), by_name, list_up_to, also)
                 alerting.append(rule)
-            out.append(dataclasses.replace(group, alerting=alerting))
+            out.append(msgspec.structs.replace(group, alerting=alerting))
         return out
 
     async def alerts(self) -> list[Alert]:
@@ -772,12 +774,12 @@ def _counted(
 ) -> AlertingRule:
     """A rule that came without its alerts, with them (where asked for) or their counts."""
     if alerts is None:
-        return dataclasses.replace(rule, counts=by_name.get(rule.name, ActiveCounts()))
-    listed = dataclasses.replace(rule, alerts=alerts, counts=None)
+        return msgspec.structs.replace(rule, counts=by_name.get(rule.name, ActiveCounts()))
+    listed = msgspec.structs.replace(rule, alerts=alerts, counts=None)
     if len(alerts) <= list_up_to or (rule.group, rule.name) in also:
         return listed
     counts = ActiveCounts(listed.count("firing"), listed.count("pending"))
-    return dataclasses.replace(rule, alerts=[], counts=counts)
+    return msgspec.structs.replace(rule, alerts=[], counts=counts)
 
 
 def _num(value: float) -> str:

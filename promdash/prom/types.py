@@ -7,17 +7,17 @@ servers (Thanos, Mimir, VictoriaMetrics) add fields of their own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
+
+from msgspec import Struct, field
 
 Health = Literal["up", "down", "unknown"]
 AlertState = Literal["inactive", "pending", "firing"]
 ResultType = Literal["vector", "matrix", "scalar", "string"]
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(Struct, frozen=True, gc=False):
     scrape_pool: str
     scrape_url: str
     labels: dict[str, str]
@@ -39,20 +39,17 @@ class Target:
         return f"{self.scrape_pool}|{self.scrape_url}"
 
 
-@dataclass(frozen=True, slots=True)
-class DroppedTarget:
+class DroppedTarget(Struct, frozen=True, gc=False):
     discovered_labels: dict[str, str]
     scrape_pool: str = ""  # Prometheus 3 says; 2.x does not
 
 
-@dataclass(frozen=True, slots=True)
-class Targets:
+class Targets(Struct, frozen=True, gc=False):
     active: list[Target]
     dropped: list[DroppedTarget] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class HistogramBucket:
+class HistogramBucket(Struct, frozen=True, gc=False):
     """One bucket of a native histogram, as the API sends it (empty ones are left out)."""
 
     boundaries: int  # 0: (lower, upper], 1: [lower, upper), 2: (lower, upper), 3: [lower, upper]
@@ -61,8 +58,7 @@ class HistogramBucket:
     count: float
 
 
-@dataclass(frozen=True, slots=True)
-class Histogram:
+class Histogram(Struct, frozen=True, gc=False):
     """A native histogram sample (Prometheus 3; stable since 3.8, behind a flag from 2.40)."""
 
     count: float
@@ -70,8 +66,7 @@ class Histogram:
     buckets: list[HistogramBucket] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class Sample:
+class Sample(Struct, frozen=True, gc=False):
     """One series of an instant vector: a float, or a native `histogram` (then `value` is
     NaN: such a sample has no float value)."""
 
@@ -81,8 +76,7 @@ class Sample:
     histogram: Histogram | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Series:
+class Series(Struct, frozen=True, gc=False):
     """One series of a range matrix; `timestamps` and `values` are parallel (the float
     samples), `histograms` its native histogram samples: a series may have either or both,
     one kind at each timestamp."""
@@ -93,8 +87,7 @@ class Series:
     histograms: list[tuple[float, Histogram]] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class QueryResult:
+class QueryResult(Struct, frozen=True, gc=False):
     result_type: ResultType
     vector: list[Sample] = field(default_factory=list)
     matrix: list[Series] = field(default_factory=list)
@@ -103,8 +96,7 @@ class QueryResult:
     warnings: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class Alert:
+class Alert(Struct, frozen=True, gc=False):
     labels: dict[str, str]
     annotations: dict[str, str]
     state: AlertState
@@ -112,16 +104,14 @@ class Alert:
     value: str
 
 
-@dataclass(frozen=True, slots=True)
-class ActiveCounts:
+class ActiveCounts(Struct, frozen=True, gc=False):
     """How many active alerts an alerting rule has in each state."""
 
     firing: int = 0
     pending: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class AlertingRule:
+class AlertingRule(Struct, frozen=True, gc=False):
     group: str
     file: str
     name: str
@@ -151,8 +141,7 @@ class AlertingRule:
         return self.counts.firing if state == "firing" else self.counts.pending
 
 
-@dataclass(frozen=True, slots=True)
-class RecordingRule:
+class RecordingRule(Struct, frozen=True, gc=False):
     group: str
     file: str
     name: str
@@ -162,8 +151,7 @@ class RecordingRule:
     last_error: str
 
 
-@dataclass(frozen=True, slots=True)
-class RuleGroup:
+class RuleGroup(Struct, frozen=True, gc=False):
     name: str
     file: str
     interval: float
@@ -172,8 +160,7 @@ class RuleGroup:
     limit: int = 0  # most alerts an evaluation may make (0: no limit)
 
 
-@dataclass(frozen=True, slots=True)
-class RulePage:
+class RulePage(Struct, frozen=True, gc=False):
     """One page of rule groups (`group_limit`): `next_token` asks for the next one, and
     is "" on the last page (and from servers that answer every group at once)."""
 
@@ -181,16 +168,14 @@ class RulePage:
     next_token: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class MetricMetadata:
+class MetricMetadata(Struct, frozen=True, gc=False):
     name: str
     type: str
     help: str
     unit: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class BuildInfo:
+class BuildInfo(Struct, frozen=True, gc=False):
     version: str
     revision: str = ""
     branch: str = ""

@@ -14,7 +14,6 @@ documentation (tests/data/prom3, served by a real HTTP server): it honours them.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import threading
 from collections import Counter
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit
 
+import msgspec.structs
 import pytest
 
 from promdash.config import Connection
@@ -95,7 +95,9 @@ async def test_2_42_ignores_exclude_alerts_and_the_client_drops_them(prom2: Flee
         assert alerts_of(rules_only) == dict.fromkeys(alerts_of(everything), 0)
         # What is left is the rules as they were, their state included (the storm fires).
         assert rules_only == [
-            dataclasses.replace(g, alerting=[dataclasses.replace(r, alerts=[]) for r in g.alerting])
+            msgspec.structs.replace(
+                g, alerting=[msgspec.structs.replace(r, alerts=[]) for r in g.alerting]
+            )
             for g in everything
         ]
         assert {r.state for g in rules_only for r in g.alerting} == {"firing", "inactive"}
@@ -122,9 +124,9 @@ async def test_alert_rules_of_2_42_count_every_rules_alerts_and_list_the_few(pro
                 assert sorted(rule.alerts, key=repr) == sorted(
                     full.alerts if rule.listed else [], key=repr
                 ), key
-                assert dataclasses.replace(rule, alerts=[], counts=None) == dataclasses.replace(
-                    full, alerts=[]
-                )
+                assert msgspec.structs.replace(
+                    rule, alerts=[], counts=None
+                ) == msgspec.structs.replace(full, alerts=[])
 
 
 async def test_2_42_ignores_rule_filters_and_the_client_keeps_one_rule(prom2: Fleet) -> None:

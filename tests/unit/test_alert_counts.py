@@ -4,7 +4,7 @@ alerts are only counted (a storm's) are counted the same."""
 
 from __future__ import annotations
 
-import dataclasses
+import msgspec.structs
 
 from promdash.present.text import alert_counts, alert_counts_text
 from promdash.prom.types import ActiveCounts, Alert, AlertingRule, RuleGroup
@@ -65,10 +65,10 @@ def test_a_narrow_overview_keeps_the_instance_that_tells_alerts_apart() -> None:
 def _counted(groups: list[RuleGroup]) -> list[RuleGroup]:
     """The same rules as asked without their alerts: counted, not listed."""
     return [
-        dataclasses.replace(
+        msgspec.structs.replace(
             g,
             alerting=[
-                dataclasses.replace(
+                msgspec.structs.replace(
                     r, alerts=[], counts=ActiveCounts(r.count("firing"), r.count("pending"))
                 )
                 for r in g.alerting

@@ -8,13 +8,13 @@ the only failure allowed is `BadResponseError`, as one line naming the endpoint.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import math
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import msgspec.structs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -354,11 +354,11 @@ def test_alert_rules_count_and_list_what_the_whole_decoding_finds(
     groups, left_out = wire.decode_alert_rules(body, list_up_to=list_up_to)
     assert [g.name for g in groups] == [g.name for g in whole]
     for light, full in zip(groups, whole, strict=True):
-        assert light == dataclasses.replace(full, alerting=light.alerting, recording=[])
+        assert light == msgspec.structs.replace(full, alerting=light.alerting, recording=[])
         for rule, expected in zip(light.alerting, full.alerting, strict=True):
             # The same rule as the whole decoding's (its `for`, keepFiringFor, ...) but
             # its alerts.
-            assert rule == dataclasses.replace(expected, alerts=rule.alerts, counts=rule.counts)
+            assert rule == msgspec.structs.replace(expected, alerts=rule.alerts, counts=rule.counts)
             for state in ("firing", "pending"):
                 assert rule.count(state) == expected.count(state)
             active = expected.count("firing") + expected.count("pending")

@@ -7,7 +7,6 @@ fingerprint, and `S` opens a silence form for it (the screen opens the dialog).
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import time
 from collections import Counter
@@ -16,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import ClassVar
 
+import msgspec.structs
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -704,13 +704,13 @@ class AlertsPanel(TablePanel):
             self.app.notify(f"Asking for the alerts of {rule.name}…", timeout=3)
             return
         self.unfolded.discard(ident)
-        counted = dataclasses.replace(
+        counted = msgspec.structs.replace(
             rule, alerts=[], counts=ActiveCounts(rule.count("firing"), rule.count("pending"))
         )
         self._rules[key] = counted
         self._alerts = {k: v for k, v in self._alerts.items() if v[0] is not rule}
         self.groups = [
-            dataclasses.replace(g, alerting=[counted if r is rule else r for r in g.alerting])
+            msgspec.structs.replace(g, alerting=[counted if r is rule else r for r in g.alerting])
             for g in self.groups or []
         ]
         self.changed()
