@@ -98,6 +98,7 @@ def open_dashboard(conn: Connection, options: DashOptions) -> None:
         graph_memory=memory,
         grafana_dashboards=listed,
         grafana_open=opened,
+        freeze_start_up=True,
     )
     app = make_app(settings, first_targets)
     # The app drops the first answer once shown; held here, 5,000 targets would live on

@@ -92,3 +92,7 @@ class DashSettings:
     # Where requests really go; snapshot tests send `connection.url`'s requests to a
     # local server of recorded answers, so the header shows the same URL every run.
     transport: httpx.AsyncBaseTransport | None = None
+    # The process is the dashboard's alone (the CLI): what start-up made is frozen out of
+    # the collector's passes once the first targets show. An app embedded in another
+    # program (tests, scripts) leaves that program's collector alone.
+    freeze_start_up: bool = False

@@ -107,7 +107,7 @@ def _freeze_start_up() -> None:
     """What start-up made and the app keeps (Textual's widgets and styles, the modules:
     some 100,000 objects) is left out of the collector's full passes: at 5,000 targets a
     poll's new objects start one every few polls, and each walked all of it (~80 ms)."""
-    gc.collect()  # garbage of before (another app's, in tests) is not kept for good
+    gc.collect()  # garbage of before is not kept for good
     gc.freeze()
 
 
@@ -407,7 +407,8 @@ class DashboardScreen(Screen[None]):
             # Completion names (a large metadata answer) wait until the targets,
             # what people look at first, are on screen.
             self.call_after_refresh(self.post_message, CatalogWanted())
-            self.set_timer(FREEZE_AFTER, _freeze_start_up)
+            if self.settings.freeze_start_up:
+                self.set_timer(FREEZE_AFTER, _freeze_start_up)
 
     @on(RulesFetched)
     @_while_open
