@@ -17,16 +17,19 @@ AlertState = Literal["inactive", "pending", "firing"]
 ResultType = Literal["vector", "matrix", "scalar", "string"]
 
 
-class Target(Struct, frozen=True, gc=False):
+class Target(Struct, frozen=True, gc=False, rename="camel"):
+    """An active target; a targets answer is decoded straight into these (the API's
+    camelCase names), so its fields and their defaults are also what the wire allows."""
+
     scrape_pool: str
     scrape_url: str
     labels: dict[str, str]
     health: Health
-    last_error: str
-    last_scrape: datetime | None
-    last_scrape_duration: float  # seconds
-    scrape_interval: str  # as the server reports it, e.g. "5s"
-    scrape_timeout: str
+    last_error: str = ""
+    last_scrape: datetime | None = None
+    last_scrape_duration: float = 0.0  # seconds
+    scrape_interval: str = ""  # as the server reports it, e.g. "5s"
+    scrape_timeout: str = ""
     global_url: str = ""
 
     @property

@@ -11,7 +11,7 @@ import contextlib
 import json
 import math
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import msgspec.structs
@@ -35,6 +35,7 @@ from promdash.prom.types import (
     Target,
     Targets,
 )
+from promdash.timefmt import parse_rfc3339
 
 # ---------------------------------------------------------------- strategies
 
@@ -267,6 +268,46 @@ def test_go_nil_lists_are_empty_not_errors() -> None:
     assert wire.decode_names(b'{"status":"success","data":null}') == []
     targets = b'{"status":"success","data":{"activeTargets":null,"droppedTargets":null}}'
     assert wire.decode_targets(targets).active == []
+
+
+MISSING = object()
+
+
+def _one_target(**fields: object) -> Target:
+    target = {"scrapePool": "p", "scrapeUrl": "http://a/metrics", "labels": {"job": "p"},
+              "health": "up", "lastError": "", "lastScrape": "2024-05-01T10:00:00Z",
+              "lastScrapeDuration": 0.5, "scrapeInterval": "5s", "scrapeTimeout": "5s"}  # fmt: skip
+    target.update(fields)
+    target = {k: v for k, v in target.items() if v is not MISSING}
+    body = {"status": "success", "data": {"activeTargets": [target], "droppedTargets": []}}
+    (decoded,) = wire.decode_targets(json.dumps(body).encode()).active
+    return decoded
+
+
+@pytest.mark.parametrize(
+    "sent",
+    ["0001-01-01T00:00:00Z", "1970-01-01T00:00:00Z", "2024-05-01T10:00:00.123456789Z",
+     "2024-05-01T12:00:00+02:00", "2024-05-01T10:00:00", "2024-05-01 10:00:00Z", ""],
+)  # fmt: skip
+def test_a_targets_last_scrape_reads_as_the_exact_parser_reads_it(sent: str) -> None:
+    # The answer is decoded straight into Targets, times read in C: never (Go's zero
+    # time, VictoriaMetrics' epoch), no offset and a time msgspec does not read all
+    # come out as parse_rfc3339 says.
+    # (msgspec rounds nanoseconds to the microsecond, the parser cuts them: 1 µs apart.)
+    got, exact = _one_target(lastScrape=sent).last_scrape, parse_rfc3339(sent)
+    assert got == exact or (got and exact and abs(got - exact) <= timedelta(microseconds=1))
+
+
+def test_what_the_fast_decoder_does_not_take_is_read_by_the_exact_one() -> None:
+    assert _one_target(labels=None).labels == {}
+    assert _one_target(health="odd").health == "unknown"
+    assert _one_target(lastScrapeDuration=1).last_scrape_duration == 1.0
+    bare = _one_target(scrapeInterval=MISSING, scrapeTimeout=MISSING, lastError=MISSING)
+    assert (bare.scrape_interval, bare.scrape_timeout, bare.last_error) == ("", "", "")
+    assert _one_target() == Target(
+        "p", "http://a/metrics", {"job": "p"}, "up", "", datetime(2024, 5, 1, 10, tzinfo=UTC),
+        0.5, "5s", "5s",
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------- the reproduced crashes
