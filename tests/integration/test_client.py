@@ -646,3 +646,40 @@ def test_recorded_answers_decode() -> None:
         assert result.matrix and all(len(s.values) > 1 for s in result.matrix), name
     with pytest.raises(BadQueryError, match="parse error"):
         wire.decode_query(load("query_bad_promql"), status=400)
+
+
+async def test_alert_rules_that_read_the_same_are_decoded_once(tmp_path: Path) -> None:
+    # A group evaluated every 10 s: between two evaluations every answer reads the same,
+    # as most servers' rules do between polls (evaluated every minute, polled every 5 s).
+    rules = """\
+groups:
+  - name: slow
+    interval: 10s
+    rules:
+      - alert: Always
+        expr: vector(1)
+"""
+
+    def last_evaluation(url: str) -> str:
+        return str(_api(url, "rules")["groups"][0]["lastEvaluation"])
+
+    def evaluated(url: str) -> bool:
+        return last_evaluation(url)[:4] != "0001"
+
+    with running_prometheus(
+        tmp_path, SELF_SCRAPE, rules=rules, ready=evaluated, timeout=90
+    ) as prometheus:
+        async with PromClient(Connection(url=prometheus.url, timeout=5)) as client:
+            for _ in range(3):  # again, if an evaluation came between the two asks
+                before = last_evaluation(prometheus.url)
+                first = await client.alert_rules(list_up_to=5)
+                again = await client.alert_rules(list_up_to=5)
+                if last_evaluation(prometheus.url) == before:
+                    break
+            assert [r.name for g in first for r in g.alerting] == ["Always"]
+            assert first[0].alerting[0].listed and len(first[0].alerting[0].alerts) == 1
+            assert again is first  # the same answer, not decoded again
+            # Asked otherwise, the same answer is decoded as asked: counted, not listed.
+            counted = await client.alert_rules(list_up_to=0)
+            assert counted is not first and not counted[0].alerting[0].listed
+            assert counted[0].alerting[0].count("firing") == 1
