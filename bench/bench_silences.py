@@ -38,7 +38,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.stackfiles import free_port  # noqa: E402
+from tests.stackfiles import free_port, stop  # noqa: E402
 
 SILENCES = 20
 ALERTS = 5
@@ -97,12 +97,7 @@ def local_alertmanager(tmp: Path) -> Iterator[str]:
             time.sleep(0.2)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def fill(url: str) -> None:

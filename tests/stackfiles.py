@@ -1,4 +1,5 @@
-"""Demo stack files for tests, benches and scripts: renamed and re-ported copies.
+"""Demo stack files for tests, benches and scripts: renamed and re-ported copies; and
+the free port and the stopped server process they all need.
 
 Kept apart from conftest.py so a bench runs from a plain install, without pytest.
 """
@@ -6,6 +7,7 @@ Kept apart from conftest.py so a bench runs from a plain install, without pytest
 from __future__ import annotations
 
 import socket
+import subprocess
 from collections.abc import Mapping
 
 import yaml
@@ -17,6 +19,16 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """A server process stopped: asked to, then killed if it has not within 10 s."""
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def demo_stack_text(

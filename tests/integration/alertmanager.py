@@ -26,6 +26,7 @@ import pytest
 
 from tests.conftest import IN_CI
 from tests.integration.test_client import binary, free_port
+from tests.stackfiles import stop
 
 ALERTMANAGER = "prometheus-alertmanager"
 RECEIVER = "hook"
@@ -104,15 +105,6 @@ class OwnAlertmanager:
         return found[0]
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 def wait_until(check: Callable[[], bool], what: str, timeout: float = 60) -> None:
     """Poll `check` until it holds; fail naming `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
@@ -157,7 +149,7 @@ def own_alertmanager(directory: Path) -> Iterator[OwnAlertmanager]:
         wait_until(ready, "Alertmanager answering")
         yield server
     finally:
-        _stop(process)
+        stop(process)
 
 
 @dataclass
@@ -206,4 +198,4 @@ def prometheus_alerting_to(
         wait_until(firing, "Prometheus firing InstanceDown")
         yield AlertingPrometheus(url, f"127.0.0.1:{closed}")
     finally:
-        _stop(process)
+        stop(process)

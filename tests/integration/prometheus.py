@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.stackfiles import free_port
+from tests.stackfiles import free_port, stop
 
 # Every 1 s, with rules.yml, scraping itself: the start of a test's config (a format
 # string: `port` is Prometheus's own), to which it adds its jobs.
@@ -101,9 +101,4 @@ def running_prometheus(
             time.sleep(0.2)
         yield Started(url, port, process, directory)
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
